@@ -1,0 +1,108 @@
+import { expect, test } from '@playwright/test';
+import { nonBlankFraction, snapshot, useTinyExperiment, waitForPhase } from './helpers';
+
+test.describe('core playground', () => {
+  test('loads a ready-to-train conv autoencoder for MNIST', async ({ page }) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto('/');
+    await expect(page.getByRole('heading', { name: /Autoencoder/ })).toBeVisible();
+    await expect(page.getByLabel('Data set')).toHaveValue('mnist');
+    await expect(page.getByTestId('bottleneck')).toHaveText('7×7×4 = 196');
+    const rows = page.getByTestId('layer-row');
+    await expect(rows).toHaveCount(13);
+    await expect(rows.first().getByTestId('layer-shape')).toHaveText('28×28×16');
+    await expect(rows.first().getByTestId('layer-params')).toHaveText('160');
+    await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+    for (const label of ['Data set', 'Backend', 'Loss', 'Optimizer', 'Learning rate', 'Batch size', 'Epochs', 'Seed']) {
+      await expect(page.getByLabel(label, { exact: true })).toBeVisible();
+    }
+    expect(errors).toEqual([]);
+  });
+
+  test('editing a layer updates shapes, parameters and the bottleneck as you type', async ({ page }) => {
+    await page.goto('/');
+    const filters = page.getByLabel('Encoder layer 4 filters');
+    await filters.fill('8');
+    await expect(page.getByTestId('bottleneck')).toHaveText('7×7×8 = 392');
+    const row4 = page.getByTestId('layer-row').nth(3);
+    await expect(row4.getByTestId('layer-shape')).toHaveText('14×14×8');
+    await expect(row4.getByTestId('layer-params')).toHaveText(String(3 * 3 * 16 * 8 + 8));
+    // Reorder and remove work too, and the shapes follow.
+    await page.getByRole('button', { name: 'Remove Encoder layer 6' }).click();
+    await expect(page.getByTestId('bottleneck')).toHaveText('14×14×8 = 1,568');
+  });
+
+  test('a broken architecture shows where it breaks and disables Train', async ({ page }) => {
+    await page.goto('/');
+    // A reshape that cannot hold the values says so at the layer.
+    await page.getByLabel('Decoder new layer kind').selectOption('reshape');
+    await page.getByRole('button', { name: 'Add to decoder' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'reshape 7×7×4 needs 196 values, got 784' }).first()).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
+    await page.getByRole('button', { name: 'Remove Decoder layer 8' }).click();
+    await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+    // Dropping an upsampling leaves the output too small.
+    await page.getByRole('button', { name: 'Remove Decoder layer 3' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'decoder output 14×14×1 does not match input 28×28×1' }).first()).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
+    // A kernel larger than its input under valid padding.
+    await page.getByLabel('Preset').selectOption('default');
+    await page.getByLabel('Encoder layer 4 padding').selectOption('valid');
+    await page.getByLabel('Encoder layer 4 kernel size').fill('15');
+    await expect(page.getByRole('alert').filter({ hasText: 'kernel 15 larger than 14×14 input' }).first()).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
+    // Fixing it enables Train again; nothing crashed.
+    await page.getByLabel('Encoder layer 4 padding').selectOption('same');
+    await page.getByLabel('Encoder layer 4 kernel size').fill('3');
+    await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  });
+
+  test('trains on WebGPU (SwiftShader here): loss falls, reconstructions appear, tensors stay flat', async ({ page }) => {
+    await page.goto('/');
+    await useTinyExperiment(page, { trainSize: 96, epochs: 2, backend: 'webgpu' });
+    await page.getByRole('button', { name: 'Train' }).click();
+    await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible();
+    await expect(page.getByTestId('backend')).toHaveText('WebGPU', { timeout: 60_000 });
+    await waitForPhase(page, ['done', 'error']);
+    const snap = await snapshot(page);
+    expect(snap.phase).toBe('done');
+    expect(snap.backend).toBe('webgpu');
+    expect(snap.trainLoss.length).toBe(12);
+    const first = snap.trainLoss.slice(0, 2).reduce((a, p) => a + p.loss, 0) / 2;
+    const last = snap.trainLoss.slice(-2).reduce((a, p) => a + p.loss, 0) / 2;
+    expect(last).toBeLessThan(first);
+    expect(snap.testLoss.length).toBe(2);
+    expect(snap.testLoss[1].loss).toBeLessThan(snap.testLoss[0].loss * 1.05);
+    await expect(page.getByTestId('step')).toHaveText('12 / 12');
+    await expect(page.getByTestId('epoch')).toHaveText('2 / 2');
+    await expect(page.getByTestId('test-loss')).not.toHaveText('—');
+    await expect(page.getByTestId('reconstructions').locator('canvas')).toHaveCount(32);
+    expect(await nonBlankFraction(page, 'Reconstruction')).toBeGreaterThan(0.02);
+    // One memory report per epoch: the tensor count is the same after each.
+    expect(snap.memoryLog.length).toBeGreaterThanOrEqual(2);
+    expect(snap.memoryLog[1].numTensors).toBe(snap.memoryLog[0].numTensors);
+  });
+
+  test('Auto skips the software WebGPU adapter and says why; pause, resume and reset work', async ({ page }) => {
+    await page.goto('/');
+    await useTinyExperiment(page, { trainSize: 512, epochs: 3 });
+    await page.getByRole('button', { name: 'Train' }).click();
+    await expect(page.getByTestId('backend')).not.toHaveText('not started', { timeout: 60_000 });
+    await expect(page.getByTestId('backend')).not.toHaveText('WebGPU');
+    await expect(page.getByText(/software fallback adapter|has no WebGPU/)).toBeVisible();
+    await expect.poll(async () => (await snapshot(page)).trainLoss.length, { timeout: 60_000 }).toBeGreaterThan(2);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+    const paused = (await snapshot(page)).trainLoss.length;
+    await page.waitForTimeout(1500);
+    expect((await snapshot(page)).trainLoss.length).toBe(paused);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(async () => (await snapshot(page)).trainLoss.length, { timeout: 60_000 }).toBeGreaterThan(paused);
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await expect(page.getByRole('button', { name: 'Train' })).toBeVisible();
+    await expect(page.getByTestId('step')).toHaveText('—');
+    await page.waitForTimeout(1000);
+    expect((await snapshot(page)).trainLoss.length).toBe(0);
+  });
+});

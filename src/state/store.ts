@@ -1,0 +1,194 @@
+/**
+ * One zustand store built from slices: experiment (the spec and its edits), training (what the
+ * worker reports), ui (view toggles). Components read it through narrow selectors.
+ */
+import { create } from 'zustand';
+import { defaultLayer } from '../model/catalogue';
+import { DEFAULT_SPEC, findPreset } from '../model/presets';
+import type { ExperimentSpec, LayerKind, LayerSpec } from '../model/spec';
+import type { Stack } from '../model/inferShapes';
+import { TrainingClient } from '../train/client';
+import type { BackendReport, FromWorker, LossPoint, Phase, ProgressInfo } from '../train/protocol';
+
+export interface ImageBatch {
+  step: number;
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+  pixels: Float32Array;
+}
+
+export interface TestPoint {
+  epoch: number;
+  step: number;
+  loss: number;
+}
+
+interface ExperimentSlice {
+  spec: ExperimentSpec;
+  setSpec: (patch: Partial<ExperimentSpec>) => void;
+  replaceSpec: (spec: ExperimentSpec) => void;
+  loadPreset: (id: string) => void;
+  addLayer: (stack: Stack, kind: LayerKind) => void;
+  removeLayer: (stack: Stack, index: number) => void;
+  moveLayer: (stack: Stack, index: number, delta: -1 | 1) => void;
+  updateLayer: (stack: Stack, index: number, layer: LayerSpec) => void;
+}
+
+interface TrainingSlice {
+  phase: Phase;
+  phaseDetail: string;
+  runId: number;
+  backend: BackendReport | null;
+  progress: ProgressInfo | null;
+  trainLoss: LossPoint[];
+  testLoss: TestPoint[];
+  originals: ImageBatch | null;
+  reconstructions: ImageBatch | null;
+  warning: string | null;
+  error: string | null;
+  memory: { numTensors: number; numBytes: number } | null;
+  /** Tensor counts the worker reported (after each epoch and on request), newest last. */
+  memoryLog: { numTensors: number; numBytes: number }[];
+  train: () => void;
+  pause: () => void;
+  resume: () => void;
+  reset: () => void;
+  dismissError: () => void;
+}
+
+interface UiSlice {
+  logScale: boolean;
+  setLogScale: (v: boolean) => void;
+}
+
+export type AppState = ExperimentSlice & TrainingSlice & UiSlice;
+
+const freshTraining = {
+  phase: 'idle' as Phase,
+  phaseDetail: '',
+  progress: null,
+  trainLoss: [] as LossPoint[],
+  testLoss: [] as TestPoint[],
+  originals: null,
+  reconstructions: null,
+  warning: null,
+  error: null,
+};
+
+const ACTIVE: Phase[] = ['loading', 'building', 'training', 'paused'];
+export const isActive = (phase: Phase): boolean => ACTIVE.includes(phase);
+
+let client: TrainingClient | null = null;
+
+export const useAppStore = create<AppState>()((set, get) => {
+  const handle = (msg: FromWorker): void => {
+    if (msg.type === 'memory') {
+      const memory = { numTensors: msg.numTensors, numBytes: msg.numBytes };
+      set((st) => ({ memory, memoryLog: st.memoryLog.concat(memory).slice(-200) }));
+      return;
+    }
+    if (msg.type === 'ready') return;
+    if (msg.runId !== get().runId) return; // a message from a run that was reset or replaced
+    switch (msg.type) {
+      case 'phase':
+        set({ phase: msg.phase, phaseDetail: msg.detail });
+        break;
+      case 'backend':
+        set({ backend: msg.report });
+        break;
+      case 'progress':
+        set({ progress: msg.progress });
+        break;
+      case 'trainLoss':
+        set((s) => ({ trainLoss: s.trainLoss.concat(msg.points) }));
+        break;
+      case 'testLoss':
+        set((s) => ({ testLoss: s.testLoss.concat({ epoch: msg.epoch, step: msg.step, loss: msg.loss }) }));
+        break;
+      case 'images': {
+        const batch: ImageBatch = { step: msg.step, count: msg.count, height: msg.height, width: msg.width, channels: msg.channels, pixels: msg.pixels };
+        if (msg.kind === 'originals') set({ originals: batch });
+        else set({ reconstructions: batch });
+        break;
+      }
+      case 'warning':
+        set({ warning: msg.message });
+        break;
+      case 'error':
+        set({ error: msg.message });
+        break;
+    }
+  };
+
+  const getClient = (): TrainingClient => {
+    client ??= new TrainingClient(handle, (message) => set({ error: message, phase: 'error', phaseDetail: 'Worker failed' }));
+    return client;
+  };
+
+  /** Any change to the experiment stops a run in progress, so what runs is always what is shown. */
+  const editSpec = (next: ExperimentSpec): void => {
+    const s = get();
+    if (isActive(s.phase)) {
+      getClient().stop();
+      set({ spec: next, phase: 'idle', phaseDetail: 'Stopped: the experiment changed', runId: -1 });
+    } else {
+      set({ spec: next });
+    }
+  };
+
+  const editStack = (stack: Stack, fn: (layers: LayerSpec[]) => LayerSpec[]): void => {
+    const spec = get().spec;
+    editSpec({ ...spec, [stack]: fn(spec[stack].slice()) });
+  };
+
+  return {
+    spec: DEFAULT_SPEC,
+    setSpec: (patch) => editSpec({ ...get().spec, ...patch }),
+    replaceSpec: (spec) => editSpec(spec),
+    loadPreset: (id) => {
+      const p = findPreset(id);
+      if (p) editSpec(structuredClone(p.spec));
+    },
+    addLayer: (stack, kind) => editStack(stack, (l) => [...l, defaultLayer(kind)]),
+    removeLayer: (stack, index) => editStack(stack, (l) => l.filter((_, i) => i !== index)),
+    moveLayer: (stack, index, delta) =>
+      editStack(stack, (l) => {
+        const j = index + delta;
+        if (j < 0 || j >= l.length) return l;
+        [l[index], l[j]] = [l[j], l[index]];
+        return l;
+      }),
+    updateLayer: (stack, index, layer) => editStack(stack, (l) => l.map((x, i) => (i === index ? layer : x))),
+
+    ...freshTraining,
+    runId: 0,
+    backend: null,
+    memory: null,
+    memoryLog: [],
+    train: () => {
+      const runId = getClient().start(structuredClone(get().spec));
+      set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting' });
+    },
+    pause: () => {
+      getClient().pause();
+    },
+    resume: () => {
+      getClient().resume();
+    },
+    reset: () => {
+      getClient().stop();
+      set({ ...freshTraining, runId: -1 });
+    },
+    dismissError: () => set({ error: null }),
+
+    logScale: false,
+    setLogScale: (v) => set({ logScale: v }),
+  };
+});
+
+/** Test hook: lets end-to-end tests ask the worker for its tensor count. */
+export function requestMemoryReport(): void {
+  client?.requestMemory();
+}

@@ -1,0 +1,41 @@
+/**
+ * Read-only hooks for end-to-end tests and benchmarks (ours and outside ones): they observe the store,
+ * they never drive the app (tests click and type like a person).
+ */
+import { requestMemoryReport, useAppStore } from './state/store';
+
+export interface TestHooks {
+  /** Loss points and phases, as plain data. */
+  snapshot: () => {
+    phase: string;
+    trainLoss: { step: number; loss: number }[];
+    testLoss: { epoch: number; loss: number }[];
+    memoryLog: { numTensors: number; numBytes: number }[];
+    backend: string | null;
+    imagesPerSec: number;
+  };
+  requestMemory: () => void;
+}
+
+declare global {
+  interface Window {
+    __aePlayground?: TestHooks;
+  }
+}
+
+export function installTestHooks(): void {
+  window.__aePlayground = {
+    snapshot: () => {
+      const s = useAppStore.getState();
+      return {
+        phase: s.phase,
+        trainLoss: s.trainLoss,
+        testLoss: s.testLoss.map((t) => ({ epoch: t.epoch, loss: t.loss })),
+        memoryLog: s.memoryLog,
+        backend: s.backend?.name ?? null,
+        imagesPerSec: s.progress?.imagesPerSec ?? 0,
+      };
+    },
+    requestMemory: requestMemoryReport,
+  };
+}

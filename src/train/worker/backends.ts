@@ -1,0 +1,125 @@
+/**
+ * Backend choice: WebGPU on a hardware adapter first; where WebGPU is missing or only a software
+ * fallback adapter exists (SwiftShader), the fastest of the rest. Always says which one runs and why.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type { BackendChoice, BackendName } from '../../model/spec';
+import type { BackendReport } from '../protocol';
+import { registerTrainingKernels } from './kernels';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+
+interface Probe {
+  available: boolean;
+  hardware: boolean;
+  device: string | null;
+  note: string;
+}
+
+const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+async function probeWebGpu(): Promise<Probe> {
+  const gpu = (self.navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return { available: false, hardware: false, device: null, note: 'this browser has no WebGPU' };
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return { available: false, hardware: false, device: null, note: 'WebGPU offers no adapter' };
+    const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+    const legacy = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+    const device = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+    const fallback = Boolean(info.isFallbackAdapter ?? legacy) || SOFTWARE.test(device);
+    return {
+      available: true,
+      hardware: !fallback,
+      device,
+      note: fallback ? `WebGPU only offers a software fallback adapter (${device})` : `WebGPU adapter ${device}`,
+    };
+  } catch (e) {
+    return { available: false, hardware: false, device: null, note: `WebGPU adapter request failed: ${String(e)}` };
+  }
+}
+
+function probeWebGl(): Probe {
+  try {
+    if (typeof OffscreenCanvas === 'undefined') return { available: false, hardware: false, device: null, note: 'no OffscreenCanvas in workers' };
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return { available: false, hardware: false, device: null, note: 'WebGL2 is unavailable' };
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    const software = SOFTWARE.test(renderer);
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return { available: true, hardware: !software, device: renderer, note: software ? `WebGL renders in software (${renderer})` : `WebGL on ${renderer}` };
+  } catch (e) {
+    return { available: false, hardware: false, device: null, note: `WebGL probe failed: ${String(e)}` };
+  }
+}
+
+async function trySet(name: BackendName): Promise<string | null> {
+  try {
+    const ok = await tf.setBackend(name);
+    await tf.ready();
+    if (!ok || tf.getBackend() !== name) return `${name} failed to initialise`;
+    registerTrainingKernels();
+    return null;
+  } catch (e) {
+    return `${name} failed to initialise: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
+
+/**
+ * Picks and initialises a backend. Auto: hardware WebGPU, then hardware WebGL, then WASM
+ * (measured fastest on software-only machines), then CPU. A forced choice falls back the same way
+ * if it cannot start, and the reason says so.
+ */
+export async function selectBackend(requested: BackendChoice): Promise<BackendReport> {
+  const webgpu = await probeWebGpu();
+  const webgl = probeWebGl();
+  const notes: string[] = [];
+  let order: BackendName[];
+  if (requested === 'auto') {
+    order = [];
+    if (webgpu.available && webgpu.hardware) order.push('webgpu');
+    else notes.push(webgpu.note);
+    if (webgl.available && webgl.hardware) order.push('webgl');
+    else if (order.length === 0) notes.push(webgl.note);
+    order.push('wasm', 'cpu');
+  } else {
+    order = [requested, ...(['webgpu', 'webgl', 'wasm', 'cpu'] as BackendName[]).filter((b) => b !== requested)];
+    if (requested === 'webgpu' && !webgpu.available) notes.push(webgpu.note);
+    if (requested === 'webgl' && !webgl.available) notes.push(webgl.note);
+  }
+  for (const name of order) {
+    if (name === 'webgpu' && !webgpu.available) continue;
+    if (name === 'webgl' && !webgl.available) continue;
+    const failure = await trySet(name);
+    if (failure) {
+      notes.push(failure);
+      continue;
+    }
+    const device = name === 'webgpu' ? webgpu.device : name === 'webgl' ? webgl.device : null;
+    let reason: string;
+    if (requested === name) reason = `${LABEL[name]} as you chose`;
+    else if (requested === 'auto') {
+      reason =
+        name === 'webgpu'
+          ? `Auto: WebGPU on a hardware adapter (${device ?? 'unknown'})`
+          : name === 'webgl'
+            ? `Auto: ${notes.join('; ')}; WebGL runs on hardware (${device ?? 'unknown'})`
+            : `Auto: ${notes.join('; ')}; ${LABEL[name]} is the fastest of the rest here`;
+    } else reason = `${LABEL[requested]} could not run (${notes.join('; ')}); fell back to ${LABEL[name]}`;
+    if (name === 'webgpu' && !webgpu.hardware) reason += ' — note: a software adapter, expect it to be slow';
+    return { name, requested, reason, device };
+  }
+  throw new Error(`No backend could start: ${notes.join('; ')}`);
+}

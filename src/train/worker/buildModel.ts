@@ -1,0 +1,97 @@
+/**
+ * Builds the tf.js model from the spec: exactly the layers the UI shows, with seeded initialisers.
+ * Worker-side only (imports tfjs).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentSpec, LayerSpec, Shape } from '../../model/spec';
+
+export interface BuiltModel {
+  /** input → reconstruction */
+  model: tf.LayersModel;
+  /** input → bottleneck code */
+  encoder: tf.LayersModel;
+  /** Output shape of each layer, encoder first, as tfjs reports it (without the batch axis). */
+  layerShapes: Shape[];
+}
+
+/** A per-layer seed so the same spec always gets the same weights. */
+function layerSeed(seed: number, index: number): number {
+  return (Math.imul(seed + 1, 2654435761) ^ Math.imul(index + 1, 40503)) >>> 0;
+}
+
+function initializerFor(activation: string, seed: number): ReturnType<typeof tf.initializers.heNormal> {
+  // He init for rectifiers keeps their signal alive; Glorot for the rest.
+  return activation === 'relu' || activation === 'elu' || activation === 'linear'
+    ? tf.initializers.heNormal({ seed })
+    : tf.initializers.glorotUniform({ seed });
+}
+
+export function makeLayer(layer: LayerSpec, seed: number, name: string): tf.layers.Layer {
+  switch (layer.kind) {
+    case 'conv2d':
+      return tf.layers.conv2d({
+        name,
+        filters: layer.filters,
+        kernelSize: layer.kernelSize,
+        strides: layer.strides,
+        padding: layer.padding,
+        activation: layer.activation,
+        kernelInitializer: initializerFor(layer.activation, seed),
+      });
+    case 'conv2dTranspose':
+      return tf.layers.conv2dTranspose({
+        name,
+        filters: layer.filters,
+        kernelSize: layer.kernelSize,
+        strides: layer.strides,
+        padding: layer.padding,
+        activation: layer.activation,
+        kernelInitializer: initializerFor(layer.activation, seed),
+      });
+    case 'maxPool2d':
+      return tf.layers.maxPooling2d({ name, poolSize: layer.poolSize, strides: layer.strides, padding: 'valid' });
+    case 'avgPool2d':
+      return tf.layers.averagePooling2d({ name, poolSize: layer.poolSize, strides: layer.strides, padding: 'valid' });
+    case 'upSampling2d':
+      // Pass [s, s]: a bare number yields NaN shapes in tfjs 4.22.
+      return tf.layers.upSampling2d({ name, size: [layer.size, layer.size] });
+    case 'batchNorm':
+      return tf.layers.batchNormalization({ name });
+    case 'activation':
+      return layer.activation === 'leakyRelu'
+        ? tf.layers.leakyReLU({ name, alpha: layer.alpha })
+        : tf.layers.activation({ name, activation: layer.activation });
+    case 'dense':
+      return tf.layers.dense({
+        name,
+        units: layer.units,
+        activation: layer.activation,
+        kernelInitializer: initializerFor(layer.activation, seed),
+      });
+    case 'flatten':
+      return tf.layers.flatten({ name });
+    case 'reshape':
+      return tf.layers.reshape({ name, targetShape: layer.targetShape });
+    case 'dropout':
+      return tf.layers.dropout({ name, rate: layer.rate, seed });
+  }
+}
+
+export function buildModel(spec: Pick<ExperimentSpec, 'encoder' | 'decoder' | 'seed'>, inputShape: Shape): BuiltModel {
+  const input = tf.input({ shape: inputShape, name: 'input' });
+  let x: tf.SymbolicTensor = input;
+  const layerShapes: Shape[] = [];
+  let index = 0;
+  const apply = (layer: LayerSpec, prefix: string, i: number): void => {
+    const l = makeLayer(layer, layerSeed(spec.seed, index), `${prefix}${i}_${layer.kind}`);
+    index++;
+    x = l.apply(x) as tf.SymbolicTensor;
+    layerShapes.push(x.shape.slice(1) as number[]);
+  };
+  spec.encoder.forEach((l, i) => apply(l, 'enc', i));
+  const code = x;
+  spec.decoder.forEach((l, i) => apply(l, 'dec', i));
+  const model = tf.model({ inputs: input, outputs: x, name: 'autoencoder' });
+  const encoder = tf.model({ inputs: input, outputs: code, name: 'encoder' });
+  return { model, encoder, layerShapes };
+}

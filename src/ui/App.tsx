@@ -1,0 +1,32 @@
+import { ArchitectureEditor } from './ArchitectureEditor';
+import { LossChart } from './LossChart';
+import { ReconstructionGrid } from './ReconstructionGrid';
+import { SettingsPanel } from './SettingsPanel';
+import { TrainingPanel } from './TrainingPanel';
+
+export function App() {
+  return (
+    <div className="app">
+      <header className="app-header">
+        <h1>
+          Autoencoder <span>Playground</span>
+        </h1>
+        <p className="tagline">Design an encoder and a decoder, train them in your browser, watch the code form.</p>
+      </header>
+      <main className="layout">
+        <section className="panel arch-panel" aria-label="Architecture">
+          <h2>Architecture</h2>
+          <ArchitectureEditor />
+        </section>
+        <div className="right">
+          <div className="top-row">
+            <SettingsPanel />
+            <TrainingPanel />
+          </div>
+          <LossChart />
+          <ReconstructionGrid />
+        </div>
+      </main>
+    </div>
+  );
+}

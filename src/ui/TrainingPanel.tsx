@@ -1,0 +1,137 @@
+import { useMemo } from 'react';
+import { isActive, useAppStore } from '../state/store';
+import { useSettingErrors, useShapeReport } from './useShapeReport';
+
+function formatLoss(v: number | undefined): string {
+  if (v === undefined) return '—';
+  if (!Number.isFinite(v)) return String(v);
+  return v < 0.001 ? v.toExponential(2) : v.toFixed(4);
+}
+
+function formatTime(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) return '—';
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
+}
+
+const BACKEND_LABEL = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' } as const;
+
+export function TrainingPanel() {
+  const phase = useAppStore((s) => s.phase);
+  const phaseDetail = useAppStore((s) => s.phaseDetail);
+  const progress = useAppStore((s) => s.progress);
+  const backend = useAppStore((s) => s.backend);
+  const trainLoss = useAppStore((s) => s.trainLoss);
+  const testLoss = useAppStore((s) => s.testLoss);
+  const error = useAppStore((s) => s.error);
+  const warning = useAppStore((s) => s.warning);
+  const train = useAppStore((s) => s.train);
+  const pause = useAppStore((s) => s.pause);
+  const resume = useAppStore((s) => s.resume);
+  const reset = useAppStore((s) => s.reset);
+  const dismissError = useAppStore((s) => s.dismissError);
+  const report = useShapeReport();
+  const settingErrors = useSettingErrors();
+
+  const blocker = report.error ?? Object.values(settingErrors)[0] ?? null;
+  const active = isActive(phase);
+  const lastTrain = trainLoss[trainLoss.length - 1]?.loss;
+  const lastTest = testLoss[testLoss.length - 1]?.loss;
+  const fraction = progress ? progress.step / Math.max(1, progress.totalSteps) : phase === 'done' ? 1 : 0;
+  const recentTrain = useMemo(() => {
+    const tail = trainLoss.slice(-20);
+    return tail.length ? tail.reduce((a, p) => a + p.loss, 0) / tail.length : undefined;
+  }, [trainLoss]);
+
+  let primaryLabel = 'Train';
+  let primaryAction = train;
+  if (phase === 'training' || phase === 'loading' || phase === 'building') {
+    primaryLabel = 'Pause';
+    primaryAction = pause;
+  } else if (phase === 'paused') {
+    primaryLabel = 'Resume';
+    primaryAction = resume;
+  }
+
+  return (
+    <section className="panel training" aria-label="Training">
+      <div className="controls">
+        <button
+          type="button"
+          className="primary"
+          onClick={primaryAction}
+          disabled={!active && blocker !== null}
+          aria-describedby={blocker && !active ? 'train-blocker' : undefined}
+        >
+          {primaryLabel}
+        </button>
+        <button type="button" onClick={reset} disabled={phase === 'idle' && trainLoss.length === 0}>
+          Reset
+        </button>
+        <span className="backend-badge" title={backend?.reason ?? 'The backend is chosen when training starts'}>
+          Backend: <strong data-testid="backend">{backend ? BACKEND_LABEL[backend.name] : 'not started'}</strong>
+        </span>
+      </div>
+      {blocker && !active && (
+        <p className="alert" id="train-blocker" role="alert">
+          Cannot train: {blocker}
+        </p>
+      )}
+      {backend && <p className="backend-reason">{backend.reason}</p>}
+      <div
+        className="progress"
+        role="progressbar"
+        aria-label="Training progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(fraction * 100)}
+      >
+        <div className="progress-fill" style={{ width: `${(fraction * 100).toFixed(1)}%` }} />
+      </div>
+      <p className="phase" aria-live="polite">
+        {phase === 'idle' ? phaseDetail || 'Ready' : phaseDetail}
+      </p>
+      <dl className="stats">
+        <div>
+          <dt>Epoch</dt>
+          <dd data-testid="epoch">{progress ? `${progress.epoch} / ${progress.epochs}` : '—'}</dd>
+        </div>
+        <div>
+          <dt>Step</dt>
+          <dd data-testid="step">{progress ? `${progress.step} / ${progress.totalSteps}` : '—'}</dd>
+        </div>
+        <div>
+          <dt>Images/s</dt>
+          <dd data-testid="throughput">{progress && progress.imagesPerSec > 0 ? progress.imagesPerSec.toFixed(0) : '—'}</dd>
+        </div>
+        <div>
+          <dt>Time left</dt>
+          <dd>{progress && phase === 'training' ? formatTime(progress.etaSeconds) : '—'}</dd>
+        </div>
+        <div>
+          <dt>Train loss</dt>
+          <dd data-testid="train-loss" title={`last step ${formatLoss(lastTrain)}`}>
+            {formatLoss(recentTrain)}
+          </dd>
+        </div>
+        <div>
+          <dt>Test loss</dt>
+          <dd data-testid="test-loss">{formatLoss(lastTest)}</dd>
+        </div>
+      </dl>
+      {warning && (
+        <p className="warning" role="alert">
+          {warning}
+        </p>
+      )}
+      {error && (
+        <div className="alert" role="alert">
+          <span>{error}</span>
+          <button type="button" onClick={dismissError} aria-label="Dismiss error">
+            ✕
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
