@@ -106,3 +106,32 @@ test.describe('core playground', () => {
     expect((await snapshot(page)).trainLoss.length).toBe(0);
   });
 });
+
+test('gradient check: every layer kind trains correctly on every backend the browser offers', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/');
+  await page.getByText('Diagnostics: gradient check').click();
+  await page.getByRole('button', { name: 'Check gradients' }).click();
+  await expect(page.getByRole('button', { name: 'Check gradients' })).toBeEnabled({ timeout: 280_000 });
+  const rows = page.getByTestId('gradcheck-table').locator('tbody tr');
+  const text = await rows.allInnerTexts();
+  const backends = new Set(text.map((t) => t.split('\t')[0]));
+  // SwiftShader gives this browser WebGPU and WebGL; WASM and CPU are always there.
+  expect([...backends].sort()).toEqual(['cpu', 'wasm', 'webgl', 'webgpu']);
+  expect(text.length).toBeGreaterThanOrEqual(4 * 11);
+  const failed = text.filter((t) => !t.trim().endsWith('ok'));
+  expect(failed, failed.join('\n')).toEqual([]);
+});
+
+// The figure (under 2 s) is reported, not asserted tightly: speed belongs to the benchmark, not to timed tests.
+test('the default data set loads and reports its load time', async ({ page }) => {
+  await page.goto('/');
+  await useTinyExperiment(page, { trainSize: 32, epochs: 1, backend: 'cpu' });
+  await page.getByRole('button', { name: 'Train' }).click();
+  const detail = page.getByText(/data loaded in [\d.]+ s/);
+  await expect(detail).toBeVisible({ timeout: 60_000 });
+  const seconds = Number((await detail.textContent())?.match(/loaded in ([\d.]+) s/)?.[1]);
+  console.log(`MNIST asset loaded and decoded in ${seconds} s`);
+  expect(Number.isFinite(seconds)).toBe(true);
+  expect(seconds).toBeLessThan(20);
+});

@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { LAYER_KINDS, LAYER_KIND_LIST, type FieldDef } from '../model/catalogue';
 import { SETTING_LIMITS } from '../model/inferShapes';
 import { DEFAULT_SPEC } from '../model/presets';
+import { lzDecompressedLength } from './lzLength';
 import {
   BACKEND_CHOICES,
   DATASETS,
@@ -45,6 +46,8 @@ export const JSON_APP_ID = 'autoencoder-playground';
 
 /** Longest link payload accepted (a real link is well under 5,000 characters). */
 export const MAX_LINK_CHARS = 20_000;
+/** Longest text a link may unpack to (checked before unpacking; a real one is under 10,000). */
+export const MAX_LINK_JSON_CHARS = 100_000;
 /** Longest JSON file accepted. */
 export const MAX_JSON_CHARS = 1_000_000;
 /** Most layers per stack (encoder or decoder). */
@@ -282,7 +285,11 @@ function normalizeField(f: NormField, raw: unknown, fallback: unknown, where: st
     return parsed.data === 0 ? 0 : parsed.data;
   }
   const fallbackCopy = Array.isArray(fallback) ? [...(fallback as unknown[])] : fallback;
-  const fallbackText = Array.isArray(fallback) ? showShape(fallback as number[]) : show(fallback);
+  const fallbackText = Array.isArray(fallback)
+    ? showShape(fallback as number[])
+    : typeof fallback === 'string'
+      ? fallback
+      : show(fallback);
   if (raw === undefined) {
     w.add(`${where}${f.label} missing; using ${fallbackText}`);
     return fallbackCopy;
@@ -324,7 +331,7 @@ function normalizeLayer(raw: unknown, where: string, w: Warnings): LayerSpec | n
   if (!head.success) {
     const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
     if (isObject && 'kind' in raw) {
-      w.add(`${where}: unknown layer kind ${show(raw.kind)} removed (the link may come from a newer version of the app)`);
+      w.add(`${where}: unknown layer kind ${show(raw.kind)} removed (it may come from a newer version of the app)`);
     } else {
       w.add(`${where}: ${show(raw)} is not a layer; removed`);
     }
@@ -542,6 +549,9 @@ function decodeInternal(text: unknown): DecodeResult {
   if (!reader) return fail(`This link is damaged (unknown format v${version})`);
   if (body.length === 0) return fail('This link has no experiment in it');
   if (!URI_SAFE.test(body)) return fail('This link is damaged (it contains characters a link never has)');
+  const unpacked = lzDecompressedLength(body, MAX_LINK_JSON_CHARS);
+  if (unpacked === null) return fail('This link is damaged (could not decompress it)');
+  if (unpacked > MAX_LINK_JSON_CHARS) return fail('This link is damaged (it unpacks to far more than an experiment)');
   let json: string | null;
   try {
     json = decompressFromEncodedURIComponent(body);

@@ -5,10 +5,10 @@
 import { create } from 'zustand';
 import { defaultLayer } from '../model/catalogue';
 import { DEFAULT_SPEC, findPreset } from '../model/presets';
-import type { ExperimentSpec, LayerKind, LayerSpec } from '../model/spec';
+import type { BackendName, ExperimentSpec, LayerKind, LayerSpec } from '../model/spec';
 import type { Stack } from '../model/inferShapes';
 import { TrainingClient } from '../train/client';
-import type { BackendReport, FromWorker, LossPoint, Phase, ProgressInfo } from '../train/protocol';
+import type { BackendReport, FromWorker, GradCheckRow, LossPoint, Phase, ProgressInfo } from '../train/protocol';
 
 export interface ImageBatch {
   step: number;
@@ -51,6 +51,8 @@ interface TrainingSlice {
   memory: { numTensors: number; numBytes: number } | null;
   /** Tensor counts the worker reported (after each epoch and on request), newest last. */
   memoryLog: { numTensors: number; numBytes: number }[];
+  gradCheck: { running: boolean; rows: GradCheckRow[]; errors: string[] };
+  runGradCheck: (backends: BackendName[]) => void;
   train: () => void;
   pause: () => void;
   resume: () => void;
@@ -58,9 +60,16 @@ interface TrainingSlice {
   dismissError: () => void;
 }
 
+export interface ShareNotice {
+  kind: 'info' | 'warning' | 'error';
+  text: string;
+}
+
 interface UiSlice {
   logScale: boolean;
   setLogScale: (v: boolean) => void;
+  shareNotice: ShareNotice | null;
+  setShareNotice: (n: ShareNotice | null) => void;
 }
 
 export type AppState = ExperimentSlice & TrainingSlice & UiSlice;
@@ -90,6 +99,16 @@ export const useAppStore = create<AppState>()((set, get) => {
       return;
     }
     if (msg.type === 'ready') return;
+    if (msg.type === 'gradCheck') {
+      set((st) => ({
+        gradCheck: {
+          running: !msg.done,
+          rows: st.gradCheck.rows.concat(msg.rows),
+          errors: msg.error ? st.gradCheck.errors.concat(`${msg.backend}: ${msg.error}`) : st.gradCheck.errors,
+        },
+      }));
+      return;
+    }
     if (msg.runId !== get().runId) return; // a message from a run that was reset or replaced
     switch (msg.type) {
       case 'phase':
@@ -167,6 +186,13 @@ export const useAppStore = create<AppState>()((set, get) => {
     backend: null,
     memory: null,
     memoryLog: [],
+    gradCheck: { running: false, rows: [], errors: [] },
+    runGradCheck: (backends) => {
+      const s = get();
+      if (isActive(s.phase)) s.reset();
+      set({ gradCheck: { running: true, rows: [], errors: [] } });
+      getClient().gradCheck(backends);
+    },
     train: () => {
       const runId = getClient().start(structuredClone(get().spec));
       set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting' });
@@ -185,6 +211,8 @@ export const useAppStore = create<AppState>()((set, get) => {
 
     logScale: false,
     setLogScale: (v) => set({ logScale: v }),
+    shareNotice: null,
+    setShareNotice: (n) => set({ shareNotice: n }),
   };
 });
 

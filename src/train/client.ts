@@ -1,7 +1,7 @@
 /**
  * TrainingClient: the page's one handle on the training worker. One worker, one listener, a typed API.
  */
-import type { ExperimentSpec } from '../model/spec';
+import type { BackendName, ExperimentSpec } from '../model/spec';
 import { isFromWorker, type FromWorker, type ToWorker } from './protocol';
 
 export type WorkerListener = (msg: FromWorker) => void;
@@ -56,6 +56,10 @@ export class TrainingClient {
 
   requestMemory(): void {
     this.send({ type: 'debug', action: 'memory' });
+  }
+
+  gradCheck(backends: BackendName[]): void {
+    this.send({ type: 'gradCheck', backends });
   }
 
   get currentRun(): number {

@@ -9,8 +9,18 @@ export type ToWorker =
   | { type: 'pause'; runId: number }
   | { type: 'resume'; runId: number }
   | { type: 'stop'; runId: number }
-  /** Test hook: make the next loss read-back report NaN (fault injection). */
-  | { type: 'debug'; action: 'memory' };
+  /** Asks for the tensor count now (tests, diagnostics). */
+  | { type: 'debug'; action: 'memory' }
+  /** Runs one training step of every layer kind on each backend and compares gradients with finite differences. */
+  | { type: 'gradCheck'; backends: BackendName[] };
+
+export interface GradCheckRow {
+  backend: BackendName;
+  kind: string;
+  maxRelError: number;
+  ok: boolean;
+  detail: string;
+}
 
 export type Phase = 'idle' | 'loading' | 'building' | 'training' | 'paused' | 'done' | 'error';
 
@@ -61,6 +71,7 @@ export type FromWorker =
     }
   | { type: 'warning'; runId: number; code: 'collapse'; message: string }
   | { type: 'memory'; numTensors: number; numBytes: number }
+  | { type: 'gradCheck'; backend: BackendName; rows: GradCheckRow[]; error: string | null; done: boolean }
   | { type: 'error'; runId: number; message: string };
 
 export function isFromWorker(data: unknown): data is FromWorker {

@@ -7,9 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { DATASET_INFO } from '../data/catalogue';
 import { loadDataset } from '../data/load';
 import type { DecodedDataset } from '../data/decode';
-import { epochOrder, pickDisplayIndices, splitIndices } from '../data/split';
-import type { BackendChoice, ExperimentSpec } from '../model/spec';
-import type { BackendReport, FromWorker, LossPoint, ToWorker } from './protocol';
+import { epochOrder, mulberry32, pickDisplayIndices, splitIndices } from '../data/split';
+import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
+import type { BackendReport, FromWorker, GradCheckRow, LossPoint, ToWorker } from './protocol';
+import { gradientCheck } from './worker/gradcheck';
 import { selectBackend } from './worker/backends';
 import { buildModel, type BuiltModel } from './worker/buildModel';
 import { detectCollapse } from './collapse';
@@ -132,6 +133,9 @@ async function sendImages(run: Run, model: tf.LayersModel, display: tf.Tensor4D,
 async function train(run: Run): Promise<void> {
   const { spec } = run;
   const info = DATASET_INFO[spec.dataset];
+  // tfjs' unseeded random ops (dropout masks) draw their seeds from Math.random: seed it per run so
+  // the same spec on the same backend gives the same curve.
+  Math.random = mulberry32((spec.seed ^ 0x5bd1e995) >>> 0);
   post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Starting the ${spec.backend === 'auto' ? 'best' : spec.backend} backend` });
   if (!activeBackend || activeBackend.requested !== spec.backend) {
     disposeModel();
@@ -140,7 +144,9 @@ async function train(run: Run): Promise<void> {
   post({ type: 'backend', runId: run.id, report: activeBackend.report });
   post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Loading ${info.label}` });
   const base = new URL(`${import.meta.env.BASE_URL}data/`, self.location.origin).href;
+  const loadStart = performance.now();
   const data = await loadDataset(info, base);
+  const loadSeconds = (performance.now() - loadStart) / 1000;
   if (run.stopped) return;
   const split = splitIndices(data.count, info.testCount, info.splitSeed);
   const train = split.train.subarray(0, Math.min(split.train.length, spec.trainSize));
@@ -204,7 +210,7 @@ async function train(run: Run): Promise<void> {
       return ok1 && ok2;
     };
 
-    post({ type: 'phase', runId: run.id, phase: 'training', detail: `Training on ${train.length} images` });
+    post({ type: 'phase', runId: run.id, phase: 'training', detail: `Training on ${train.length} images (data loaded in ${loadSeconds.toFixed(2)} s)` });
     for (epoch = 0; epoch < spec.epochs && !run.stopped; epoch++) {
       const order = epochOrder(train, spec.seed, epoch);
       for (let from = 0; from < order.length && !run.stopped; from += spec.batchSize) {
@@ -308,8 +314,34 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'debug':
       reportMemory();
       break;
+    case 'gradCheck':
+      stopCurrent();
+      queue = queue.then(() => runGradCheck(msg.backends));
+      break;
   }
 };
+
+async function runGradCheck(backends: BackendName[]): Promise<void> {
+  disposeModel();
+  activeBackend = null; // the next training run chooses its backend again
+  for (let i = 0; i < backends.length; i++) {
+    const backend = backends[i];
+    const done = i === backends.length - 1;
+    try {
+      const report = await selectBackend(backend);
+      if (report.name !== backend) {
+        post({ type: 'gradCheck', backend, rows: [], error: `${backend} is not available here: ${report.reason}`, done });
+        continue;
+      }
+      const results = await gradientCheck();
+      const rows: GradCheckRow[] = results.map((r) => ({ backend, kind: r.kind, maxRelError: r.maxRelError, ok: r.ok, detail: r.detail }));
+      post({ type: 'gradCheck', backend, rows, error: null, done });
+    } catch (e) {
+      post({ type: 'gradCheck', backend, rows: [], error: e instanceof Error ? e.message : String(e), done });
+    }
+  }
+  reportMemory();
+}
 
 /** Runs one after another, so two trainings never overlap. */
 let queue: Promise<void> = Promise.resolve();

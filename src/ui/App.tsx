@@ -1,10 +1,14 @@
 import { ArchitectureEditor } from './ArchitectureEditor';
+import { Diagnostics } from './Diagnostics';
 import { LossChart } from './LossChart';
 import { ReconstructionGrid } from './ReconstructionGrid';
 import { SettingsPanel } from './SettingsPanel';
+import { ShareBar } from './ShareBar';
+import { useShareSync } from './useShareSync';
 import { TrainingPanel } from './TrainingPanel';
 
 export function App() {
+  useShareSync();
   return (
     <div className="app">
       <header className="app-header">
@@ -12,6 +16,7 @@ export function App() {
           Autoencoder <span>Playground</span>
         </h1>
         <p className="tagline">Design an encoder and a decoder, train them in your browser, watch the code form.</p>
+        <ShareBar />
       </header>
       <main className="layout">
         <section className="panel arch-panel" aria-label="Architecture">
@@ -25,6 +30,7 @@ export function App() {
           </div>
           <LossChart />
           <ReconstructionGrid />
+          <Diagnostics />
         </div>
       </main>
     </div>

@@ -14,7 +14,7 @@ export function LossChart() {
   const test = useMemo(() => testLoss.map((p) => ({ step: p.step, loss: p.loss })), [testLoss]);
   const hasData = train.length > 0;
   return (
-    <section className="panel chart" aria-label="Loss chart">
+    <section className="panel chart" aria-label="Training curves">
       <div className="panel-head">
         <h2>Loss</h2>
         <label className="toggle">
@@ -37,7 +37,7 @@ export function LossChart() {
                 stroke="#9aa6bd"
                 tick={{ fontSize: 13 }}
                 width={64}
-                tickFormatter={(v: number) => (v < 0.01 ? v.toExponential(1) : v.toFixed(3))}
+                tickFormatter={(v: number) => (v === 0 ? '0' : v < 0.01 ? v.toExponential(1) : v.toFixed(3))}
               />
               <Tooltip contentStyle={{ background: '#151b26', border: '1px solid #2a3242' }} formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} />
               <Legend />

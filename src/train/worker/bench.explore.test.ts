@@ -4,7 +4,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { registerTrainingKernels, kernelStats, resetKernelStats } from './kernels';
+import { registerTrainingKernels, kernelStats, resetKernelStats, setFilterGradMode, setInputGradMode, wasmConv2DBackpropFilterT } from './kernels';
 import { loopFilter } from './bench.variants';
 import { buildModel } from './buildModel';
 import type { LayerSpec } from '../../model/spec';
@@ -43,7 +43,11 @@ test('bench', async () => {
   const setVariant = (v: string) => {
     tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
     tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    setFilterGradMode('auto'); setInputGradMode('conv');
+    if (v === 'newM') { setInputGradMode('matmul'); tf.registerKernel(ourFilter); tf.registerKernel(ourInput); return; }
     if (v === 'new') { tf.registerKernel(ourFilter); tf.registerKernel(ourInput); }
+    else if (v === 'normal' || v === 'swapped') { setFilterGradMode(v); tf.registerKernel(ourFilter); tf.registerKernel(ourInput); }
+    else if (v === 'T') { tf.registerKernel({ ...ourFilter, kernelFunc: wasmConv2DBackpropFilterT }); tf.registerKernel(ourInput); }
     else if (v === 'newF') { tf.registerKernel(ourFilter); tf.registerKernel(stockInput); }
     else { tf.registerKernel({ ...ourFilter, kernelFunc: loopFilter }); tf.registerKernel(stockInput); }
   };

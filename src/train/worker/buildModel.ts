@@ -73,7 +73,9 @@ export function makeLayer(layer: LayerSpec, seed: number, name: string): tf.laye
     case 'reshape':
       return tf.layers.reshape({ name, targetShape: layer.targetShape });
     case 'dropout':
-      return tf.layers.dropout({ name, rate: layer.rate, seed });
+      // No per-layer seed: tfjs would then draw the same mask at every step. The worker seeds
+      // Math.random per run instead, which tfjs' unseeded random ops draw from.
+      return tf.layers.dropout({ name, rate: layer.rate });
   }
 }
 

@@ -73,15 +73,15 @@ function casesFor(kind: LayerKind): GradCase[] {
   switch (kind) {
     case 'conv2d':
       return [
-        // elu goes through tf.fused.conv2d; tanh through conv2d + activation
-        c('3×3 s1 same elu', { kind, filters: 3, kernelSize: 3, strides: 1, padding: 'same', activation: 'elu' }, [6, 6, 2]),
+        // elu goes through tf.fused.conv2d; tanh and linear through conv2d (+ activation)
+        c('3×3 s1 same elu, 3→2 ch', { kind, filters: 2, kernelSize: 3, strides: 1, padding: 'same', activation: 'elu' }, [6, 6, 3]),
         c('3×3 s2 valid tanh, 7×7', { kind, filters: 2, kernelSize: 3, strides: 2, padding: 'valid', activation: 'tanh' }, [7, 7, 2]),
         c('2×2 s2 same linear, 5×5', { kind, filters: 3, kernelSize: 2, strides: 2, padding: 'same', activation: 'linear' }, [5, 5, 2]),
       ];
     case 'conv2dTranspose':
       return [
         c('3×3 s2 same linear', { kind, filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'linear' }, [3, 3, 2]),
-        c('3×3 s1 valid sigmoid', { kind, filters: 2, kernelSize: 3, strides: 1, padding: 'valid', activation: 'sigmoid' }, [4, 4, 2]),
+        c('3×3 s1 valid sigmoid', { kind, filters: 2, kernelSize: 3, strides: 1, padding: 'valid', activation: 'sigmoid' }, [4, 4, 3]),
       ];
     case 'maxPool2d':
       return [

@@ -1,14 +1,20 @@
 /**
- * Training kernels that tfjs 4.22 lacks or gets wrong, registered per backend.
+ * Training kernels that tfjs 4.22 lacks, gets wrong or runs slowly, registered per backend.
  *
- * - wasm has no `Conv2DBackpropFilter` (the weight gradient of conv2d and conv2dTranspose), so conv
- *   layers cannot train there. We add a fast JS implementation that works directly on the wasm heap.
- * - cpu's `ResizeNearestNeighborGrad` (the gradient of upSampling2d) reads dy at the *images'* batch
- *   stride, so every image after the first in a batch gets a wrong gradient. We replace it with an
- *   exact adjoint of the cpu forward kernel.
+ * - wasm: no `Conv2DBackpropFilter` (the weight gradient of conv2d and conv2dTranspose), so conv
+ *   layers cannot train. We add one that rearranges the data in JS and runs the wasm backend's own
+ *   XNNPACK Conv2D. We also replace wasm's `Conv2DBackpropInput` (input gradient of conv2d, forward
+ *   of conv2dTranspose): the stock one is correct but a scalar loop, 2-10× slower.
+ * - cpu: `ResizeNearestNeighborGrad` (the gradient of upSampling2d) reads dy at the *images'* batch
+ *   stride, so every image after the first in a batch gets a wrong gradient. Replaced by the exact
+ *   adjoint of the cpu forward kernel.
+ * - webgl, webgpu: `ResizeNearestNeighborGrad` recovers source rows with float32 divisions that
+ *   land one row low for some sizes (22, 23, 29, 37, …). Replaced, for whole-number factors, by
+ *   Reshape + Sum on the same backend.
  *
- * Every other kernel our layer kinds' gradients need exists on wasm (checked with tf.getKernel and by
- * gradcheck.ts); `missingTrainingKernels()` reports any that is absent at run time.
+ * Every other kernel that training our layer kinds needs exists on every backend:
+ * `missingTrainingKernels()` checks TRAINING_KERNELS with tf.getKernel, and gradcheck.ts checks the
+ * gradients themselves.
  *
  * Worker-side only (imports tfjs). Works in a browser Web Worker and in Node.
  */
@@ -19,28 +25,18 @@ type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type RoundingMode = 'floor' | 'round' | 'ceil';
 
 /**
- * Kernels the forward and backward passes of our layer kinds, the losses (mse, bce) and the
- * optimizers use. Used to report anything a backend is missing.
+ * Every kernel that the forward and backward passes of our layer kinds, the losses (mse, bce), the
+ * optimizers (adam, sgd, rmsprop) and model.fit ran on the cpu backend (collected with tf.profile
+ * over gradientCheck() and fit() with each loss and optimizer).
  */
 export const TRAINING_KERNELS: readonly string[] = [
-  // conv2d / conv2dTranspose (plain and fused), their gradients
-  'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
-  // pooling and their gradients
-  'MaxPool', 'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad',
-  // upSampling2d and its gradient
-  'ResizeNearestNeighbor', 'ResizeNearestNeighborGrad',
-  // batch norm (forward, moments, gradient through elementary ops)
-  'FusedBatchNorm', 'Mean', 'SquaredDifference', 'Rsqrt', 'Sum',
-  // activations and their gradients
-  'Relu', 'Step', 'LeakyRelu', 'Prelu', 'Elu', 'EluGrad', 'Selu', 'Softplus', 'Sigmoid', 'Tanh',
-  'Exp', 'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Select', 'ZerosLike', 'OnesLike',
-  // dense
-  'BatchMatMul', '_FusedMatMul',
-  // shapes, dropout
-  'Reshape', 'Transpose', 'Tile', 'Cast', 'Fill', 'Identity',
-  // elementwise, losses, optimizers
-  'Add', 'AddN', 'Sub', 'Multiply', 'RealDiv', 'Neg', 'Square', 'Sqrt', 'Log', 'Maximum', 'Minimum',
-  'ClipByValue', 'Pow', 'Abs',
+  'Abs', 'Add', 'AvgPool', 'AvgPoolGrad', 'BatchMatMul', 'Cast', 'ClipByValue', 'Conv2D',
+  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Elu', 'EluGrad', 'Exp', 'Floor', 'FusedBatchNorm',
+  'FusedConv2D', 'GatherV2', 'Greater', 'GreaterEqual', 'Identity', 'LeakyRelu', 'LessEqual', 'Log',
+  'Log1p', 'LogicalAnd', 'MaxPool', 'MaxPoolGrad', 'Mean', 'Multiply', 'Neg', 'RealDiv', 'Relu',
+  'Reshape', 'ResizeNearestNeighbor', 'ResizeNearestNeighborGrad', 'Rsqrt', 'Select', 'Selu',
+  'Sigmoid', 'Slice', 'Softplus', 'Sqrt', 'Square', 'SquaredDifference', 'Step', 'Sub', 'Sum', 'Tanh',
+  'Tile', 'ZerosLike', '_FusedMatMul',
 ];
 
 /** Names (e.g. 'wasm:Conv2DBackpropFilter') of TRAINING_KERNELS missing from the given backends. */
@@ -126,17 +122,25 @@ function shape4(t: TensorInfo): [number, number, number, number] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Convolution gradients on wasm (NHWC, dilation 1), as im2col / col2im in JS around the wasm
-// backend's own BatchMatMul (XNNPACK, SIMD).
+// Convolution gradients on wasm (NHWC, dilation 1).
 //
-// Why this shape: a direct JS loop over (b, oy, ox, ky, kx, ci, co) runs at ~2-5 ns per
-// multiply-add in V8; wasm's BatchMatMul runs at ~0.15-0.25 ns per multiply-add when neither
-// operand is transposed (its transposeA/transposeB paths are ~10× slower), and building the patch
-// matrix costs about one store per element. So:
-//   dWᵀ [Co, K]  = dyᵀ [Co, N] · P [N, K]      (Conv2DBackpropFilter)
-//   dP  [N, K]   = dy  [N, Co] · Wᵀ [Co, K]    (Conv2DBackpropInput, then col2im: dx += dP)
-// with N = batch·Ho·Wo, K = KH·KW·Ci, P the im2col patch matrix, in chunks of output rows so the
-// patch matrix stays under CHUNK_FLOATS.
+// A direct JS loop over (b, oy, ox, ky, kx, ci, co) costs ~1-4 ns per multiply-add in V8, while the
+// wasm backend's XNNPACK kernels (Conv2D, BatchMatMul without transposes) cost ~0.1-0.3 ns. So we
+// only rearrange data in JS (O(data), not O(multiply-adds)) and let XNNPACK do the arithmetic:
+//
+// Conv2DBackpropFilter, dW[ky,kx,ci,co] = Σ_{b,oy,ox} x[b, oy·sh+ky−pt, ox·sw+kx−pl, ci] · dy[b,oy,ox,co]:
+//   "normal":  a Conv2D with x as the input, laid out [Ci, H, W, B] (batch ↔ channels), and dy as the
+//              filter, [Ho, Wo, B, Co], dilated by the stride: output [Ci, KH, KW, Co].
+//   "swapped": (stride 1) a Conv2D with dy as the input, [Co, Ho, Wo, B], and x as the filter,
+//              [H, W, B, Ci], with "full" padding: output [Co, KH, KW, Ci], flipped in (ky, kx).
+//              Used when Co < Ci, as XNNPACK is slow with few output channels.
+// Conv2DBackpropInput, dx = the transpose of the convolution applied to dy:
+//   stride 1:  a Conv2D of dy with the filter flipped in (ky, kx) and ci/co swapped, "full" padding.
+//   stride >1: dP = dy [N, Co] · Wᵀ [Co, K] with BatchMatMul (N = B·Ho·Wo, K = KH·KW·Ci), then
+//              col2im (dx += dP scattered back to the pixels), in chunks of output rows.
+//
+// Measured in Node on the benchmark conv autoencoder (see the report): the filter gradient went from
+// ~40% of a training step (plain JS loop) to ~15%, and the whole step ~2-3× faster.
 
 export interface ConvGeometry {
   batch: number;
@@ -154,53 +158,17 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
-/** Largest patch-matrix chunk, in floats (16 MiB): bounds the wasm heap one kernel call uses. */
-const CHUNK_FLOATS = 1 << 22;
-
-/** Output rows (b, oy) per chunk, so that rows·Wo·K ≤ CHUNK_FLOATS. */
+/** Output rows (b, oy) per col2im chunk, so that rows·Wo·K ≤ wasmConvPaths.chunkFloats. */
 function rowsPerChunk(g: ConvGeometry): number {
   const perRow = g.outWidth * g.filterHeight * g.filterWidth * g.inChannels;
-  return Math.max(1, Math.floor(CHUNK_FLOATS / Math.max(1, perRow)));
+  return Math.max(1, Math.floor(wasmConvPaths.chunkFloats / Math.max(1, perRow)));
 }
 
 /**
- * Transposed im2col for output rows [r0, r1): pT[k·n + i] = P[i][k] with n = (r1 − r0)·Wo rows and
- * k = (ky·KW + kx)·Ci + ci. Each pT row is written contiguously (a gather from x).
+ * col2im for output rows [r0, r1) (row r = b·Ho + oy, n = (r − r0)·Wo + ox):
+ * dx[b, oy·sh − pt + ky, ox·sw − pl + kx, ci] += dp[n·K + (ky·KW + kx)·Ci + ci] for in-image pixels.
+ * For fixed (n, ky) the in-image kx range is one contiguous run of dx.
  */
-export function im2colT(x: ArrayLike<number>, g: ConvGeometry, r0: number, r1: number, pT: Float32Array): void {
-  const { inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo } = g;
-  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
-  const n = (r1 - r0) * Wo;
-  const xRowLen = W * Ci;
-  const xStep = sw * Ci;
-  for (let ky = 0; ky < KH; ky++) {
-    for (let kx = 0; kx < KW; kx++) {
-      // valid ox range for this kx: 0 <= ox·sw − pl + kx < W
-      const oxMin = Math.min(Wo, Math.max(0, Math.ceil((pl - kx) / sw)));
-      const oxMax = Math.max(oxMin, Math.min(Wo, Math.floor((W - 1 + pl - kx) / sw) + 1));
-      for (let ci = 0; ci < Ci; ci++) {
-        let o = ((ky * KW + kx) * Ci + ci) * n;
-        for (let r = r0; r < r1; r++) {
-          const b = Math.floor(r / Ho);
-          const oy = r - b * Ho;
-          const iy = oy * sh - pt + ky;
-          if (iy < 0 || iy >= H) {
-            for (let ox = 0; ox < Wo; ox++) pT[o + ox] = 0;
-          } else {
-            let xi = (b * H + iy) * xRowLen + (oxMin * sw - pl + kx) * Ci + ci;
-            let ox = 0;
-            for (; ox < oxMin; ox++) pT[o + ox] = 0;
-            for (; ox < oxMax; ox++, xi += xStep) pT[o + ox] = x[xi];
-            for (; ox < Wo; ox++) pT[o + ox] = 0;
-          }
-          o += Wo;
-        }
-      }
-    }
-  }
-}
-
-/** The adjoint of im2col: dx[b, iy, ix, ci] += dp[n·K + (ky·KW + kx)·Ci + ci] for in-image (iy, ix). */
 export function col2im(dp: ArrayLike<number>, g: ConvGeometry, r0: number, r1: number, dx: Float32Array): void {
   const { inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo } = g;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
@@ -309,6 +277,40 @@ export function resetKernelStats(): void {
 const now: () => number =
   typeof performance !== 'undefined' && typeof performance.now === 'function' ? () => performance.now() : () => Date.now();
 
+/** The wasm backend's own Conv2D (XNNPACK), stride 1, explicit padding. */
+function wasmConv2D(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  pad: tf.backend_util.ExplicitPadding,
+  dilations: [number, number],
+): TensorInfo {
+  const kernel = tf.getKernel('Conv2D', 'wasm');
+  if (kernel == null) throw new Error('wasm Conv2D kernel not registered');
+  const out = kernel.kernelFunc({
+    inputs: { x, filter },
+    backend,
+    attrs: { strides: [1, 1], pad, dataFormat: 'NHWC', dilations },
+  });
+  if (Array.isArray(out)) throw new Error('Conv2D returned several outputs');
+  return out;
+}
+
+/**
+ * Which formulation the wasm convolution gradients use ('auto' picks per call), and the largest dP
+ * chunk in floats (default 4 Mi floats = 16 MiB, bounding the wasm heap one col2im pass uses).
+ * Exposed for tests and benchmarks, which force each path to check it against the cpu backend.
+ */
+export const wasmConvPaths: {
+  filterGrad: 'auto' | 'normal' | 'swapped';
+  inputGrad: 'auto' | 'matmul';
+  chunkFloats: number;
+} = {
+  filterGrad: 'auto',
+  inputGrad: 'auto',
+  chunkFloats: 1 << 22,
+};
+
 const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const what = 'Conv2DBackpropFilter (wasm)';
   if (!isWasmBackend(backend)) throw new Error(`${what}: unexpected backend`);
@@ -319,43 +321,112 @@ const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => 
   const filterShape = attrShape4(attrs?.filterShape);
   const g = convGeometry(shape4(x), filterShape, attrs, what);
   checkDyShape(dy, g, what);
-  const K = g.filterHeight * g.filterWidth * g.inChannels;
-  const Co = g.outChannels;
-  const Wo = g.outWidth;
-  const rows = g.batch * g.outHeight;
-  const step = rowsPerChunk(g);
-  let out: TensorInfo | null = null;
-  let acc: Float32Array | null = null;
-  for (let r0 = 0; r0 < rows; r0 += step) {
-    const r1 = Math.min(rows, r0 + step);
-    const n = (r1 - r0) * Wo;
-    const single = r0 === 0 && r1 === rows;
-    const pT = backend.makeOutput([K, n], 'float32');
-    const dyChunk: TensorInfo = single ? { dataId: dy.dataId, shape: [n, Co], dtype: 'float32' } : backend.makeOutput([n, Co], 'float32');
-    try {
-      if (!single) f32(backend, dyChunk).set(f32(backend, dy).subarray(r0 * Wo * Co, r1 * Wo * Co));
-      im2colT(f32(backend, x), g, r0, r1, f32(backend, pT));
-      const prod = wasmMatMul(backend, pT, dyChunk); // [K, Co]
-      if (single) {
-        out = { dataId: prod.dataId, shape: filterShape, dtype: 'float32' };
-      } else {
-        const pv = f32(backend, prod);
-        if (acc == null) acc = pv.slice();
-        else for (let i = 0; i < acc.length; i++) acc[i] += pv[i];
-        backend.disposeData(prod.dataId);
+  const { batch: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo, outChannels: Co } = g;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  const swappable = sh === 1 && sw === 1 && pt <= KH - 1 && pl <= KW - 1 && H - Ho + pt >= 0 && W - Wo + pl >= 0;
+  const mode = wasmConvPaths.filterGrad;
+  const swapped = mode === 'swapped' ? swappable : mode === 'normal' ? false : swappable && Co < Ci;
+  const dW = backend.makeOutput(filterShape, 'float32');
+  try {
+    if (swapped) {
+      // in = dy as [Co, Ho, Wo, B], filter = x as [H, W, B, Ci]  →  out [Co, KH, KW, Ci], flipped in (ky, kx)
+      const inT = backend.makeOutput([Co, Ho, Wo, B], 'float32');
+      const fT = backend.makeOutput([H, W, B, Ci], 'float32');
+      let res: TensorInfo | null = null;
+      try {
+        {
+          const dyv = f32(backend, dy);
+          const iv = f32(backend, inT);
+          const plane = Ho * Wo * B;
+          let i = 0;
+          for (let b = 0; b < B; b++)
+            for (let p = 0; p < Ho * Wo; p++) {
+              const o = p * B + b;
+              for (let co = 0; co < Co; co++) iv[co * plane + o] = dyv[i++];
+            }
+          const xv = f32(backend, x);
+          const fv = f32(backend, fT);
+          i = 0;
+          for (let b = 0; b < B; b++)
+            for (let p = 0; p < H * W; p++) {
+              const o = (p * B + b) * Ci;
+              for (let ci = 0; ci < Ci; ci++) fv[o + ci] = xv[i++];
+            }
+        }
+        res = wasmConv2D(backend, inT, fT, [[0, 0], [KH - 1 - pt, H - Ho + pt], [KW - 1 - pl, W - Wo + pl], [0, 0]], [1, 1]);
+        const rv = f32(backend, res);
+        const ov = f32(backend, dW);
+        let i = 0;
+        for (let co = 0; co < Co; co++)
+          for (let ky = KH - 1; ky >= 0; ky--)
+            for (let kx = KW - 1; kx >= 0; kx--) {
+              const o = (ky * KW + kx) * Ci * Co + co;
+              for (let ci = 0; ci < Ci; ci++) ov[o + ci * Co] = rv[i++];
+            }
+      } finally {
+        backend.disposeData(inT.dataId);
+        backend.disposeData(fT.dataId);
+        if (res != null) backend.disposeData(res.dataId);
       }
-    } finally {
-      backend.disposeData(pT.dataId);
-      if (!single) backend.disposeData(dyChunk.dataId);
+    } else {
+      // in = x as [Ci, H', W', B] (cropped to the rows/cols the conv reads), filter = dy as [Ho, Wo, B, Co],
+      // dilation = stride  →  out [Ci, KH, KW, Co]
+      const needH = KH - pt + (Ho - 1) * sh;
+      const needW = KW - pl + (Wo - 1) * sw;
+      const Hc = Math.min(H, needH);
+      const Wc = Math.min(W, needW);
+      if (Hc <= 0 || Wc <= 0) {
+        // padding so large that no input pixel meets the filter
+        f32(backend, dW).fill(0);
+        return dW;
+      }
+      const inT = backend.makeOutput([Ci, Hc, Wc, B], 'float32');
+      const fT = backend.makeOutput([Ho, Wo, B, Co], 'float32');
+      let res: TensorInfo | null = null;
+      try {
+        {
+          const xv = f32(backend, x);
+          const iv = f32(backend, inT);
+          const plane = Hc * Wc * B;
+          for (let b = 0; b < B; b++)
+            for (let y = 0; y < Hc; y++) {
+              let i = ((b * H + y) * W) * Ci;
+              for (let xx = 0; xx < Wc; xx++) {
+                const o = (y * Wc + xx) * B + b;
+                for (let ci = 0; ci < Ci; ci++) iv[ci * plane + o] = xv[i++];
+              }
+            }
+          const dyv = f32(backend, dy);
+          const fv = f32(backend, fT);
+          let i = 0;
+          for (let b = 0; b < B; b++)
+            for (let p = 0; p < Ho * Wo; p++) {
+              const o = (p * B + b) * Co;
+              for (let co = 0; co < Co; co++) fv[o + co] = dyv[i++];
+            }
+        }
+        res = wasmConv2D(backend, inT, fT, [[0, 0], [pt, needH - Hc], [pl, needW - Wc], [0, 0]], [sh, sw]);
+        const rv = f32(backend, res);
+        const ov = f32(backend, dW);
+        let i = 0;
+        for (let ci = 0; ci < Ci; ci++)
+          for (let k = 0; k < KH * KW; k++) {
+            const o = (k * Ci + ci) * Co;
+            for (let co = 0; co < Co; co++) ov[o + co] = rv[i++];
+          }
+      } finally {
+        backend.disposeData(inT.dataId);
+        backend.disposeData(fT.dataId);
+        if (res != null) backend.disposeData(res.dataId);
+      }
     }
-  }
-  if (out == null) {
-    out = backend.makeOutput(filterShape, 'float32');
-    if (acc != null) f32(backend, out).set(acc);
+  } catch (e) {
+    backend.disposeData(dW.dataId);
+    throw e;
   }
   kernelStats.Conv2DBackpropFilter.calls++;
   kernelStats.Conv2DBackpropFilter.ms += now() - t0;
-  return out;
+  return dW;
 };
 
 const wasmConv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -368,10 +439,30 @@ const wasmConv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const inShape = attrShape4(attrs?.inputShape);
   const g = convGeometry(inShape, shape4(filter), attrs, what);
   checkDyShape(dy, g, what);
-  const K = g.filterHeight * g.filterWidth * g.inChannels;
-  const Co = g.outChannels;
-  const Wo = g.outWidth;
-  const rows = g.batch * g.outHeight;
+  const { inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outChannels: Co, outWidth: Wo } = g;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  if (wasmConvPaths.inputGrad === 'auto' && sh === 1 && sw === 1 && pt <= KH - 1 && pl <= KW - 1 && H - Ho + pt >= 0 && W - Wo + pl >= 0) {
+    // Stride 1: dx = conv2d(dy, W flipped in (ky, kx) with ci/co swapped), "full" padding.
+    const wF = backend.makeOutput([KH, KW, Co, Ci], 'float32');
+    try {
+      const wv = f32(backend, filter);
+      const fv = f32(backend, wF);
+      let i = 0;
+      for (let ky = 0; ky < KH; ky++)
+        for (let kx = 0; kx < KW; kx++) {
+          const o = ((KH - 1 - ky) * KW + (KW - 1 - kx)) * Co * Ci;
+          for (let ci = 0; ci < Ci; ci++) for (let co = 0; co < Co; co++) fv[o + co * Ci + ci] = wv[i++];
+        }
+      const dx = wasmConv2D(backend, dy, wF, [[0, 0], [KH - 1 - pt, H - Ho + pt], [KW - 1 - pl, W - Wo + pl], [0, 0]], [1, 1]);
+      kernelStats.Conv2DBackpropInput.calls++;
+      kernelStats.Conv2DBackpropInput.ms += now() - t0;
+      return dx;
+    } finally {
+      backend.disposeData(wF.dataId);
+    }
+  }
+  const K = KH * KW * Ci;
+  const rows = g.batch * Ho;
   const step = rowsPerChunk(g);
   const wT = backend.makeOutput([Co, K], 'float32');
   const dx = backend.makeOutput(inShape, 'float32');
@@ -489,28 +580,119 @@ const cpuResizeNearestNeighborGrad: tf.KernelFunc = ({ inputs, backend, attrs })
   return backend.makeTensorInfo([p.batch, p.inHeight, p.inWidth, p.channels], 'float32', dx);
 };
 
+interface DisposingBackend {
+  disposeData(dataId: object): boolean;
+}
+
+function isDisposingBackend(b: unknown): b is DisposingBackend {
+  return hasMethods(b, ['disposeData']);
+}
+
+/**
+ * ResizeNearestNeighborGrad for whole-number factors (upSampling2d: size = input × s, no
+ * alignCorners) as Reshape + Sum kernels of the same backend:
+ *   dx = sum over (a, c) of dy reshaped to [B, H, sy, W, sx, C].
+ * Exact, whatever the backend's float arithmetic. The webgl and webgpu kernels instead recover each
+ * source row as floor(H · (y / Ho)) in float32, which lands one row too low for some sizes (e.g.
+ * H = 22, y = 26: 22 · fl(26/44) = 12.9999995), sending that row's gradient to the wrong pixel.
+ * Other factors fall back to the backend's own kernel.
+ */
+export function blockSumResizeNearestNeighborGrad(backendName: string, fallback: tf.KernelFunc | null): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const images = input(inputs, 'images');
+    const dy = input(inputs, 'dy');
+    const p = resizeParams(images, dy, attrs);
+    const sy = p.outHeight / p.inHeight;
+    const sx = p.outWidth / p.inWidth;
+    const integral = Number.isInteger(sy) && Number.isInteger(sx) && (!p.alignCorners || (sy === 1 && sx === 1));
+    if (!integral) {
+      if (fallback == null) throw new Error(`ResizeNearestNeighborGrad (${backendName}): unsupported sizes`);
+      return fallback({ inputs, backend, attrs });
+    }
+    if (!isDisposingBackend(backend)) throw new Error(`ResizeNearestNeighborGrad (${backendName}): unexpected backend`);
+    const reshapeK = tf.getKernel('Reshape', backendName);
+    const sumK = tf.getKernel('Sum', backendName);
+    if (reshapeK == null || sumK == null) throw new Error(`ResizeNearestNeighborGrad (${backendName}): no Reshape/Sum kernel`);
+    const blocks = reshapeK.kernelFunc({
+      inputs: { x: dy },
+      backend,
+      attrs: { shape: [p.batch, p.inHeight, sy, p.inWidth, sx, p.channels] },
+    });
+    if (Array.isArray(blocks)) throw new Error('Reshape returned several outputs');
+    try {
+      const dx = sumK.kernelFunc({ inputs: { x: blocks }, backend, attrs: { axis: [2, 4], keepDims: false } });
+      if (Array.isArray(dx)) throw new Error('Sum returned several outputs');
+      return dx;
+    } finally {
+      backend.disposeData(blocks.dataId);
+    }
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Registration
 
 interface Replacement {
   kernelName: string;
   backendName: string;
-  kernelFunc: tf.KernelFunc;
+  /** Builds our kernel; gets the backend's own kernel, if any, to fall back on. */
+  make: (stock: tf.KernelFunc | null) => tf.KernelFunc;
   /** Replace a stock kernel (true) or only fill a gap (false). */
   replace: boolean;
+  why: string;
 }
 
 const REPLACEMENTS: readonly Replacement[] = [
-  { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: wasmConv2DBackpropFilter, replace: false },
-  { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: wasmConv2DBackpropInput, replace: true },
-  { kernelName: 'ResizeNearestNeighborGrad', backendName: 'cpu', kernelFunc: cpuResizeNearestNeighborGrad, replace: true },
+  {
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    make: () => wasmConv2DBackpropFilter,
+    replace: false,
+    why: 'missing in tfjs-backend-wasm 4.22 (conv layers cannot train)',
+  },
+  {
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    make: () => wasmConv2DBackpropInput,
+    replace: true,
+    why: 'stock kernel is a scalar C++ loop, 2-10× slower than XNNPACK-based formulations',
+  },
+  {
+    kernelName: 'ResizeNearestNeighborGrad',
+    backendName: 'cpu',
+    make: () => cpuResizeNearestNeighborGrad,
+    replace: true,
+    why: 'stock kernel reads dy at the images’ batch stride: wrong for every image after the first',
+  },
+  {
+    kernelName: 'ResizeNearestNeighborGrad',
+    backendName: 'webgl',
+    make: (stock) => blockSumResizeNearestNeighborGrad('webgl', stock),
+    replace: true,
+    why: 'stock kernel misroutes rows for some sizes (float32 rounding)',
+  },
+  {
+    kernelName: 'ResizeNearestNeighborGrad',
+    backendName: 'webgpu',
+    make: (stock) => blockSumResizeNearestNeighborGrad('webgpu', stock),
+    replace: true,
+    why: 'stock kernel misroutes rows for some sizes (float32 rounding)',
+  },
 ];
 
-/** True if the kernel currently registered for (name, backend) is ours. */
+/** Kernel functions we registered, so a second call recognises them. */
+const ours = new WeakSet<tf.KernelFunc>();
+
+/** True if the kernel currently registered for (name, backend) is one of ours. */
 export function isOurKernel(kernelName: string, backendName: string): boolean {
   const k = tf.getKernel(kernelName, backendName);
-  return k != null && REPLACEMENTS.some((r) => r.kernelFunc === k.kernelFunc);
+  return k != null && ours.has(k.kernelFunc);
 }
+
+/** What each replacement fixes, as 'backend:Kernel' → reason (for logs and the UI). */
+export const KERNEL_FIXES: ReadonlyMap<string, string> = new Map(
+  REPLACEMENTS.map((r) => [`${r.backendName}:${r.kernelName}`, r.why]),
+);
 
 /**
  * Registers every missing or wrong training kernel for the backends whose factories are registered
@@ -523,11 +705,11 @@ export function registerTrainingKernels(): string[] {
   for (const r of REPLACEMENTS) {
     if (!backends.has(r.backendName)) continue;
     const existing = tf.getKernel(r.kernelName, r.backendName);
-    if (existing != null) {
-      if (existing.kernelFunc === r.kernelFunc || !r.replace) continue;
-      tf.unregisterKernel(r.kernelName, r.backendName);
-    }
-    tf.registerKernel({ kernelName: r.kernelName, backendName: r.backendName, kernelFunc: r.kernelFunc });
+    if (existing != null && (ours.has(existing.kernelFunc) || !r.replace)) continue;
+    const kernelFunc = r.make(existing?.kernelFunc ?? null);
+    ours.add(kernelFunc);
+    if (existing != null) tf.unregisterKernel(r.kernelName, r.backendName);
+    tf.registerKernel({ kernelName: r.kernelName, backendName: r.backendName, kernelFunc });
     done.push(`${r.backendName}:${r.kernelName}`);
   }
   return done;

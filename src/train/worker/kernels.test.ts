@@ -1,0 +1,365 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LAYER_KIND_LIST } from '../../model/catalogue';
+import { gradientCheck } from './gradcheck';
+import {
+  blockSumResizeNearestNeighborGrad,
+  isOurKernel,
+  kernelStats,
+  missingTrainingKernels,
+  registerTrainingKernels,
+  resetKernelStats,
+  wasmConvPaths,
+} from './kernels';
+
+// The stock kernels, captured before anything is registered.
+const stockCpuResizeGrad = tf.getKernel('ResizeNearestNeighborGrad', 'cpu');
+const wasmHadFilterGrad = tf.getKernel('Conv2DBackpropFilter', 'wasm') != null;
+const missingBefore = missingTrainingKernels(['wasm', 'cpu']);
+
+let registered: string[] = [];
+
+beforeAll(async () => {
+  const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
+  setWasmPaths(join(dirname(pkg), 'dist') + '/');
+  registered = registerTrainingKernels();
+  await tf.setBackend('cpu');
+});
+
+afterEach(() => {
+  wasmConvPaths.filterGrad = 'auto';
+  wasmConvPaths.inputGrad = 'auto';
+  wasmConvPaths.chunkFloats = 1 << 22;
+});
+
+async function use(backend: 'cpu' | 'wasm'): Promise<void> {
+  expect(await tf.setBackend(backend)).toBe(true);
+  await tf.ready();
+}
+
+function one(t: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  if (Array.isArray(t)) throw new Error('expected one tensor');
+  return t;
+}
+
+/** Deterministic values in [-0.5, 0.5). */
+function values(n: number, seed: number): Float32Array {
+  let a = seed >>> 0 || 1;
+  return Float32Array.from({ length: n }, () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return a / 4294967296 - 0.5;
+  });
+}
+
+const size = (shape: number[]): number => shape.reduce((p, q) => p * q, 1);
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Runs `f` on the given backend with fresh tensors made from plain arrays; returns the result values. */
+async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Float32Array> {
+  await use(backend);
+  const before = tf.memory().numTensors;
+  const t = f();
+  const out = Float32Array.from(await t.data());
+  t.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+  return out;
+}
+
+describe('registration', () => {
+  it('fills the gaps and replaces the broken kernels, once', () => {
+    expect(wasmHadFilterGrad).toBe(false);
+    expect(missingBefore).toEqual(['wasm:Conv2DBackpropFilter']);
+    expect(registered).toEqual(
+      expect.arrayContaining(['wasm:Conv2DBackpropFilter', 'wasm:Conv2DBackpropInput', 'cpu:ResizeNearestNeighborGrad']),
+    );
+    expect(missingTrainingKernels(['wasm', 'cpu'])).toEqual([]);
+    expect(isOurKernel('Conv2DBackpropFilter', 'wasm')).toBe(true);
+    expect(isOurKernel('Conv2DBackpropInput', 'wasm')).toBe(true);
+    expect(isOurKernel('ResizeNearestNeighborGrad', 'cpu')).toBe(true);
+    expect(registerTrainingKernels()).toEqual([]);
+  });
+});
+
+describe.each(['cpu', 'wasm'] as const)('gradient check on %s', (backend) => {
+  it('passes for every layer kind, with a finite adam step, and leaks nothing', async () => {
+    await use(backend);
+    const before = tf.memory().numTensors;
+    const results = await gradientCheck();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(results.map((r) => r.kind).sort()).toEqual([...LAYER_KIND_LIST].sort());
+    for (const r of results) {
+      expect(r.backend).toBe(backend);
+      expect(r.ok, `${r.kind}: ${r.detail}`).toBe(true);
+      expect(r.maxRelError).toBeLessThan(2e-2);
+    }
+  });
+});
+
+interface ConvCase {
+  k: number;
+  s: number;
+  pad: 'same' | 'valid';
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+}
+
+function convCases(): ConvCase[] {
+  const cases: ConvCase[] = [];
+  for (const k of [1, 3, 5])
+    for (const s of [1, 2])
+      for (const pad of ['same', 'valid'] as const)
+        for (const [h, w] of [
+          [7, 7],
+          [9, 6],
+        ])
+          for (const [ci, co] of [
+            [1, 3],
+            [4, 2],
+          ])
+            cases.push({ k, s, pad, h, w, ci, co });
+  return cases;
+}
+
+function outLen(n: number, k: number, s: number, pad: 'same' | 'valid'): number {
+  return pad === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1;
+}
+
+describe('wasm Conv2DBackpropFilter against the cpu backend', () => {
+  const B = 3;
+  it.each(['auto', 'normal', 'swapped'] as const)('matches for kernel 1/3/5, stride 1/2, same/valid (%s path)', async (path) => {
+    wasmConvPaths.filterGrad = path;
+    let worst = 0;
+    for (const c of convCases()) {
+      const xShape = [B, c.h, c.w, c.ci];
+      const dyShape = [B, outLen(c.h, c.k, c.s, c.pad), outLen(c.w, c.k, c.s, c.pad), c.co];
+      const xv = values(size(xShape), 1 + c.k * 7 + c.s);
+      const dyv = values(size(dyShape), 2 + c.ci * 5 + c.co);
+      const attrs = { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: 'floor', filterShape: [c.k, c.k, c.ci, c.co] };
+      const run = (): tf.Tensor =>
+        tf.tidy(() => one(tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, dyShape) }, attrs)));
+      const ref = await on('cpu', run);
+      resetKernelStats();
+      const got = await on('wasm', run);
+      expect(kernelStats.Conv2DBackpropFilter.calls).toBe(1);
+      const err = maxAbsDiff(ref, got);
+      expect(err, JSON.stringify(c)).toBeLessThan(1e-4);
+      worst = Math.max(worst, err);
+    }
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('matches at training size (batch 32, 28×28, 16→1 and 1→16)', async () => {
+    for (const [ci, co] of [
+      [16, 1],
+      [1, 16],
+    ]) {
+      const xShape = [32, 28, 28, ci];
+      const dyShape = [32, 28, 28, co];
+      const xv = values(size(xShape), 11);
+      const dyv = values(size(dyShape), 12);
+      const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, ci, co] };
+      const run = (): tf.Tensor =>
+        tf.tidy(() => one(tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, dyShape) }, attrs)));
+      const ref = await on('cpu', run);
+      const got = await on('wasm', run);
+      // sums of 25088 products: compare relative to the gradient's scale
+      const scale = Math.max(...Array.from(ref, Math.abs));
+      expect(maxAbsDiff(ref, got) / scale).toBeLessThan(1e-5);
+    }
+  });
+});
+
+describe('wasm Conv2DBackpropInput against the cpu backend', () => {
+  const B = 3;
+  it.each(['auto', 'matmul'] as const)('matches for kernel 1/3/5, stride 1/2, same/valid (%s path)', async (path) => {
+    wasmConvPaths.inputGrad = path;
+    for (const c of convCases()) {
+      const xShape: [number, number, number, number] = [B, c.h, c.w, c.ci];
+      const dyShape = [B, outLen(c.h, c.k, c.s, c.pad), outLen(c.w, c.k, c.s, c.pad), c.co];
+      const wShape = [c.k, c.k, c.ci, c.co];
+      const dyv = values(size(dyShape), 3 + c.k);
+      const wv = values(size(wShape), 4 + c.co);
+      const run = (): tf.Tensor =>
+        tf.tidy(() => tf.conv2dTranspose(tf.tensor4d(dyv, dyShape as [number, number, number, number]), tf.tensor4d(wv, wShape as [number, number, number, number]), xShape, c.s, c.pad));
+      const ref = await on('cpu', run);
+      resetKernelStats();
+      const got = await on('wasm', run);
+      expect(kernelStats.Conv2DBackpropInput.calls).toBe(1);
+      expect(maxAbsDiff(ref, got), JSON.stringify(c)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('matches when col2im runs in several chunks', async () => {
+    wasmConvPaths.inputGrad = 'matmul';
+    wasmConvPaths.chunkFloats = 500; // a few output rows per chunk
+    const xShape: [number, number, number, number] = [3, 9, 8, 4];
+    const dyShape: [number, number, number, number] = [3, 5, 4, 3];
+    const dyv = values(size(dyShape), 21);
+    const wv = values(3 * 3 * 4 * 3, 22);
+    const run = (): tf.Tensor => tf.tidy(() => tf.conv2dTranspose(tf.tensor4d(dyv, dyShape), tf.tensor4d(wv, [3, 3, 4, 3]), xShape, 2, 'same'));
+    const ref = await on('cpu', run);
+    const got = await on('wasm', run);
+    expect(maxAbsDiff(ref, got)).toBeLessThan(1e-4);
+  });
+});
+
+describe('ResizeNearestNeighborGrad (the gradient of upSampling2d)', () => {
+  /** Independent reference for whole-number factors: dx[b,i,j,c] = Σ_{a<sy, e<sx} dy[b, i·sy+a, j·sx+e, c]. */
+  function blockSum(dy: Float32Array, [B, H, W, C]: number[], sy: number, sx: number): Float32Array {
+    const dx = new Float32Array(B * H * W * C);
+    const Ho = H * sy;
+    const Wo = W * sx;
+    for (let b = 0; b < B; b++)
+      for (let y = 0; y < Ho; y++)
+        for (let x = 0; x < Wo; x++)
+          for (let c = 0; c < C; c++) {
+            dx[((b * H + Math.floor(y / sy)) * W + Math.floor(x / sx)) * C + c] += dy[((b * Ho + y) * Wo + x) * C + c];
+          }
+    return dx;
+  }
+
+  /** The gradient of resizeNearestNeighbor w.r.t. its input, as training computes it. */
+  function upsampleGrad(imgShape: number[], size: [number, number], dyv: Float32Array, flags: [boolean, boolean] = [false, false]) {
+    return (): tf.Tensor =>
+      tf.tidy(() => {
+        const dy = tf.tensor(dyv, [imgShape[0], size[0], size[1], imgShape[3]]);
+        const f = (x: tf.Tensor): tf.Tensor => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(x as tf.Tensor4D, size, ...flags), dy));
+        return tf.grad(f)(tf.zeros(imgShape));
+      });
+  }
+
+  it('stock cpu kernel is wrong for image 2 of a batch of 3; ours is right', async () => {
+    const shape = [3, 4, 5, 2];
+    const dyv = values(3 * 8 * 10 * 2, 31);
+    const ref = blockSum(dyv, shape, 2, 2);
+    const per = size(shape) / 3;
+
+    await use('cpu');
+    const ourConfig = tf.getKernel('ResizeNearestNeighborGrad', 'cpu');
+    tf.unregisterKernel('ResizeNearestNeighborGrad', 'cpu');
+    tf.registerKernel(stockCpuResizeGrad);
+    let stock: Float32Array;
+    try {
+      stock = await on('cpu', upsampleGrad(shape, [8, 10], dyv));
+    } finally {
+      tf.unregisterKernel('ResizeNearestNeighborGrad', 'cpu');
+      tf.registerKernel(ourConfig);
+    }
+    expect(maxAbsDiff(stock.subarray(0, per), ref.subarray(0, per))).toBeLessThan(1e-6); // image 0 fine
+    expect(maxAbsDiff(stock.subarray(2 * per), ref.subarray(2 * per))).toBeGreaterThan(0.1); // image 2 wrong
+
+    const fixed = await on('cpu', upsampleGrad(shape, [8, 10], dyv));
+    expect(maxAbsDiff(fixed, ref)).toBeLessThan(1e-6);
+  });
+
+  it.each(['cpu', 'wasm'] as const)('matches the block-sum reference on %s, batch 3, factors 1-4, odd and awkward sizes', async (backend) => {
+    for (const [h, w, sy, sx] of [
+      [4, 5, 2, 2],
+      [3, 3, 3, 3],
+      [7, 7, 2, 2],
+      [22, 3, 2, 2], // a size where the webgl/webgpu formula misroutes a row
+      [5, 2, 1, 4],
+    ]) {
+      const shape = [3, h, w, 2];
+      const dyv = values(3 * h * sy * w * sx * 2, h * 100 + w);
+      const got = await on(backend, upsampleGrad(shape, [h * sy, w * sx], dyv));
+      expect(maxAbsDiff(got, blockSum(dyv, shape, sy, sx)), `${h}×${w} ×${sy}×${sx}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('is the adjoint of the forward kernel for any sizes and flags (cpu)', async () => {
+    await use('cpu');
+    for (const [h, w, oh, ow, alignCorners, halfPixel] of [
+      [3, 4, 7, 5, false, false],
+      [5, 5, 3, 8, false, true],
+      [4, 3, 9, 7, true, false],
+    ] as const) {
+      const xv = values(3 * h * w * 2, 41);
+      const dyv = values(3 * oh * ow * 2, 42);
+      const lhs = tf.tidy(() => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(tf.tensor4d(xv, [3, h, w, 2]), [oh, ow], alignCorners, halfPixel), tf.tensor(dyv, [3, oh, ow, 2]))));
+      const g = await on('cpu', upsampleGrad([3, h, w, 2], [oh, ow], dyv, [alignCorners, halfPixel]));
+      let rhs = 0;
+      for (let i = 0; i < g.length; i++) rhs += g[i] * xv[i];
+      expect((await lhs.data())[0]).toBeCloseTo(rhs, 4);
+      lhs.dispose();
+    }
+  });
+
+  it.each(['cpu', 'wasm'] as const)('the block-sum kernel used for webgl/webgpu is right on %s', async (backend) => {
+    await use(backend);
+    const stock = tf.getKernel('ResizeNearestNeighborGrad', backend);
+    tf.unregisterKernel('ResizeNearestNeighborGrad', backend);
+    tf.registerKernel({ kernelName: 'ResizeNearestNeighborGrad', backendName: backend, kernelFunc: blockSumResizeNearestNeighborGrad(backend, stock.kernelFunc) });
+    try {
+      for (const [h, w, sy, sx] of [
+        [22, 3, 2, 2],
+        [3, 5, 3, 1],
+      ]) {
+        const shape = [3, h, w, 2];
+        const dyv = values(3 * h * sy * w * sx * 2, 7 * h + w);
+        const got = await on(backend, upsampleGrad(shape, [h * sy, w * sx], dyv));
+        expect(maxAbsDiff(got, blockSum(dyv, shape, sy, sx))).toBeLessThan(1e-5);
+      }
+      // non-whole factors fall back to the stock kernel
+      const dyv = values(3 * 5 * 7 * 2, 9);
+      const viaFallback = await on(backend, upsampleGrad([3, 2, 3, 2], [5, 7], dyv));
+      expect(viaFallback.length).toBe(3 * 2 * 3 * 2);
+    } finally {
+      tf.unregisterKernel('ResizeNearestNeighborGrad', backend);
+      tf.registerKernel(stock);
+    }
+  });
+});
+
+describe('a conv autoencoder training step on wasm', () => {
+  it('runs our kernels and gives the same weights as the cpu backend', async () => {
+    const build = (): tf.LayersModel => {
+      const seed = (n: number) => ({ kernelInitializer: tf.initializers.glorotUniform({ seed: n }) });
+      const layers: tf.layers.Layer[] = [
+        tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', ...seed(1) }),
+        tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+        tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...seed(2) }),
+        tf.layers.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...seed(3) }),
+        tf.layers.upSampling2d({ size: [2, 2] }),
+        tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', activation: 'sigmoid', ...seed(4) }),
+      ];
+      const input = tf.input({ shape: [12, 12, 1] });
+      let x: tf.SymbolicTensor = input;
+      for (const l of layers) x = l.apply(x) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: x });
+    };
+    const xv = values(4 * 12 * 12, 51).map((v) => v + 0.5);
+    const step = async (backend: 'cpu' | 'wasm'): Promise<Float32Array> => {
+      await use(backend);
+      const before = tf.memory().numTensors;
+      const model = build();
+      const opt = tf.train.sgd(0.5);
+      model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+      const x = tf.tensor4d(xv, [4, 12, 12, 1]);
+      await model.trainOnBatch(x, x);
+      const parts = await Promise.all(model.getWeights().map((w) => w.data()));
+      x.dispose();
+      opt.dispose();
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      return Float32Array.from(parts.flatMap((p) => Array.from(p)));
+    };
+    const ref = await step('cpu');
+    resetKernelStats();
+    const got = await step('wasm');
+    expect(kernelStats.Conv2DBackpropFilter.calls).toBe(4);
+    expect(kernelStats.Conv2DBackpropInput.calls).toBeGreaterThanOrEqual(3);
+    expect(maxAbsDiff(ref, got)).toBeLessThan(1e-5);
+  });
+});
