@@ -4,7 +4,7 @@ export interface Snapshot {
   phase: string;
   trainLoss: { step: number; loss: number }[];
   testLoss: { epoch: number; loss: number }[];
-  memoryLog: { numTensors: number; numBytes: number }[];
+  memoryLog: { numTensors: number; numBytes: number; runsActive: number }[];
   backend: string | null;
   imagesPerSec: number;
 }

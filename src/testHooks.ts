@@ -2,7 +2,7 @@
  * Read-only hooks for end-to-end tests and benchmarks (ours and outside ones): they observe the store,
  * they never drive the app (tests click and type like a person).
  */
-import { requestMemoryReport, useAppStore } from './state/store';
+import { debugWorker, useAppStore, type MemoryReport } from './state/store';
 
 export interface TestHooks {
   /** Loss points and phases, as plain data. */
@@ -10,11 +10,13 @@ export interface TestHooks {
     phase: string;
     trainLoss: { step: number; loss: number }[];
     testLoss: { epoch: number; loss: number }[];
-    memoryLog: { numTensors: number; numBytes: number }[];
+    memoryLog: MemoryReport[];
     backend: string | null;
     imagesPerSec: number;
   };
   requestMemory: () => void;
+  /** Fault injection for robustness tests. */
+  fault: (kind: 'loseDevice' | 'hang' | 'crash' | 'kill') => void;
 }
 
 declare global {
@@ -36,6 +38,7 @@ export function installTestHooks(): void {
         imagesPerSec: s.progress?.imagesPerSec ?? 0,
       };
     },
-    requestMemory: requestMemoryReport,
+    requestMemory: () => debugWorker('memory'),
+    fault: (kind) => debugWorker(kind),
   };
 }

@@ -306,3 +306,6 @@ export function describeLayer(layer: LayerSpec): string {
       return '';
   }
 }
+
+// Defaults are shared templates: freeze them so a stray mutation cannot change every new layer.
+for (const def of Object.values(LAYER_KINDS)) Object.freeze(def.defaults);

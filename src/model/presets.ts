@@ -102,6 +102,16 @@ export const PRESETS: Preset[] = [
   },
 ];
 
+/** Presets and defaults are shared: freeze them so nothing can change what an old link decodes to. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.values(value as Record<string, unknown>).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+deepFreeze(PRESETS);
+
 export function findPreset(id: string): Preset | undefined {
   return PRESETS.find((p) => p.id === id);
 }

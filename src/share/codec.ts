@@ -346,7 +346,8 @@ function normalizeLayer(raw: unknown, where: string, w: Warnings): LayerSpec | n
   return out as unknown as LayerSpec;
 }
 
-type Source = 'link' | 'file' | 'data';
+/** Who the messages name: "This link ...", "This file ...", "This data ...". */
+export type Source = 'link' | 'file' | 'data';
 
 function fail(error: string): DecodeResult {
   return { ok: false, error };

@@ -19,6 +19,12 @@ export interface ImageBatch {
   pixels: Float32Array;
 }
 
+export interface MemoryReport {
+  numTensors: number;
+  numBytes: number;
+  runsActive: number;
+}
+
 export interface TestPoint {
   epoch: number;
   step: number;
@@ -48,9 +54,9 @@ interface TrainingSlice {
   reconstructions: ImageBatch | null;
   warning: string | null;
   error: string | null;
-  memory: { numTensors: number; numBytes: number } | null;
+  memory: MemoryReport | null;
   /** Tensor counts the worker reported (after each epoch and on request), newest last. */
-  memoryLog: { numTensors: number; numBytes: number }[];
+  memoryLog: MemoryReport[];
   gradCheck: { running: boolean; rows: GradCheckRow[]; errors: string[] };
   runGradCheck: (backends: BackendName[]) => void;
   train: () => void;
@@ -94,11 +100,11 @@ let client: TrainingClient | null = null;
 export const useAppStore = create<AppState>()((set, get) => {
   const handle = (msg: FromWorker): void => {
     if (msg.type === 'memory') {
-      const memory = { numTensors: msg.numTensors, numBytes: msg.numBytes };
+      const memory = { numTensors: msg.numTensors, numBytes: msg.numBytes, runsActive: msg.runsActive };
       set((st) => ({ memory, memoryLog: st.memoryLog.concat(memory).slice(-200) }));
       return;
     }
-    if (msg.type === 'ready') return;
+    if (msg.type === 'ready' || msg.type === 'pong') return;
     if (msg.type === 'gradCheck') {
       set((st) => ({
         gradCheck: {
@@ -121,10 +127,16 @@ export const useAppStore = create<AppState>()((set, get) => {
         set({ progress: msg.progress });
         break;
       case 'trainLoss':
-        set((s) => ({ trainLoss: s.trainLoss.concat(msg.points) }));
+        // A run that resumes from a checkpoint (after a device loss or a divergence) re-sends steps: they replace the old tail.
+        set((s) => {
+          const first = msg.points[0]?.step ?? Infinity;
+          const last = s.trainLoss[s.trainLoss.length - 1];
+          const kept = last && last.step >= first ? s.trainLoss.filter((p) => p.step < first) : s.trainLoss;
+          return { trainLoss: kept.concat(msg.points) };
+        });
         break;
       case 'testLoss':
-        set((s) => ({ testLoss: s.testLoss.concat({ epoch: msg.epoch, step: msg.step, loss: msg.loss }) }));
+        set((s) => ({ testLoss: s.testLoss.filter((t) => t.epoch < msg.epoch).concat({ epoch: msg.epoch, step: msg.step, loss: msg.loss }) }));
         break;
       case 'images': {
         const batch: ImageBatch = { step: msg.step, count: msg.count, height: msg.height, width: msg.width, channels: msg.channels, pixels: msg.pixels };
@@ -142,7 +154,10 @@ export const useAppStore = create<AppState>()((set, get) => {
   };
 
   const getClient = (): TrainingClient => {
-    client ??= new TrainingClient(handle, (message) => set({ error: message, phase: 'error', phaseDetail: 'Worker failed' }));
+    // A dead or hung worker: the client already started a new one; keep the spec and the curves.
+    client ??= new TrainingClient(handle, (message) =>
+      set((s) => ({ error: message, phase: 'idle', phaseDetail: 'The worker was restarted', runId: -1, gradCheck: { ...s.gradCheck, running: false } })),
+    );
     return client;
   };
 
@@ -216,7 +231,9 @@ export const useAppStore = create<AppState>()((set, get) => {
   };
 });
 
-/** Test hook: lets end-to-end tests ask the worker for its tensor count. */
-export function requestMemoryReport(): void {
-  client?.requestMemory();
+/** Test hooks: ask the worker for its tensor count, or inject a fault. */
+export function debugWorker(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'kill'): void {
+  if (!client) return;
+  if (action === 'kill') client.killSilently();
+  else client.debug(action);
 }

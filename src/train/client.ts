@@ -1,17 +1,28 @@
 /**
- * TrainingClient: the page's one handle on the training worker. One worker, one listener, a typed API.
+ * TrainingClient: the page's one handle on the training worker. One worker, one listener, a typed API,
+ * and a watchdog: a worker that dies or stops answering is replaced within seconds.
  */
 import type { BackendName, ExperimentSpec } from '../model/spec';
 import { isFromWorker, type FromWorker, type ToWorker } from './protocol';
 
 export type WorkerListener = (msg: FromWorker) => void;
 
+/** How long the worker may stay silent before it counts as hung. */
+export const HANG_MS = 10_000;
+const PING_MS = 1_000;
+const MAX_QUICK_RESTARTS = 3;
+
 export class TrainingClient {
   private worker: Worker | null = null;
   private runId = 0;
+  private pingId = 0;
+  private lastHeard = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private quickRestarts = 0;
 
   constructor(
     private readonly onMessage: WorkerListener,
+    /** Called when the worker died or hung; a fresh worker is already starting. */
     private readonly onFailure: (message: string) => void,
   ) {}
 
@@ -19,16 +30,44 @@ export class TrainingClient {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'training' });
     worker.onmessage = (e: MessageEvent<unknown>) => {
-      if (isFromWorker(e.data)) this.onMessage(e.data);
+      this.lastHeard = performance.now();
+      if (!isFromWorker(e.data)) return;
+      if (e.data.type === 'ready') this.quickRestarts = 0;
+      if (e.data.type === 'pong') return;
+      this.onMessage(e.data);
     };
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
-      this.onFailure(`The training worker failed: ${e.message || 'unknown error'}. It will be restarted on the next run.`);
-      this.terminate();
+      this.fail(`The training worker failed (${e.message || 'it could not start'})`);
     };
-    worker.onmessageerror = () => this.onFailure('A message from the training worker could not be read.');
+    worker.onmessageerror = () => this.fail('A message from the training worker could not be read');
     this.worker = worker;
+    this.lastHeard = performance.now();
+    this.timer ??= setInterval(() => this.watch(), PING_MS);
     return worker;
+  }
+
+  private watch(): void {
+    if (!this.worker) return;
+    if (performance.now() - this.lastHeard > HANG_MS) {
+      this.fail(`The training worker stopped responding for ${HANG_MS / 1000} s`);
+      return;
+    }
+    this.worker.postMessage({ type: 'ping', id: ++this.pingId } satisfies ToWorker);
+  }
+
+  private fail(reason: string): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.quickRestarts += 1;
+    if (this.quickRestarts <= MAX_QUICK_RESTARTS) {
+      this.ensureWorker();
+      this.onFailure(`${reason}. A new worker was started; your experiment and curves are kept. Press Train to run again.`);
+    } else {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      this.onFailure(`${reason}, again and again: training is unavailable in this browser tab. Reload the page to try again.`);
+    }
   }
 
   private send(msg: ToWorker): void {
@@ -54,19 +93,23 @@ export class TrainingClient {
     if (this.worker) this.send({ type: 'stop', runId: this.runId });
   }
 
-  requestMemory(): void {
-    this.send({ type: 'debug', action: 'memory' });
-  }
-
   gradCheck(backends: BackendName[]): void {
     this.send({ type: 'gradCheck', backends });
   }
 
-  get currentRun(): number {
-    return this.runId;
+  /** Test hooks: tensor count now, or a fault injected into the worker. */
+  debug(action: 'memory' | 'loseDevice' | 'hang' | 'crash'): void {
+    this.send({ type: 'debug', action });
+  }
+
+  /** Test hook: the worker vanishes without a word, as if the browser killed it. */
+  killSilently(): void {
+    this.worker?.terminate(); // no message, no error event: only the watchdog can notice
   }
 
   terminate(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     this.worker?.terminate();
     this.worker = null;
   }

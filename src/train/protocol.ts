@@ -9,8 +9,10 @@ export type ToWorker =
   | { type: 'pause'; runId: number }
   | { type: 'resume'; runId: number }
   | { type: 'stop'; runId: number }
-  /** Asks for the tensor count now (tests, diagnostics). */
-  | { type: 'debug'; action: 'memory' }
+  /** Liveness check: the worker answers with a pong between training steps. */
+  | { type: 'ping'; id: number }
+  /** Test hooks: report memory now, or inject a fault (lose the GPU device, hang, crash). */
+  | { type: 'debug'; action: 'memory' | 'loseDevice' | 'hang' | 'crash' }
   /** Runs one training step of every layer kind on each backend and compares gradients with finite differences. */
   | { type: 'gradCheck'; backends: BackendName[] };
 
@@ -70,7 +72,9 @@ export type FromWorker =
       pixels: Float32Array;
     }
   | { type: 'warning'; runId: number; code: 'collapse'; message: string }
-  | { type: 'memory'; numTensors: number; numBytes: number }
+  | { type: 'pong'; id: number }
+  /** Tensor count and bytes; runsActive counts training loops running now (never more than 1). */
+  | { type: 'memory'; numTensors: number; numBytes: number; runsActive: number }
   | { type: 'gradCheck'; backend: BackendName; rows: GradCheckRow[]; error: string | null; done: boolean }
   | { type: 'error'; runId: number; message: string };
 

@@ -2,6 +2,9 @@
 /**
  * The training worker: the only code that touches tfjs. It builds the model from the spec, runs the
  * training loop, owns every tensor, and reports metrics and images back to the page.
+ *
+ * Faults it handles itself: a non-finite loss (pause, restore the weights from before the bad step),
+ * a lost WebGPU device (continue on the next backend from the last epoch's weights).
  */
 import * as tf from '@tensorflow/tfjs';
 import { DATASET_INFO } from '../data/catalogue';
@@ -40,14 +43,55 @@ interface Run {
   resume: (() => void) | null;
 }
 
+class DeviceLostError extends Error {}
+
 let current: Run | null = null;
 let activeBackend: { requested: BackendChoice; report: BackendReport } | null = null;
+/** Backends whose device was lost in this worker: never chosen again. */
+const lostBackends = new Set<BackendName>();
+/** Rejects when the active GPU device is lost, so no await hangs on a dead device. */
+let deviceLost: { promise: Promise<never>; lost: boolean; reason: string } | null = null;
 let built: BuiltModel | null = null;
 let optimizer: tf.Optimizer | null = null;
+let runsActive = 0;
 
 const READ_EVERY_MS = 250;
 const IMAGES_EVERY_MS = 400;
 const MAX_TEST_IMAGES = 2000;
+const SNAPSHOTS_KEPT = 3;
+
+function guard<T>(p: Promise<T>): Promise<T> {
+  return deviceLost ? Promise.race([p, deviceLost.promise]) : p;
+}
+
+function watchDevice(report: BackendReport): void {
+  deviceLost = null;
+  if (report.name !== 'webgpu') return;
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  if (!device) return;
+  const state = { lost: false, reason: '', promise: null as unknown as Promise<never> };
+  state.promise = new Promise<never>((_, reject) => {
+    void device.lost.then((info) => {
+      state.lost = true;
+      state.reason = info.message || info.reason || 'unknown reason';
+      lostBackends.add('webgpu');
+      reject(new DeviceLostError(`The WebGPU device was lost (${state.reason})`));
+    });
+  });
+  state.promise.catch(() => undefined); // observed by guard(); never an unhandled rejection
+  deviceLost = state;
+}
+
+async function chooseBackend(requested: BackendChoice): Promise<BackendReport> {
+  if (activeBackend && activeBackend.requested === requested && !lostBackends.has(activeBackend.report.name)) {
+    return activeBackend.report;
+  }
+  disposeModel();
+  const report = await selectBackend(requested, lostBackends);
+  activeBackend = { requested, report };
+  watchDevice(report);
+  return report;
+}
 
 function makeOptimizer(spec: ExperimentSpec): tf.Optimizer {
   switch (spec.optimizer) {
@@ -69,14 +113,14 @@ function lossFn(spec: ExperimentSpec, target: tf.Tensor, output: tf.Tensor): tf.
 }
 
 /** Fills a float batch from uint8 pixels of the given image indices. */
-function batchTensor(data: DecodedDataset, indices: ArrayLike<number>, from: number, to: number): tf.Tensor4D {
+function batchTensor(data: DecodedDataset, indices: ArrayLike<number>, from: number, to: number, scale = 1 / 255): tf.Tensor4D {
   const size = data.height * data.width * data.channels;
   const n = to - from;
   const buf = new Float32Array(n * size);
   for (let i = 0; i < n; i++) {
     const src = indices[from + i] * size;
     const dst = i * size;
-    for (let j = 0; j < size; j++) buf[dst + j] = data.pixels[src + j] / 255;
+    for (let j = 0; j < size; j++) buf[dst + j] = data.pixels[src + j] * scale;
   }
   return tf.tensor4d(buf, [n, data.height, data.width, data.channels]);
 }
@@ -89,8 +133,16 @@ function disposeModel(): void {
 }
 
 function reportMemory(): void {
-  const m = tf.memory();
-  post({ type: 'memory', numTensors: m.numTensors, numBytes: m.numBytes });
+  let numTensors = -1;
+  let numBytes = -1;
+  try {
+    const m = tf.memory();
+    numTensors = m.numTensors;
+    numBytes = m.numBytes;
+  } catch {
+    // no backend yet
+  }
+  post({ type: 'memory', numTensors, numBytes, runsActive });
 }
 
 async function waitIfPaused(run: Run): Promise<void> {
@@ -115,19 +167,37 @@ async function evaluate(spec: ExperimentSpec, model: tf.LayersModel, data: Decod
     total.dispose();
     total = next;
   }
-  const value = (await total.data())[0] / n;
-  total.dispose();
-  return value;
+  try {
+    return (await guard(total.data()))[0] / n;
+  } finally {
+    total.dispose();
+  }
 }
 
 async function sendImages(run: Run, model: tf.LayersModel, display: tf.Tensor4D, step: number, kind: 'originals' | 'reconstructions'): Promise<Float32Array> {
   const out = kind === 'originals' ? display.clone() : tf.tidy(() => tf.clipByValue(model.predict(display) as tf.Tensor, 0, 1));
-  const pixels = (await out.data()) as Float32Array;
-  out.dispose();
+  let pixels: Float32Array;
+  try {
+    pixels = (await guard(out.data())) as Float32Array;
+  } finally {
+    out.dispose();
+  }
   const [count, height, width, channels] = display.shape;
   const copy = pixels.slice();
   if (!run.stopped) post({ type: 'images', runId: run.id, kind, step, count, height, width, channels, pixels: copy }, [copy.buffer]);
   return pixels;
+}
+
+/** Where a run (re)starts: epoch, step, and weights read back to the CPU at the end of an epoch. */
+interface Checkpoint {
+  epoch: number;
+  step: number;
+  weights: Float32Array[] | null;
+}
+
+interface Snapshot {
+  step: number;
+  tensors: tf.Tensor[];
 }
 
 async function train(run: Run): Promise<void> {
@@ -137,11 +207,8 @@ async function train(run: Run): Promise<void> {
   // the same spec on the same backend gives the same curve.
   Math.random = mulberry32((spec.seed ^ 0x5bd1e995) >>> 0);
   post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Starting the ${spec.backend === 'auto' ? 'best' : spec.backend} backend` });
-  if (!activeBackend || activeBackend.requested !== spec.backend) {
-    disposeModel();
-    activeBackend = { requested: spec.backend, report: await selectBackend(spec.backend) };
-  }
-  post({ type: 'backend', runId: run.id, report: activeBackend.report });
+  let report = await chooseBackend(spec.backend);
+  post({ type: 'backend', runId: run.id, report });
   post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Loading ${info.label}` });
   const base = new URL(`${import.meta.env.BASE_URL}data/`, self.location.origin).href;
   const loadStart = performance.now();
@@ -149,37 +216,95 @@ async function train(run: Run): Promise<void> {
   const loadSeconds = (performance.now() - loadStart) / 1000;
   if (run.stopped) return;
   const split = splitIndices(data.count, info.testCount, info.splitSeed);
-  const train = split.train.subarray(0, Math.min(split.train.length, spec.trainSize));
+  const trainIdx = split.train.subarray(0, Math.min(split.train.length, spec.trainSize));
   const displayIdx = pickDisplayIndices(split.test, data.labels, 16);
+  const detail = `Training on ${trainIdx.length} images (data loaded in ${loadSeconds.toFixed(2)} s)`;
 
+  let checkpoint: Checkpoint = { epoch: 0, step: 0, weights: null };
+  for (;;) {
+    try {
+      checkpoint = await trainFrom(run, data, trainIdx, split.test, displayIdx, checkpoint, detail);
+      return;
+    } catch (e) {
+      // A failed GPU read-back can arrive before the device's lost event: give that event a moment.
+      if (deviceLost && !deviceLost.lost) {
+        await Promise.race([deviceLost.promise.catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      }
+      if (!(e instanceof DeviceLostError) && !deviceLost?.lost) throw e;
+      // The GPU is gone: its tensors with it. Continue on the next backend from the last epoch's weights.
+      const reason = deviceLost?.reason ?? (e instanceof Error ? e.message : String(e));
+      built = null; // its tensors lived on the lost device
+      optimizer = null;
+      activeBackend = null;
+      report = await chooseBackend(spec.backend);
+      post({ type: 'backend', runId: run.id, report });
+      post({
+        type: 'error',
+        runId: run.id,
+        message: `The WebGPU device was lost (${reason}). Training continues on ${report.name.toUpperCase()} from the end of epoch ${checkpoint.epoch}; curves so far are kept.`,
+      });
+    }
+  }
+}
+
+async function trainFrom(
+  run: Run,
+  data: DecodedDataset,
+  trainIdx: Uint32Array,
+  testIdx: Uint32Array,
+  displayIdx: Uint32Array,
+  start: Checkpoint,
+  detail: string,
+): Promise<Checkpoint> {
+  const { spec } = run;
+  const info = DATASET_INFO[spec.dataset];
   post({ type: 'phase', runId: run.id, phase: 'building', detail: 'Building the model' });
   disposeModel();
   built = buildModel(spec, info.shape);
-  optimizer = makeOptimizer(spec);
   const model = built.model;
+  if (start.weights) {
+    const shapes = model.weights.map((w) => w.shape as number[]);
+    const tensors = start.weights.map((w, i) => tf.tensor(w, shapes[i]));
+    model.setWeights(tensors);
+    tensors.forEach((t) => t.dispose());
+  }
+  optimizer = makeOptimizer(spec);
   const display = batchTensor(data, displayIdx, 0, displayIdx.length);
+  const snapshots: Snapshot[] = [];
+  let pending: { step: number; loss: tf.Scalar }[] = [];
+  let inflight: Promise<number | null> | null = null;
+  const dropSnapshots = (keep: number): void => {
+    while (snapshots.length > keep) snapshots.shift()?.tensors.forEach((t) => t.dispose());
+  };
+  const takeSnapshot = (step: number): void => {
+    snapshots.push({ step, tensors: model.weights.map((w) => w.read().clone()) });
+    dropSnapshots(SNAPSHOTS_KEPT);
+  };
+  let checkpoint = start;
   try {
-    await sendImages(run, model, display, 0, 'originals');
-    await sendImages(run, model, display, 0, 'reconstructions');
-    const stepsPerEpoch = Math.ceil(train.length / spec.batchSize);
+    if (start.epoch === 0) await sendImages(run, model, display, 0, 'originals');
+    await sendImages(run, model, display, start.step, 'reconstructions');
+    const stepsPerEpoch = Math.ceil(trainIdx.length / spec.batchSize);
     const totalSteps = stepsPerEpoch * spec.epochs;
-    let step = 0;
-    let pending: { step: number; loss: tf.Scalar }[] = [];
-    let inflight: Promise<boolean> | null = null;
+    let step = start.step;
     let lastRead = performance.now();
     let lastImages = performance.now();
     let windowStart = performance.now();
     let windowImages = 0;
     let imagesPerSec = 0;
-    let epoch = 0;
+    takeSnapshot(step);
 
-    /** Reads pending losses back from the device; returns false if a loss was not finite. */
-    const readLosses = async (batch: { step: number; loss: tf.Scalar }[]): Promise<boolean> => {
-      if (batch.length === 0) return true;
+    /** Reads pending losses back; returns the first step whose loss is not finite, or null. */
+    const readLosses = async (batch: { step: number; loss: tf.Scalar }[]): Promise<number | null> => {
+      if (batch.length === 0) return null;
       const stacked = tf.stack(batch.map((b) => b.loss));
       batch.forEach((b) => b.loss.dispose());
-      const values = await stacked.data();
-      stacked.dispose();
+      let values: Float32Array;
+      try {
+        values = (await guard(stacked.data())) as Float32Array;
+      } finally {
+        stacked.dispose();
+      }
       const points: LossPoint[] = batch.map((b, i) => ({ step: b.step, loss: values[i] }));
       const now = performance.now();
       const dt = (now - windowStart) / 1000;
@@ -189,43 +314,73 @@ async function train(run: Run): Promise<void> {
         windowImages = 0;
       }
       const last = points[points.length - 1];
-      const stepsLeft = totalSteps - last.step;
-      const eta = imagesPerSec > 0 ? (stepsLeft * spec.batchSize) / imagesPerSec : 0;
+      const eta = imagesPerSec > 0 ? ((totalSteps - last.step) * spec.batchSize) / imagesPerSec : 0;
       if (!run.stopped) {
         post({ type: 'trainLoss', runId: run.id, points });
         post({
           type: 'progress',
           runId: run.id,
-          progress: { epoch: Math.min(spec.epochs, Math.floor((last.step - 1) / stepsPerEpoch) + 1), epochs: spec.epochs, step: last.step, stepsPerEpoch, totalSteps, imagesPerSec, etaSeconds: eta },
+          progress: {
+            epoch: Math.min(spec.epochs, Math.floor((last.step - 1) / stepsPerEpoch) + 1),
+            epochs: spec.epochs,
+            step: last.step,
+            stepsPerEpoch,
+            totalSteps,
+            imagesPerSec,
+            etaSeconds: eta,
+          },
         });
       }
-      return points.every((p) => Number.isFinite(p.loss));
+      return points.find((p) => !Number.isFinite(p.loss))?.step ?? null;
     };
 
-    const flush = async (): Promise<boolean> => {
-      const ok1 = inflight ? await inflight : true;
+    /** Waits for every loss so far; returns the first bad step or null. */
+    const flush = async (): Promise<number | null> => {
+      const bad1 = inflight ? await inflight : null;
       inflight = null;
-      const ok2 = await readLosses(pending);
+      const bad2 = await readLosses(pending);
       pending = [];
-      return ok1 && ok2;
+      return bad1 ?? bad2;
     };
 
-    post({ type: 'phase', runId: run.id, phase: 'training', detail: `Training on ${train.length} images (data loaded in ${loadSeconds.toFixed(2)} s)` });
-    for (epoch = 0; epoch < spec.epochs && !run.stopped; epoch++) {
-      const order = epochOrder(train, spec.seed, epoch);
+    /** A non-finite loss: restore the newest weights from before the bad step, and pause. */
+    const diverged = async (badStep: number): Promise<void> => {
+      await flush();
+      const snap = [...snapshots].reverse().find((s) => s.step < badStep) ?? snapshots[0];
+      if (snap) model.setWeights(snap.tensors);
+      optimizer?.dispose();
+      optimizer = makeOptimizer(spec); // its moment estimates may hold NaN too
+      run.paused = true;
+      post({
+        type: 'error',
+        runId: run.id,
+        message:
+          `The loss became NaN or infinite at step ${badStep}: training is paused and the weights from step ${snap?.step ?? 0} ` +
+          `(before the bad step) are restored; the curves so far are kept. Lower the learning rate (now ${spec.learningRate}) and train again.`,
+      });
+    };
+
+    post({ type: 'phase', runId: run.id, phase: 'training', detail });
+    for (let epoch = start.epoch; epoch < spec.epochs && !run.stopped; epoch++) {
+      const order = epochOrder(trainIdx, spec.seed, epoch);
+      // A resumed epoch after a device loss restarts at its first batch.
+      step = epoch * stepsPerEpoch;
       for (let from = 0; from < order.length && !run.stopped; from += spec.batchSize) {
+        if (deviceLost?.lost) throw new DeviceLostError(deviceLost.reason);
         if (run.paused) {
-          if (!(await flush())) break;
-          post({ type: 'phase', runId: run.id, phase: 'paused', detail: 'Paused' });
+          const bad = await flush();
+          if (bad !== null) await diverged(bad);
+          post({ type: 'phase', runId: run.id, phase: 'paused', detail: bad !== null ? 'Paused: the loss diverged' : 'Paused' });
           await waitIfPaused(run);
           if (run.stopped) break;
-          post({ type: 'phase', runId: run.id, phase: 'training', detail: `Training on ${train.length} images` });
+          post({ type: 'phase', runId: run.id, phase: 'training', detail });
           windowStart = performance.now();
           windowImages = 0;
         }
         const to = Math.min(order.length, from + spec.batchSize);
         const x = batchTensor(data, order, from, to);
-        const loss = optimizer.minimize(() => lossFn(spec, x, model.apply(x, { training: true }) as tf.Tensor), true) as tf.Scalar;
+        const opt = optimizer;
+        const loss = opt.minimize(() => lossFn(spec, x, model.apply(x, { training: true }) as tf.Tensor), true) as tf.Scalar;
         x.dispose();
         step++;
         windowImages += to - from;
@@ -233,10 +388,13 @@ async function train(run: Run): Promise<void> {
         const now = performance.now();
         if (now - lastRead > READ_EVERY_MS || pending.length >= 64) {
           // Keep one read-back in flight: the device keeps working while we wait for the previous one.
-          if (inflight && !(await inflight)) {
-            inflight = null;
-            break;
+          const bad = inflight ? await inflight : null;
+          inflight = null;
+          if (bad !== null) {
+            await diverged(bad);
+            continue;
           }
+          takeSnapshot(step - pending.length);
           inflight = readLosses(pending);
           pending = [];
           lastRead = now;
@@ -251,22 +409,35 @@ async function train(run: Run): Promise<void> {
         }
         await yieldToEvents();
       }
-      if (!(await flush())) {
-        post({ type: 'error', runId: run.id, message: 'The loss became NaN or infinite: training stopped. Try a lower learning rate.' });
-        post({ type: 'phase', runId: run.id, phase: 'error', detail: 'Diverged' });
-        return;
+      const bad = await flush();
+      if (bad !== null) {
+        await diverged(bad);
+        post({ type: 'phase', runId: run.id, phase: 'paused', detail: 'Paused: the loss diverged' });
+        await waitIfPaused(run);
+        if (!run.stopped) epoch--; // run this epoch again
+        continue;
       }
       if (run.stopped) break;
-      const testLoss = await evaluate(spec, model, data, split.test);
+      const testLoss = await evaluate(spec, model, data, testIdx);
       post({ type: 'testLoss', runId: run.id, epoch: epoch + 1, step, loss: testLoss });
       const px = await sendImages(run, model, display, step, 'reconstructions');
       const msg = detectCollapse(px);
       if (msg) post({ type: 'warning', runId: run.id, code: 'collapse', message: msg });
+      // Known-good weights: keep one snapshot on the device and a copy on the CPU (survives a device loss).
+      dropSnapshots(0);
+      takeSnapshot(step);
+      const weights = await guard(Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>)));
+      checkpoint = { epoch: epoch + 1, step, weights };
       reportMemory();
     }
     if (!run.stopped) post({ type: 'phase', runId: run.id, phase: 'done', detail: `Finished ${spec.epochs} epoch${spec.epochs === 1 ? '' : 's'}` });
+    return checkpoint;
   } finally {
-    display.dispose();
+    if (!deviceLost?.lost) {
+      display.dispose();
+      pending.forEach((p) => p.loss.dispose());
+      dropSnapshots(0);
+    }
   }
 }
 
@@ -277,6 +448,31 @@ function stopCurrent(): void {
   current = null;
 }
 
+async function runGradCheck(backends: BackendName[]): Promise<void> {
+  disposeModel();
+  activeBackend = null; // the next training run chooses its backend again
+  for (let i = 0; i < backends.length; i++) {
+    const backend = backends[i];
+    const done = i === backends.length - 1;
+    try {
+      const report = await selectBackend(backend, lostBackends);
+      if (report.name !== backend) {
+        post({ type: 'gradCheck', backend, rows: [], error: `${backend} is not available here: ${report.reason}`, done });
+        continue;
+      }
+      const results = await gradientCheck();
+      const rows: GradCheckRow[] = results.map((r) => ({ backend, kind: r.kind, maxRelError: r.maxRelError, ok: r.ok, detail: r.detail }));
+      post({ type: 'gradCheck', backend, rows, error: null, done });
+    } catch (e) {
+      post({ type: 'gradCheck', backend, rows: [], error: e instanceof Error ? e.message : String(e), done });
+    }
+  }
+  reportMemory();
+}
+
+/** Runs one after another, so two trainings never overlap. */
+let queue: Promise<void> = Promise.resolve();
+
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
   switch (msg.type) {
@@ -285,11 +481,19 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       const run: Run = { id: msg.runId, spec: msg.spec, stopped: false, paused: false, resume: null };
       current = run;
       queue = queue
-        .then(() => (run.stopped ? undefined : train(run)))
+        .then(async () => {
+          if (run.stopped) return;
+          runsActive++;
+          try {
+            await train(run);
+          } finally {
+            runsActive--;
+          }
+        })
         .catch((e: unknown) => {
           const message = e instanceof Error ? e.message : String(e);
-          post({ type: 'error', runId: run.id, message });
-          post({ type: 'phase', runId: run.id, phase: 'error', detail: message });
+          post({ type: 'error', runId: run.id, message: `Training failed: ${message}` });
+          post({ type: 'phase', runId: run.id, phase: 'error', detail: 'Failed' });
         })
         .finally(() => reportMemory());
       break;
@@ -311,8 +515,24 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         reportMemory();
       });
       break;
+    case 'ping':
+      post({ type: 'pong', id: msg.id });
+      break;
     case 'debug':
-      reportMemory();
+      if (msg.action === 'memory') reportMemory();
+      else if (msg.action === 'loseDevice') {
+        const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+        if (device) device.destroy();
+      } else if (msg.action === 'hang') {
+        const until = performance.now() + 60_000;
+        while (performance.now() < until) {
+          // a deliberate busy loop: the page's watchdog must notice
+        }
+      } else if (msg.action === 'crash') {
+        setTimeout(() => {
+          throw new Error('crash requested by a test hook');
+        });
+      }
       break;
     case 'gradCheck':
       stopCurrent();
@@ -320,30 +540,5 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
   }
 };
-
-async function runGradCheck(backends: BackendName[]): Promise<void> {
-  disposeModel();
-  activeBackend = null; // the next training run chooses its backend again
-  for (let i = 0; i < backends.length; i++) {
-    const backend = backends[i];
-    const done = i === backends.length - 1;
-    try {
-      const report = await selectBackend(backend);
-      if (report.name !== backend) {
-        post({ type: 'gradCheck', backend, rows: [], error: `${backend} is not available here: ${report.reason}`, done });
-        continue;
-      }
-      const results = await gradientCheck();
-      const rows: GradCheckRow[] = results.map((r) => ({ backend, kind: r.kind, maxRelError: r.maxRelError, ok: r.ok, detail: r.detail }));
-      post({ type: 'gradCheck', backend, rows, error: null, done });
-    } catch (e) {
-      post({ type: 'gradCheck', backend, rows: [], error: e instanceof Error ? e.message : String(e), done });
-    }
-  }
-  reportMemory();
-}
-
-/** Runs one after another, so two trainings never overlap. */
-let queue: Promise<void> = Promise.resolve();
 
 post({ type: 'ready' });

@@ -3,7 +3,8 @@ import { LAYER_KIND_LIST, LAYER_KINDS, layerDef, type FieldDef } from '../model/
 import { bottleneckSummary, type LayerInfo, type ShapeReport, type Stack } from '../model/inferShapes';
 import { formatShape, type LayerKind, type LayerSpec } from '../model/spec';
 import { useAppStore } from '../state/store';
-import { useShapeReport } from './useShapeReport';
+import { useMemoryEstimate, useShapeReport } from './useShapeReport';
+import { formatBytes } from '../model/memory';
 
 const STACK_LABEL: Record<Stack, string> = { encoder: 'Encoder', decoder: 'Decoder' };
 
@@ -184,6 +185,7 @@ export function BottleneckCard({ report }: { report: ShapeReport }) {
 
 export function ArchitectureEditor() {
   const report = useShapeReport();
+  const memory = useMemoryEstimate();
   return (
     <div className="architecture">
       <div className="io-row">
@@ -196,7 +198,9 @@ export function ArchitectureEditor() {
       <div className="io-row">
         <span>Output</span>
         <span className="layer-shape">{report.outputShape ? formatShape(report.outputShape) : '—'}</span>
-        <span className="muted">{report.totalParams.toLocaleString('en-US')} parameters</span>
+        <span className="muted">
+          {report.totalParams.toLocaleString('en-US')} parameters · ~{formatBytes(memory.totalBytes)} to train
+        </span>
       </div>
     </div>
   );

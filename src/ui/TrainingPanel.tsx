@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { isActive, useAppStore } from '../state/store';
-import { useSettingErrors, useShapeReport } from './useShapeReport';
+import { useMemoryEstimate, useSettingErrors, useShapeReport } from './useShapeReport';
 
 function formatLoss(v: number | undefined): string {
   if (v === undefined) return '—';
@@ -33,7 +33,8 @@ export function TrainingPanel() {
   const report = useShapeReport();
   const settingErrors = useSettingErrors();
 
-  const blocker = report.error ?? Object.values(settingErrors)[0] ?? null;
+  const memory = useMemoryEstimate();
+  const blocker = report.error ?? Object.values(settingErrors)[0] ?? (memory.level === 'refuse' ? memory.message : null);
   const active = isActive(phase);
   const lastTrain = trainLoss[trainLoss.length - 1]?.loss;
   const lastTest = testLoss[testLoss.length - 1]?.loss;
@@ -75,6 +76,11 @@ export function TrainingPanel() {
       {blocker && !active && (
         <p className="alert" id="train-blocker" role="alert">
           Cannot train: {blocker}
+        </p>
+      )}
+      {memory.level === 'warn' && !blocker && (
+        <p className="warning" role="status">
+          {memory.message}
         </p>
       )}
       {backend && <p className="backend-reason">{backend.reason}</p>}

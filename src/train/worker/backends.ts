@@ -82,7 +82,7 @@ const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', w
  * (measured fastest on software-only machines), then CPU. A forced choice falls back the same way
  * if it cannot start, and the reason says so.
  */
-export async function selectBackend(requested: BackendChoice): Promise<BackendReport> {
+export async function selectBackend(requested: BackendChoice, exclude: ReadonlySet<BackendName> = new Set()): Promise<BackendReport> {
   const webgpu = await probeWebGpu();
   const webgl = probeWebGl();
   const notes: string[] = [];
@@ -100,6 +100,10 @@ export async function selectBackend(requested: BackendChoice): Promise<BackendRe
     if (requested === 'webgl' && !webgl.available) notes.push(webgl.note);
   }
   for (const name of order) {
+    if (exclude.has(name)) {
+      notes.push(`${LABEL[name]} lost its device earlier`);
+      continue;
+    }
     if (name === 'webgpu' && !webgpu.available) continue;
     if (name === 'webgl' && !webgl.available) continue;
     const failure = await trySet(name);

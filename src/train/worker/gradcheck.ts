@@ -11,6 +11,8 @@
  * - error per coordinate: |a − n| / max(|a|, |n|, 0.1·rms(analytic tensor), 1e-4): relative for
  *   ordinary gradients, absolute-ish for gradients that are tiny compared with the rest of the tensor.
  * - maxPool uses inputs whose values are spaced 4·eps apart, so no perturbation changes an argmax.
+ * - upSampling2d includes a 22-row input checked at every pixel: the stock webgpu kernel sends one
+ *   row's gradient to its neighbour at that size (see kernels.ts).
  * - activation kinds with kinks (relu, leakyRelu, selu) get inputs with |x| ≥ 0.1 > eps.
  * - batchNorm runs with training=true (batch statistics: the path used while training).
  * - dropout runs with training=true and its fixed seed: tfjs draws the same mask for the same seed on
@@ -57,6 +59,8 @@ interface GradCase {
   input: InputKind;
   training: boolean;
   eps: number;
+  /** Coordinates per tensor for this case, if not the default. */
+  samples?: number;
 }
 
 const BATCH = 3;
@@ -94,7 +98,12 @@ function casesFor(kind: LayerKind): GradCase[] {
         c('3×3 s1', { kind, poolSize: 3, strides: 1 }, [5, 5, 2]),
       ];
     case 'upSampling2d':
-      return [c('×2', { kind, size: 2 }, [3, 3, 2]), c('×3', { kind, size: 3 }, [2, 3, 2])];
+      return [
+        c('×2', { kind, size: 2 }, [3, 3, 2]),
+        c('×3', { kind, size: 3 }, [2, 3, 2]),
+        // 22 rows: stock webgl/webgpu kernels can send row 13's gradient to row 12; check every pixel
+        { ...c('×2, 22 rows', { kind, size: 2 }, [22, 1, 1]), samples: 66 },
+      ];
     case 'batchNorm':
       return [c('training', { kind }, [4, 4, 3], 'signed', true)];
     case 'activation':
@@ -266,7 +275,7 @@ async function checkCase(gc: GradCase, seed: number, samples: number, trainStep:
           v.assign(t);
           t.dispose();
         };
-        for (const i of stratified(orig.length, samples, rand)) {
+        for (const i of stratified(orig.length, gc.samples ?? samples, rand)) {
           const plus = Math.fround(orig[i] + gc.eps);
           const minus = Math.fround(orig[i] - gc.eps);
           work[i] = plus;
@@ -325,7 +334,11 @@ async function adamStep(gc: GradCase, seed: number, xVals: Float32Array, inShape
     } else {
       for (let step = 0; step < 2; step++) {
         const loss = optimizer.minimize(
-          () => tf.losses.meanSquaredError(target, model.apply(xVar, { training: gc.training }) as tf.Tensor) as tf.Scalar,
+          () => {
+            const y = model.apply(xVar, { training: gc.training });
+            if (Array.isArray(y) || !(y instanceof tf.Tensor)) throw new Error('expected one output tensor');
+            return tf.mean(tf.squaredDifference(y, target)).asScalar();
+          },
           true,
           [xVar],
         );
@@ -343,6 +356,11 @@ async function adamStep(gc: GradCase, seed: number, xVals: Float32Array, inShape
   }
 }
 
+/**
+ * Checks every layer kind of the catalogue (or `options.kinds`) on the active backend; one result
+ * per kind (its cases' worst error, all case details in `detail`). Run it after
+ * registerTrainingKernels() to check the kernels training will use.
+ */
 export async function gradientCheck(options: GradCheckOptions = {}): Promise<GradCheckResult[]> {
   const backend = tf.getBackend();
   const samples = options.samplesPerTensor ?? 12;

@@ -35,7 +35,7 @@ afterEach(() => {
   wasmConvPaths.chunkFloats = 1 << 22;
 });
 
-async function use(backend: 'cpu' | 'wasm'): Promise<void> {
+async function switchTo(backend: 'cpu' | 'wasm'): Promise<void> {
   expect(await tf.setBackend(backend)).toBe(true);
   await tf.ready();
 }
@@ -65,7 +65,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Runs `f` on the given backend with fresh tensors made from plain arrays; returns the result values. */
 async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Float32Array> {
-  await use(backend);
+  await switchTo(backend);
   const before = tf.memory().numTensors;
   const t = f();
   const out = Float32Array.from(await t.data());
@@ -79,7 +79,13 @@ describe('registration', () => {
     expect(wasmHadFilterGrad).toBe(false);
     expect(missingBefore).toEqual(['wasm:Conv2DBackpropFilter']);
     expect(registered).toEqual(
-      expect.arrayContaining(['wasm:Conv2DBackpropFilter', 'wasm:Conv2DBackpropInput', 'cpu:ResizeNearestNeighborGrad']),
+      expect.arrayContaining([
+        'wasm:Conv2DBackpropFilter',
+        'wasm:Conv2DBackpropInput',
+        'wasm:MaxPoolGrad',
+        'wasm:ResizeNearestNeighborGrad',
+        'cpu:ResizeNearestNeighborGrad',
+      ]),
     );
     expect(missingTrainingKernels(['wasm', 'cpu'])).toEqual([]);
     expect(isOurKernel('Conv2DBackpropFilter', 'wasm')).toBe(true);
@@ -91,7 +97,7 @@ describe('registration', () => {
 
 describe.each(['cpu', 'wasm'] as const)('gradient check on %s', (backend) => {
   it('passes for every layer kind, with a finite adam step, and leaks nothing', async () => {
-    await use(backend);
+    await switchTo(backend);
     const before = tf.memory().numTensors;
     const results = await gradientCheck();
     expect(tf.memory().numTensors).toBe(before);
@@ -214,6 +220,34 @@ describe('wasm Conv2DBackpropInput against the cpu backend', () => {
   });
 });
 
+describe('wasm MaxPoolGrad against the cpu backend', () => {
+  it('matches for pool 2/3, stride 1/2/3, valid/same, odd sizes, batch 3', async () => {
+    for (const [k, s, pad, h, w, c] of [
+      [2, 2, 'valid', 6, 6, 3],
+      [2, 2, 'valid', 7, 5, 2],
+      [3, 2, 'valid', 7, 7, 4],
+      [3, 1, 'valid', 5, 6, 1],
+      [2, 3, 'valid', 8, 8, 2],
+      [3, 2, 'same', 7, 6, 3],
+    ] as const) {
+      const shape: [number, number, number, number] = [3, h, w, c];
+      const xv = values(size(shape), 61 + k * 10 + s); // distinct values: no ties
+      const run = (): tf.Tensor =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(xv, shape);
+          const dyShape = tf.maxPool(x, k, s, pad).shape;
+          const dy = tf.tensor(values(size(dyShape), 62), dyShape);
+          return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, k, s, pad), dy)))(x);
+        });
+      const ref = await on('cpu', run);
+      resetKernelStats();
+      const got = await on('wasm', run);
+      expect(kernelStats.MaxPoolGrad.calls).toBe(1);
+      expect(maxAbsDiff(ref, got), `${k} ${s} ${pad} ${h}×${w}×${c}`).toBeLessThan(1e-6);
+    }
+  });
+});
+
 describe('ResizeNearestNeighborGrad (the gradient of upSampling2d)', () => {
   /** Independent reference for whole-number factors: dx[b,i,j,c] = Σ_{a<sy, e<sx} dy[b, i·sy+a, j·sx+e, c]. */
   function blockSum(dy: Float32Array, [B, H, W, C]: number[], sy: number, sx: number): Float32Array {
@@ -245,7 +279,7 @@ describe('ResizeNearestNeighborGrad (the gradient of upSampling2d)', () => {
     const ref = blockSum(dyv, shape, 2, 2);
     const per = size(shape) / 3;
 
-    await use('cpu');
+    await switchTo('cpu');
     const ourConfig = tf.getKernel('ResizeNearestNeighborGrad', 'cpu');
     tf.unregisterKernel('ResizeNearestNeighborGrad', 'cpu');
     tf.registerKernel(stockCpuResizeGrad);
@@ -278,8 +312,8 @@ describe('ResizeNearestNeighborGrad (the gradient of upSampling2d)', () => {
     }
   });
 
-  it('is the adjoint of the forward kernel for any sizes and flags (cpu)', async () => {
-    await use('cpu');
+  it.each(['cpu', 'wasm'] as const)('is the adjoint of the forward kernel for any sizes and flags (%s)', async (backend) => {
+    await switchTo(backend);
     for (const [h, w, oh, ow, alignCorners, halfPixel] of [
       [3, 4, 7, 5, false, false],
       [5, 5, 3, 8, false, true],
@@ -288,7 +322,7 @@ describe('ResizeNearestNeighborGrad (the gradient of upSampling2d)', () => {
       const xv = values(3 * h * w * 2, 41);
       const dyv = values(3 * oh * ow * 2, 42);
       const lhs = tf.tidy(() => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(tf.tensor4d(xv, [3, h, w, 2]), [oh, ow], alignCorners, halfPixel), tf.tensor(dyv, [3, oh, ow, 2]))));
-      const g = await on('cpu', upsampleGrad([3, h, w, 2], [oh, ow], dyv, [alignCorners, halfPixel]));
+      const g = await on(backend, upsampleGrad([3, h, w, 2], [oh, ow], dyv, [alignCorners, halfPixel]));
       let rhs = 0;
       for (let i = 0; i < g.length; i++) rhs += g[i] * xv[i];
       expect((await lhs.data())[0]).toBeCloseTo(rhs, 4);
@@ -297,7 +331,7 @@ describe('ResizeNearestNeighborGrad (the gradient of upSampling2d)', () => {
   });
 
   it.each(['cpu', 'wasm'] as const)('the block-sum kernel used for webgl/webgpu is right on %s', async (backend) => {
-    await use(backend);
+    await switchTo(backend);
     const stock = tf.getKernel('ResizeNearestNeighborGrad', backend);
     tf.unregisterKernel('ResizeNearestNeighborGrad', backend);
     tf.registerKernel({ kernelName: 'ResizeNearestNeighborGrad', backendName: backend, kernelFunc: blockSumResizeNearestNeighborGrad(backend, stock.kernelFunc) });
@@ -341,7 +375,7 @@ describe('a conv autoencoder training step on wasm', () => {
     };
     const xv = values(4 * 12 * 12, 51).map((v) => v + 0.5);
     const step = async (backend: 'cpu' | 'wasm'): Promise<Float32Array> => {
-      await use(backend);
+      await switchTo(backend);
       const before = tf.memory().numTensors;
       const model = build();
       const opt = tf.train.sgd(0.5);

@@ -1,0 +1,139 @@
+import { expect, test, type Page } from '@playwright/test';
+import { snapshot, useTinyExperiment, waitForPhase } from './helpers';
+
+async function fault(page: Page, kind: 'loseDevice' | 'hang' | 'crash' | 'kill'): Promise<void> {
+  await page.evaluate((k) => window.__aePlayground?.fault(k), kind);
+}
+
+test.describe('faults and bad input: a clear message, nothing lost', () => {
+  test('a diverging loss pauses training, restores the weights and says to lower the learning rate', async ({ page }) => {
+    await page.goto('/');
+    await useTinyExperiment(page, { trainSize: 256, epochs: 2, backend: 'cpu' });
+    await page.getByLabel('Decoder layer 2 activation').selectOption('linear');
+    await page.getByLabel('Loss').selectOption('mse');
+    await page.getByLabel('Optimizer').selectOption('sgd');
+    await page.getByLabel('Learning rate').fill('10');
+    await page.getByRole('button', { name: 'Train' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'The loss became NaN or infinite' })).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByRole('alert').filter({ hasText: 'Lower the learning rate' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+    const snap = await snapshot(page);
+    expect(snap.phase).toBe('paused');
+    expect(snap.trainLoss.length).toBeGreaterThan(0); // the curve so far is kept
+  });
+
+  test('a lost WebGPU device: the page says so and training continues on the next backend', async ({ page }) => {
+    await page.goto('/');
+    await useTinyExperiment(page, { trainSize: 48, epochs: 3, backend: 'webgpu' });
+    await page.getByRole('button', { name: 'Train' }).click();
+    await expect(page.getByTestId('backend')).toHaveText('WebGPU', { timeout: 60_000 });
+    await expect.poll(async () => (await snapshot(page)).testLoss.length, { timeout: 120_000 }).toBeGreaterThan(0);
+    await fault(page, 'loseDevice');
+    await expect(page.getByRole('alert').filter({ hasText: 'The WebGPU device was lost' })).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('backend')).not.toHaveText('WebGPU');
+    await waitForPhase(page, ['done', 'error']);
+    const snap = await snapshot(page);
+    expect(snap.phase).toBe('done');
+    expect(snap.testLoss.length).toBe(3);
+  });
+
+  for (const kind of ['kill', 'crash', 'hang'] as const) {
+    test(`a worker that ${kind === 'kill' ? 'dies silently' : kind === 'crash' ? 'crashes' : 'hangs'} is noticed and replaced; spec and curves are kept`, async ({ page }) => {
+      await page.goto('/');
+      await useTinyExperiment(page, { trainSize: 512, epochs: 5, backend: 'cpu' });
+      await page.getByLabel('Seed').fill('9');
+      await page.getByRole('button', { name: 'Train' }).click();
+      await expect.poll(async () => (await snapshot(page)).trainLoss.length, { timeout: 60_000 }).toBeGreaterThan(2);
+      const before = (await snapshot(page)).trainLoss.length;
+      await fault(page, kind);
+      await expect(page.getByRole('alert').filter({ hasText: /training worker (stopped responding|failed)/ })).toBeVisible({ timeout: 20_000 });
+      await expect(page.getByRole('button', { name: 'Train' })).toBeVisible();
+      expect((await snapshot(page)).trainLoss.length).toBeGreaterThanOrEqual(before);
+      await expect(page.getByLabel('Seed')).toHaveValue('9');
+      // The new worker trains.
+      await page.getByLabel('Epochs').fill('1');
+      await page.getByLabel('Training images').fill('64');
+      await page.getByRole('button', { name: 'Train' }).click();
+      await waitForPhase(page, ['done', 'error']);
+      expect((await snapshot(page)).phase).toBe('done');
+    });
+  }
+
+  test('absurd settings and too-large models are refused at the field, before training', async ({ page }) => {
+    await page.goto('/');
+    await page.getByLabel('Batch size').fill('0');
+    await expect(page.getByRole('alert').filter({ hasText: 'Batch size must be between 1 and 1024' }).first()).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
+    await page.getByLabel('Batch size').fill('32');
+    await page.getByLabel('Learning rate').fill('1000000000');
+    await expect(page.getByRole('alert').filter({ hasText: 'Learning rate must be between' }).first()).toBeVisible();
+    await page.getByLabel('Learning rate').fill('0.001');
+    await page.getByLabel('Encoder layer 1 filters').fill('10000');
+    await expect(page.getByRole('alert').filter({ hasText: 'Filters must be between 1 and 512' }).first()).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
+    await page.getByLabel('Encoder layer 1 filters').fill('512');
+    await page.getByLabel('Batch size').fill('1024');
+    await expect(page.getByRole('alert').filter({ hasText: /one layer's output needs 1\.5 GiB/ }).first()).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
+    await page.getByLabel('Batch size').fill('32');
+    await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  });
+
+  test('switching data set, editing or resetting during training never leaves two trainings running', async ({ page }) => {
+    await page.goto('/');
+    await useTinyExperiment(page, { trainSize: 256, epochs: 2, backend: 'cpu' });
+    const runs: number[] = [];
+    for (const edit of ['dataset', 'seed', 'reset'] as const) {
+      await page.getByRole('button', { name: 'Train' }).click();
+      await expect.poll(async () => (await snapshot(page)).trainLoss.length, { timeout: 60_000 }).toBeGreaterThan(0);
+      if (edit === 'dataset') await page.getByLabel('Data set').selectOption('fashion-mnist');
+      if (edit === 'seed') await page.getByLabel('Seed').fill('5');
+      if (edit === 'reset') await page.getByRole('button', { name: 'Reset' }).click();
+      await expect(page.getByRole('button', { name: 'Train' })).toBeVisible();
+    }
+    await page.getByLabel('Epochs').fill('1');
+    await page.getByRole('button', { name: 'Train' }).click();
+    await waitForPhase(page, ['done', 'error']);
+    for (let i = 0; i < 3; i++) {
+      await page.evaluate(() => window.__aePlayground?.requestMemory());
+      await page.waitForTimeout(200);
+    }
+    const snap = await snapshot(page);
+    runs.push(...snap.memoryLog.map((m) => m.runsActive));
+    expect(Math.max(...runs)).toBeLessThanOrEqual(1);
+    // The finished run's curve is one clean run: steps 1..N once each.
+    expect(snap.trainLoss.map((p) => p.step)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+  });
+
+  test('untrusted files never reach the DOM as HTML, and the page has a strict CSP', async ({ page }) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto('/');
+    const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(csp).not.toContain('unsafe-inline\'; ' + "script");
+    const payload = '<img src=x onerror="window.__pwned=1">';
+    const file = JSON.stringify({ app: 'autoencoder-playground', version: 1, experiment: { dataset: payload, encoder: [{ kind: payload }], decoder: 'x' } });
+    await page.getByLabel('Import experiment file').setInputFiles({ name: `${payload}.json`, mimeType: 'application/json', buffer: Buffer.from(file) });
+    await expect(page.getByRole('alert').first()).toBeVisible();
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.evaluate(() => (window as Window & { __pwned?: number }).__pwned)).toBeUndefined();
+    await page.goto(`/#x=${encodeURIComponent(payload)}`);
+    await expect(page.getByRole('alert').first()).toBeVisible();
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  test('soak: many epochs on a tiny model keep the tensor count flat', async ({ page }) => {
+    await page.goto('/');
+    await useTinyExperiment(page, { trainSize: 32, epochs: 25, backend: 'wasm' });
+    await page.getByRole('button', { name: 'Train' }).click();
+    await waitForPhase(page, ['done', 'error'], 170_000);
+    const snap = await snapshot(page);
+    expect(snap.phase).toBe('done');
+    const epochs = snap.memoryLog.slice(0, 25).map((m) => m.numTensors);
+    console.log(`tensor count after each of 25 epochs: ${epochs.join(',')}`);
+    expect(epochs.length).toBe(25);
+    expect(new Set(epochs).size).toBe(1);
+  });
+});

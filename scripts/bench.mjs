@@ -1,0 +1,773 @@
+#!/usr/bin/env node
+/* global window, document, requestAnimationFrame */
+// `npm run bench`: measures the playground in headless Chromium (the flags of playwright.config.ts)
+// and writes bench/results.json and bench/results.md.
+//
+//   1. training throughput of the app's worker loop, driven through the UI like a user, per model × backend;
+//   2. the same model trained with plain model.fit on the main thread (bench.html), and the ratio;
+//   3. the cost of the live views (loss chart + reconstructions detached from the DOM vs attached);
+//   4. main-thread responsiveness while training (long tasks > 50 ms, requestAnimationFrame rate);
+//   5. tensor memory after each of 20 epochs of the tiny preset on wasm;
+//   6. the share of a wasm training step spent in our custom kernels (kernelStats);
+//   7. a native yardstick: scripts/torch_bench.py (PyTorch on the CPU) when torch imports.
+//
+// Usage: node scripts/bench.mjs [--quick] [--no-build] [--port 4174] [--models a,b] [--backends a,b]
+//                               [--skip worker,plain,views,memory,kernels,torch] [--out bench]
+// Every cell that fails records its error and the bench goes on.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright';
+
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const option = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
+};
+const list = (name, fallback) => option(name, fallback.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+
+const QUICK = flag('quick');
+const MODELS = list('models', ['default', 'wiki-5-layer', 'dense']);
+const BACKENDS = list('backends', ['webgpu', 'webgl', 'wasm', 'cpu']);
+const SKIP = new Set(list('skip', []));
+const OUT = path.resolve(ROOT, option('out', 'bench'));
+const BATCH = 32;
+/** 281 full batches of 32: every step is a full batch (the worker's last batch of an epoch is otherwise smaller). */
+const TRAIN_IMAGES = 8992;
+const STEPS_PER_EPOCH = Math.ceil(TRAIN_IMAGES / BATCH);
+
+const T = QUICK
+  ? { warmupS: 1.5, windowS: 2, windows: 2, viewPairs: 1, startCapS: 25, measureCapS: 10, plainCapS: 12, kernelSteps: { default: 5, 'wiki-5-layer': 3 } }
+  : { warmupS: 3, windowS: 3, windows: 3, viewPairs: 3, startCapS: 40, measureCapS: 25, plainCapS: 30, kernelSteps: { default: 20, 'wiki-5-layer': 8 } };
+
+const MODEL_LABEL = {
+  default: 'Default conv AE (16-4 filters, 7×7×4 code)',
+  'wiki-5-layer': '5-layer conv AE, 64 kernels + batch norm',
+  dense: 'Dense AE 784-256-32-256-784',
+};
+
+const started = Date.now();
+const log = (msg) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const errorText = (e) => (e instanceof Error ? e.message.split('\n')[0] : String(e));
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+async function withTimeout(promise, ms, what) {
+  let timer;
+  try {
+    return await Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${(ms / 1000).toFixed(0)} s`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser flags: the ones playwright.config.ts gives Chromium (read from the file, so they stay the same).
+
+function chromiumArgs() {
+  const fallback = [
+    '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+    '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader',
+    '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+  ];
+  try {
+    const src = fs.readFileSync(path.join(ROOT, 'playwright.config.ts'), 'utf8');
+    const block = /CHROMIUM_ARGS\s*=\s*\[([\s\S]*?)\]/.exec(src);
+    const args = block ? [...block[1].matchAll(/'([^']+)'|"([^"]+)"/g)].map((m) => m[1] ?? m[2]) : [];
+    return args.length > 0 ? args : fallback;
+  } catch {
+    return fallback;
+  }
+}
+const CHROMIUM = process.env.CHROMIUM_PATH ?? process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH ?? '/usr/bin/chromium';
+
+// ---------------------------------------------------------------------------------------------
+// Build and serve.
+
+function build() {
+  log('building the app (vite build)…');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`vite build failed (exit ${r.status})`);
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function freePort(preferred) {
+  for (let p = preferred; p < preferred + 40; p++) if (await portFree(p)) return p;
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startPreview(port) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    if (child.exitCode !== null) throw new Error(`vite preview exited: ${output.trim()}`);
+    try {
+      const r = await fetch(`${base}/bench.html`);
+      if (r.ok) return { child, base };
+    } catch {
+      // not up yet
+    }
+    await sleep(200);
+  }
+  child.kill('SIGTERM');
+  throw new Error(`vite preview did not answer on ${base}: ${output.trim()}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-page probes (run in every page before its own scripts).
+
+/** Records frames (rAF), long tasks and the arrival of each loss read-back in the app. */
+function installProbe() {
+  const P = { frames: [], longtasks: [], arrivals: [], lastStep: -1, longtaskError: null };
+  window.__benchProbe = P;
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) P.longtasks.push([e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) {
+    P.longtaskError = String(e);
+  }
+  const frame = () => {
+    P.frames.push(performance.now());
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+  setInterval(() => {
+    const hooks = window.__aePlayground;
+    if (!hooks) return;
+    const s = hooks.snapshot();
+    const n = s.trainLoss.length;
+    const step = n > 0 ? s.trainLoss[n - 1].step : 0;
+    if (step !== P.lastStep) {
+      P.arrivals.push([performance.now(), step, s.imagesPerSec]);
+      P.lastStep = step;
+    }
+  }, 20);
+}
+
+/** Main-thread stats over [t0, t1] (page clock): frames per second and long tasks. */
+function pageStatsFn({ t0, t1 }) {
+  const P = window.__benchProbe;
+  const secs = Math.max(1e-3, (t1 - t0) / 1000);
+  const frames = P.frames.filter((t) => t >= t0 && t <= t1).length;
+  const tasks = P.longtasks.filter(([s]) => s >= t0 && s <= t1);
+  return {
+    fps: frames / secs,
+    longTasks: tasks.length,
+    longTaskMs: tasks.reduce((a, [, d]) => a + d, 0),
+    longTaskMaxMs: tasks.reduce((a, [, d]) => Math.max(a, d), 0),
+    longTaskError: P.longtaskError,
+  };
+}
+
+/**
+ * One timed window of the worker loop, in the page: optionally detaches (or re-attaches) the loss
+ * chart and reconstruction panels, waits at least `ms` and until two loss read-backs arrived in the
+ * window (at most `maxMs`), and returns the training rate from the read-back arrivals (steps × batch
+ * over wall time, leaving out intervals that contain an epoch end and its test evaluation), the
+ * worker's own images/s figures, the frame rate and the long tasks.
+ */
+async function windowFn({ ms, maxMs, hide, batch, stepsPerEpoch }) {
+  const P = window.__benchProbe;
+  const stash = (window.__benchHidden ??= []);
+  if (hide && stash.length === 0) {
+    for (const sel of ['section[aria-label="Training curves"]', 'section[aria-label="Reconstructions"]']) {
+      const el = document.querySelector(sel);
+      if (!el) continue;
+      const mark = document.createComment(`bench: detached ${sel}`);
+      el.replaceWith(mark);
+      stash.push([mark, el]);
+    }
+  } else if (!hide && stash.length > 0) {
+    for (const [mark, el] of stash) mark.replaceWith(el);
+    stash.length = 0;
+  }
+  const t0 = performance.now();
+  const inWindow = () => P.arrivals.filter(([t]) => t >= t0);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100));
+    const el = performance.now() - t0;
+    if ((el >= ms && inWindow().length >= 2) || el >= maxMs) break;
+  }
+  const t1 = performance.now();
+  const arr = inWindow();
+  let steps = 0;
+  let secs = 0;
+  let excluded = 0;
+  for (let i = 1; i < arr.length; i++) {
+    const [ta, sa] = arr[i - 1];
+    const [tb, sb] = arr[i];
+    // An epoch ends at step k·stepsPerEpoch, then the worker evaluates the test split: leave that out.
+    if (Math.floor(sa / stepsPerEpoch) !== Math.floor(sb / stepsPerEpoch) || (sa % stepsPerEpoch === 0 && sa > 0)) {
+      excluded++;
+      continue;
+    }
+    steps += sb - sa;
+    secs += (tb - ta) / 1000;
+  }
+  const workerRates = arr.map((a) => a[2]).filter((v) => v > 0);
+  const sorted = workerRates.sort((a, b) => a - b);
+  return {
+    hidden: hide,
+    seconds: (t1 - t0) / 1000,
+    arrivals: arr.length,
+    steps,
+    excludedIntervals: excluded,
+    imagesPerSec: secs > 0 ? (steps * batch) / secs : null,
+    workerImagesPerSec: sorted.length ? sorted[Math.floor(sorted.length / 2)] : null,
+    t0,
+    t1,
+    detached: stash.length,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cells.
+
+async function openApp(context, base) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(errorText(e)));
+  await page.goto(`${base}/`);
+  await page.getByLabel('Preset').waitFor();
+  return { page, errors };
+}
+
+async function snapshot(page) {
+  return page.evaluate(() => window.__aePlayground.snapshot());
+}
+
+async function configure(page, { preset, backend, epochs, trainSize, batchSize }) {
+  await page.getByLabel('Preset').selectOption(preset);
+  if (batchSize) await page.getByLabel('Batch size').fill(String(batchSize));
+  await page.getByLabel('Epochs').fill(String(epochs));
+  await page.getByLabel('Training images').fill(String(trainSize));
+  await page.getByLabel('Backend').selectOption(backend);
+  const train = page.getByRole('button', { name: 'Train' });
+  if (!(await train.isEnabled())) {
+    const why = await page.locator('#train-blocker').textContent().catch(() => null);
+    throw new Error(`Train is disabled: ${why ?? 'unknown reason'}`);
+  }
+  await train.click();
+}
+
+/** Waits for a phase in `phases` (or an error), up to `ms`. */
+async function waitPhase(page, phases, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await snapshot(page);
+    if (phases.includes(s.phase)) return s;
+    if (s.phase === 'error') throw new Error(`training failed: ${await page.locator('.phase').textContent().catch(() => 'error')}`);
+    if (Date.now() > end) throw new Error(`phase '${s.phase}' after ${(ms / 1000).toFixed(0)} s, waiting for ${phases.join('/')}`);
+    await sleep(200);
+  }
+}
+
+/** Training throughput of the app's worker loop, driven through the UI; optionally alternating visible/hidden views. */
+async function workerCell(context, base, model, backend, { views }) {
+  const cell = { model, backend, load1: os.loadavg()[0] };
+  const { page, errors } = await openApp(context, base);
+  try {
+    await configure(page, { preset: model, backend, epochs: 1000, trainSize: TRAIN_IMAGES, batchSize: BATCH });
+    const t0 = Date.now();
+    // The first read-back with a step: the backend is up, the data loaded, the first step done.
+    for (;;) {
+      const s = await snapshot(page);
+      if (s.phase === 'error') throw new Error(`training failed: ${await page.locator('.phase').textContent().catch(() => 'error')}`);
+      if (s.trainLoss.length > 0) {
+        cell.actualBackend = s.backend;
+        break;
+      }
+      if (Date.now() - t0 > T.startCapS * 1000) throw new Error(`no training step finished within ${T.startCapS} s (phase ${s.phase})`);
+      await sleep(100);
+    }
+    cell.firstStepS = (Date.now() - t0) / 1000;
+    cell.reason = await page.locator('.backend-reason').textContent().catch(() => null);
+    if (cell.actualBackend !== backend) throw new Error(`${backend} is not available: the app ran ${cell.actualBackend} (${cell.reason})`);
+    await sleep(T.warmupS * 1000);
+    const plan = views ? Array.from({ length: T.viewPairs * 2 }, (_, i) => i % 2 === 1) : Array.from({ length: T.windows }, () => false);
+    const windows = [];
+    const measureStart = Date.now();
+    for (const hide of plan) {
+      const left = T.measureCapS * 1000 - (Date.now() - measureStart);
+      if (windows.length > 0 && left < T.windowS * 1000 * 0.5) {
+        cell.capped = true;
+        break;
+      }
+      const maxMs = Math.max(T.windowS * 1000, left);
+      const w = await withTimeout(
+        page.evaluate(windowFn, { ms: T.windowS * 1000, maxMs, hide, batch: BATCH, stepsPerEpoch: STEPS_PER_EPOCH }),
+        maxMs + 15_000,
+        'window',
+      );
+      Object.assign(w, await page.evaluate(pageStatsFn, { t0: w.t0, t1: w.t1 }));
+      windows.push(w);
+    }
+    cell.windows = windows;
+    const visible = windows.filter((w) => !w.hidden);
+    const hidden = windows.filter((w) => w.hidden);
+    cell.imagesPerSec = median(visible.map((w) => w.imagesPerSec));
+    cell.workerImagesPerSec = median(visible.map((w) => w.workerImagesPerSec));
+    if (views) cell.hiddenImagesPerSec = median(hidden.map((w) => w.imagesPerSec));
+    const sum = (ws, k) => ws.reduce((a, w) => a + w[k], 0);
+    const secs = sum(visible, 'seconds');
+    cell.responsiveness = {
+      seconds: secs,
+      fps: secs > 0 ? sum(visible.map((w) => ({ f: w.fps * w.seconds })), 'f') / secs : null,
+      longTasks: sum(visible, 'longTasks'),
+      longTasksPerSec: secs > 0 ? sum(visible, 'longTasks') / secs : null,
+      longTaskMs: sum(visible, 'longTaskMs'),
+      longTaskMaxMs: visible.reduce((a, w) => Math.max(a, w.longTaskMaxMs), 0),
+    };
+    if (views && hidden.length) {
+      const hs = sum(hidden, 'seconds');
+      cell.responsivenessHidden = {
+        seconds: hs,
+        fps: hs > 0 ? sum(hidden.map((w) => ({ f: w.fps * w.seconds })), 'f') / hs : null,
+        longTasks: sum(hidden, 'longTasks'),
+        longTaskMaxMs: hidden.reduce((a, w) => Math.max(a, w.longTaskMaxMs), 0),
+      };
+    }
+    if (cell.imagesPerSec === null) {
+      // Too slow for a window: use every read-back since the first one.
+      const all = await page.evaluate(() => window.__benchProbe.arrivals.map(([t, s]) => [t, s]));
+      if (all.length >= 2) {
+        const [ta, sa] = all[0];
+        const [tb, sb] = all[all.length - 1];
+        cell.imagesPerSec = ((sb - sa) * BATCH) / ((tb - ta) / 1000);
+        cell.note = `capped: too slow for timed windows; ${sb - sa} steps over ${((tb - ta) / 1000).toFixed(1)} s since the first step`;
+      } else {
+        cell.note = `capped: fewer than 2 loss read-backs within ${T.measureCapS} s`;
+      }
+    }
+  } catch (e) {
+    cell.error = errorText(e);
+  } finally {
+    if (errors.length) cell.pageErrors = errors;
+    await page.close().catch(() => {});
+  }
+  return cell;
+}
+
+async function openBench(context, base) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(errorText(e)));
+  await page.goto(`${base}/bench.html`);
+  await page.waitForFunction(() => window.__bench?.ready === true, null, { timeout: 30_000 });
+  return { page, errors };
+}
+
+/** Plain model.fit on the bench page's main thread. */
+async function plainCell(context, base, model, backend) {
+  const cell = { model, backend, load1: os.loadavg()[0] };
+  let opened = null;
+  try {
+    opened = await openBench(context, base);
+    const { page } = opened;
+    const r = await withTimeout(
+      page.evaluate((args) => window.__bench.plainFit(args), { preset: model, backend, seconds: T.windowS, windows: T.windows, capSeconds: T.plainCapS, batchSize: BATCH, trainSize: TRAIN_IMAGES }),
+      (T.plainCapS + T.startCapS + 30) * 1000,
+      'plainFit',
+    );
+    Object.assign(cell, r);
+    if (r.windows.length > 0) {
+      const t0 = r.windows[0].t0;
+      const t1 = r.windows[r.windows.length - 1].t1;
+      cell.responsiveness = await page.evaluate(pageStatsFn, { t0, t1 });
+    }
+  } catch (e) {
+    cell.error = errorText(e);
+  } finally {
+    if (opened?.errors.length) cell.pageErrors = opened.errors;
+    await opened?.page.close().catch(() => {});
+  }
+  return cell;
+}
+
+async function memoryCell(context, base) {
+  const cell = { preset: 'tiny', backend: 'wasm', trainSize: 64, epochs: 20, batchSize: 'preset (16)' };
+  const { page, errors } = await openApp(context, base);
+  try {
+    await configure(page, { preset: 'tiny', backend: 'wasm', epochs: 20, trainSize: 64 });
+    const s = await waitPhase(page, ['done'], 120_000);
+    cell.actualBackend = s.backend;
+    cell.batchSize = await page.getByLabel('Batch size').inputValue();
+    const log = s.memoryLog;
+    // One entry per epoch, then one when the run ends.
+    cell.perEpoch = log.slice(0, 20);
+    cell.afterRun = log.slice(20);
+    const t = cell.perEpoch.map((m) => m.numTensors);
+    const b = cell.perEpoch.map((m) => m.numBytes);
+    cell.tensors = { first: t[0], last: t[t.length - 1], max: Math.max(...t) };
+    cell.bytes = { first: b[0], last: b[b.length - 1], max: Math.max(...b) };
+    cell.flat = t.length === 20 && t.every((v) => v === t[0]) && b.every((v) => v === b[0]);
+  } catch (e) {
+    cell.error = errorText(e);
+  } finally {
+    if (errors.length) cell.pageErrors = errors;
+    await page.close().catch(() => {});
+  }
+  return cell;
+}
+
+async function autoCell(context, base) {
+  const cell = {};
+  const { page, errors } = await openApp(context, base);
+  try {
+    await configure(page, { preset: 'tiny', backend: 'auto', epochs: 1, trainSize: 64 });
+    const s = await waitPhase(page, ['done'], 90_000);
+    cell.backend = s.backend;
+    cell.reason = await page.locator('.backend-reason').textContent().catch(() => null);
+  } catch (e) {
+    cell.error = errorText(e);
+  } finally {
+    if (errors.length) cell.pageErrors = errors;
+    await page.close().catch(() => {});
+  }
+  return cell;
+}
+
+async function benchPageCall(context, base, what, fn, args, timeoutMs) {
+  let opened = null;
+  try {
+    opened = await openBench(context, base);
+    const r = await withTimeout(opened.page.evaluate(fn, args), timeoutMs, what);
+    return opened.errors.length ? { ...r, pageErrors: opened.errors } : r;
+  } catch (e) {
+    return { error: errorText(e), ...(opened?.errors.length ? { pageErrors: opened.errors } : {}) };
+  } finally {
+    await opened?.page.close().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch yardstick.
+
+function torchCell() {
+  const candidates = ['python3', '/usr/bin/python3'];
+  const python = candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+  if (!python) return { error: 'torch not installed' };
+  const args = [path.join(ROOT, 'scripts/torch_bench.py'), '--presets', MODELS.join(',')];
+  if (QUICK) args.push('--quick');
+  const r = spawnSync(python, args, { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) return { error: `torch_bench.py failed (exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
+  try {
+    const lines = r.stdout.trim().split('\n');
+    return JSON.parse(lines[lines.length - 1]);
+  } catch (e) {
+    return { error: `torch_bench.py printed no JSON: ${errorText(e)}` };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report.
+
+const fmt = (v, digits = 3) => {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  return Number(v.toPrecision(digits)).toString();
+};
+const ratio = (a, b) => (a && b ? a / b : null);
+const fmtRatio = (r) => (r === null || r === undefined ? '—' : `${fmt(r, 2)}×`);
+const mib = (bytes) => (bytes === undefined ? '—' : `${(bytes / 1024 / 1024).toFixed(2)} MiB`);
+
+function summarize(results) {
+  const rows = [];
+  for (const model of MODELS) {
+    for (const backend of BACKENDS) {
+      const w = results.worker.find((c) => c.model === model && c.backend === backend);
+      const p = results.plain.find((c) => c.model === model && c.backend === backend);
+      rows.push({ model, backend, worker: w?.imagesPerSec ?? null, plain: p?.imagesPerSec ?? null, ratio: ratio(w?.imagesPerSec, p?.imagesPerSec), workerError: w?.error ?? null, plainError: p?.error ?? null, workerNote: w?.note ?? null, plainCapped: p?.capped ?? false });
+    }
+  }
+  const best = {};
+  for (const model of MODELS) {
+    const cands = rows.filter((r) => r.model === model && r.worker);
+    cands.sort((a, b) => b.worker - a.worker);
+    const torchRes = results.torch?.results?.[model];
+    const torchBest = torchRes ? Object.entries(torchRes).filter(([, v]) => v.imagesPerSec).sort((a, b) => b[1].imagesPerSec - a[1].imagesPerSec)[0] : undefined;
+    best[model] = cands.length
+      ? {
+          backend: cands[0].backend,
+          imagesPerSec: cands[0].worker,
+          torchImagesPerSec: torchBest ? torchBest[1].imagesPerSec : null,
+          torchThreads: torchBest ? Number(torchBest[0]) : null,
+          vsTorch: torchBest ? cands[0].worker / torchBest[1].imagesPerSec : null,
+        }
+      : null;
+  }
+  return { rows, best };
+}
+
+function markdown(results) {
+  const { rows, best } = results.summary;
+  const m = results.machine;
+  const L = [];
+  L.push(`# Benchmark results${results.quick ? ' (quick smoke run — not representative)' : ''}`);
+  L.push('');
+  L.push(`- Date: ${results.date}`);
+  L.push(`- Browser: ${results.browser.version} (headless, \`${results.browser.executable}\`, the flags of playwright.config.ts: WebGPU and WebGL on SwiftShader, i.e. software)`);
+  L.push(`- Machine: ${m.cpuModel} × ${m.cpus} logical CPUs, ${m.memoryGiB} GiB RAM, ${m.os}; Node ${m.node}`);
+  L.push(`- Load average (1/5/15 min): at start ${m.loadStart.map((v) => v.toFixed(2)).join(' / ')}, at end ${m.loadEnd.map((v) => v.toFixed(2)).join(' / ')} — the machine was shared with other work, so numbers are noisy`);
+  L.push(`- tfjs ${results.env?.tfjs ?? '?'}; wasm SIMD ${results.env?.wasmSimd ?? '?'}, wasm threads ${results.env?.wasmThreads ?? '?'} (crossOriginIsolated ${results.env?.crossOriginIsolated ?? '?'}, so wasm runs on one thread)`);
+  L.push(`- Batch size ${BATCH}, MNIST, ${TRAIN_IMAGES} training images, Adam, binary cross-entropy. Throughput = median of ${T.windows} windows of ≥ ${T.windowS} s after ${T.warmupS} s of warm-up (cells capped at ~${T.measureCapS} s of measuring).`);
+  L.push(`- Models (app presets): ${MODELS.map((mm) => `\`${mm}\` = ${MODEL_LABEL[mm] ?? mm}`).join('; ')}`);
+  L.push(`- Run time: ${(results.durationS / 60).toFixed(1)} min`);
+  L.push('');
+  L.push('## Training throughput (images/s)');
+  L.push('');
+  L.push('"Worker loop": the app as a user drives it (preset, Backend, Train), rate from the loss read-backs over wall time. "model.fit": plain `model.compile` + `model.fit` on the main thread of bench.html, same model builder, kernels, backend, batch size and data.');
+  L.push('');
+  L.push('| Model | Backend | Worker loop | model.fit (main thread) | Worker / fit |');
+  L.push('|---|---|---:|---:|---:|');
+  for (const r of rows) {
+    const w = r.worker !== null ? fmt(r.worker) + (r.workerNote ? ' ⁽ᶜ⁾' : '') : `failed: ${r.workerError ?? '—'}`;
+    const p = r.plain !== null ? fmt(r.plain) + (r.plainCapped ? ' ⁽ᶜ⁾' : '') : `failed: ${r.plainError ?? '—'}`;
+    L.push(`| ${r.model} | ${r.backend} | ${w} | ${p} | ${fmtRatio(r.ratio)} |`);
+  }
+  L.push('');
+  L.push('⁽ᶜ⁾ capped: too slow for full windows; the figure comes from the steps that finished.');
+  L.push('');
+  L.push('## Best backend vs native PyTorch (CPU)');
+  L.push('');
+  const t = results.torch;
+  if (t?.error) L.push(`PyTorch: ${t.error}.`);
+  else if (t) L.push(`PyTorch ${t.torch} (${t.executable}), same layers, batch ${t.batchSize}, ${t.data}; BLAS: ${t.blas}${t.blasLibrary ? ` (${path.basename(t.blasLibrary)})` : ''} — dense layers use it, convolutions use oneDNN. Best of ${t.threads.join(' and ')} thread(s).`);
+  L.push('');
+  L.push('| Model | Fastest backend here | Worker loop | PyTorch CPU | Ours / PyTorch | Auto picks |');
+  L.push('|---|---|---:|---:|---:|---|');
+  for (const model of MODELS) {
+    const b = best[model];
+    const tr = t?.results?.[model];
+    const torchCellText = tr ? Object.entries(tr).map(([th, v]) => (v.imagesPerSec ? `${fmt(v.imagesPerSec)} (${th} thr)` : `failed (${th} thr)`)).join(', ') : '—';
+    L.push(`| ${model} | ${b?.backend ?? '—'} | ${fmt(b?.imagesPerSec)} | ${torchCellText} | ${fmtRatio(b?.vsTorch)} | ${results.auto?.backend ?? results.auto?.error ?? '—'} |`);
+  }
+  L.push('');
+  if (results.auto?.reason) L.push(`Auto here: ${results.auto.reason}.`);
+  const fastest = [...new Set(MODELS.map((mm) => best[mm]?.backend).filter(Boolean))];
+  if (results.auto?.backend && fastest.length) {
+    L.push(fastest.every((b) => b === results.auto.backend) ? `Auto's pick (${results.auto.backend}) is the fastest backend measured for every model.` : `Auto picks ${results.auto.backend}; fastest measured: ${MODELS.map((mm) => `${mm} → ${best[mm]?.backend ?? '—'}`).join(', ')}.`);
+  }
+  L.push('');
+  L.push('## Cost of the live views');
+  L.push('');
+  L.push('The app has no switch to hide the views, so the bench detaches the loss chart and reconstruction panels (`section[aria-label="Training curves"]`, `section[aria-label="Reconstructions"]`) from the DOM with page.evaluate and puts them back, alternating windows (React keeps updating the detached nodes; the worker still computes reconstructions every 400 ms: this measures layout, paint and chart rendering on the main thread).');
+  L.push('');
+  L.push('| Model | Backend | Views shown (img/s) | Views detached (img/s) | Shown / detached | fps shown / detached | Long tasks shown / detached |');
+  L.push('|---|---|---:|---:|---:|---:|---:|');
+  for (const c of results.views) {
+    if (c.error) {
+      L.push(`| ${c.model} | ${c.backend} | failed: ${c.error} | | | | |`);
+      continue;
+    }
+    L.push(`| ${c.model} | ${c.backend} | ${fmt(c.imagesPerSec)} | ${fmt(c.hiddenImagesPerSec)} | ${fmtRatio(ratio(c.imagesPerSec, c.hiddenImagesPerSec))} | ${fmt(c.responsiveness?.fps, 2)} / ${fmt(c.responsivenessHidden?.fps, 2)} | ${c.responsiveness?.longTasks ?? '—'} / ${c.responsivenessHidden?.longTasks ?? '—'} |`);
+  }
+  L.push('');
+  L.push('## Main-thread responsiveness while training');
+  L.push('');
+  L.push('During the timed windows (views shown): requestAnimationFrame callbacks per second and long tasks (> 50 ms, PerformanceObserver "longtask"). For contrast, the same during plain model.fit on the main thread.');
+  L.push('');
+  L.push('| Model | Backend | Worker loop: fps | long tasks (per s, max ms) | model.fit: fps | long tasks (per s, max ms) |');
+  L.push('|---|---|---:|---:|---:|---:|');
+  for (const model of MODELS) {
+    for (const backend of BACKENDS) {
+      const w = results.worker.find((c) => c.model === model && c.backend === backend);
+      const p = results.plain.find((c) => c.model === model && c.backend === backend);
+      const wr = w?.responsiveness;
+      const pr = p?.responsiveness;
+      const pSecs = p?.windows?.length ? p.windows.reduce((a, x) => a + x.seconds, 0) : null;
+      L.push(
+        `| ${model} | ${backend} | ${wr ? fmt(wr.fps, 2) : '—'} | ${wr ? `${wr.longTasks} (${fmt(wr.longTasksPerSec, 2)}/s, max ${fmt(wr.longTaskMaxMs, 2)})` : '—'} | ${pr ? fmt(pr.fps, 2) : '—'} | ${pr && pSecs ? `${pr.longTasks} (${fmt(pr.longTasks / pSecs, 2)}/s, max ${fmt(pr.longTaskMaxMs, 2)})` : '—'} |`,
+      );
+    }
+  }
+  L.push('');
+  L.push('## Tensor memory over 20 epochs (tiny preset, 64 images, wasm)');
+  L.push('');
+  const mem = results.memory;
+  if (mem?.error) L.push(`Failed: ${mem.error}`);
+  else if (mem) {
+    L.push(`Batch size ${mem.batchSize} (the tiny preset's), from snapshot().memoryLog (one report after each epoch).`);
+    L.push('');
+    L.push('| | First epoch | Last epoch | Max |');
+    L.push('|---|---:|---:|---:|');
+    L.push(`| tf tensors | ${mem.tensors.first} | ${mem.tensors.last} | ${mem.tensors.max} |`);
+    L.push(`| tf bytes | ${mem.bytes.first.toLocaleString('en-US')} | ${mem.bytes.last.toLocaleString('en-US')} | ${mem.bytes.max.toLocaleString('en-US')} |`);
+    L.push('');
+    L.push(mem.flat ? 'Flat: the same count and bytes after every epoch.' : `Not flat over ${mem.perEpoch.length} reports.`);
+    if (mem.afterRun?.length) L.push(`After the run ends: ${mem.afterRun.map((a) => `${a.numTensors} tensors, ${mib(a.numBytes)}`).join('; ')}.`);
+  }
+  L.push('');
+  L.push('## WASM: share of a training step in our custom kernels');
+  L.push('');
+  L.push('Measured on bench.html (main thread, wasm), steps written like the worker loop (batch from uint8 pixels, `optimizer.minimize`). "Ours" comes from `kernelStats` (our kernels always time themselves); the breakdown wraps every wasm kernel in a timer (exclusive times) in a second run.');
+  L.push('');
+  L.push('| Model | Step (ms) | Our kernels (ms, share) | Step with all kernels timed (ms) | All kernels\' share | Top kernels (ms/step) |');
+  L.push('|---|---:|---:|---:|---:|---|');
+  for (const k of results.kernels) {
+    if (k.error) {
+      L.push(`| ${k.preset} | failed: ${k.error} | | | | |`);
+      continue;
+    }
+    const ours = k.ours.filter((o) => o.calls > 0).map((o) => `${o.kernel} ${fmt(o.msPerStep, 2)}`).join(', ');
+    const top = k.top.slice(0, 5).map((o) => `${o.kernel} ${fmt(o.msPerStep, 2)}`).join(', ');
+    L.push(`| ${k.preset} | ${fmt(k.stepMs)} | ${fmt(k.oursShare * k.stepMs)} (${(k.oursShare * 100).toFixed(0)}%: ${ours}) | ${fmt(k.stepMsWrapped)} | ${(k.kernelsShare * 100).toFixed(0)}% | ${top} |`);
+  }
+  L.push('');
+  if (results.errors.length) {
+    L.push('## Failures');
+    L.push('');
+    for (const e of results.errors) L.push(`- ${e}`);
+    L.push('');
+  }
+  return L.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main.
+
+async function main() {
+  const results = {
+    date: new Date().toISOString(),
+    quick: QUICK,
+    batchSize: BATCH,
+    trainImages: TRAIN_IMAGES,
+    settings: T,
+    machine: {
+      cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown',
+      cpus: os.cpus().length,
+      memoryGiB: Number((os.totalmem() / 1024 ** 3).toFixed(1)),
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      node: process.version,
+      loadStart: os.loadavg(),
+      loadEnd: null,
+    },
+    browser: { executable: CHROMIUM, args: chromiumArgs(), version: null },
+    env: null,
+    auto: null,
+    worker: [],
+    plain: [],
+    views: [],
+    memory: null,
+    kernels: [],
+    torch: null,
+    errors: [],
+  };
+  let server = null;
+  let browser = null;
+  const stopServer = () => {
+    if (server && server.child.exitCode === null) server.child.kill('SIGTERM');
+  };
+  process.on('SIGINT', () => {
+    stopServer();
+    process.exit(130);
+  });
+  try {
+    if (!flag('no-build')) build();
+    if (!fs.existsSync(path.join(ROOT, 'dist/bench.html'))) throw new Error('dist/bench.html is missing: build first (npx vite build)');
+    const port = await freePort(Number(option('port', '4174')));
+    server = await startPreview(port);
+    log(`vite preview on ${server.base}`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: results.browser.args, headless: true });
+    results.browser.version = `Chromium ${browser.version()}`;
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    await context.addInitScript(installProbe);
+    const base = server.base;
+
+    results.env = await benchPageCall(context, base, 'env', () => window.__bench.env(), undefined, 60_000);
+    results.auto = await autoCell(context, base);
+    log(`Auto picks ${results.auto.backend ?? results.auto.error}`);
+
+    if (!SKIP.has('memory')) {
+      results.memory = await memoryCell(context, base);
+      log(`memory: ${results.memory.error ?? `tensors ${JSON.stringify(results.memory.tensors)}, flat ${results.memory.flat}`}`);
+    }
+    if (!SKIP.has('kernels')) {
+      for (const preset of MODELS.filter((mm) => mm !== 'dense')) {
+        const steps = T.kernelSteps[preset] ?? 5;
+        const r = await benchPageCall(context, base, 'kernelShare', (args) => window.__bench.kernelShare(args), { preset, steps, warmupSteps: 2, batchSize: BATCH }, 180_000);
+        results.kernels.push({ preset, ...r });
+        log(`kernels ${preset}: ${r.error ?? `step ${fmt(r.stepMs)} ms, ours ${(r.oursShare * 100).toFixed(0)}%`}`);
+      }
+    }
+    for (const model of MODELS) {
+      for (const backend of BACKENDS) {
+        if (!SKIP.has('worker')) {
+          const views = !SKIP.has('views') && backend === 'wasm';
+          const c = await workerCell(context, base, model, backend, { views });
+          results.worker.push(c);
+          if (views) results.views.push(c);
+          log(`worker ${model} ${backend}: ${c.error ?? `${fmt(c.imagesPerSec)} img/s${views ? ` (views detached: ${fmt(c.hiddenImagesPerSec)})` : ''}${c.note ? ` [${c.note}]` : ''}`}`);
+        }
+        if (!SKIP.has('plain')) {
+          const c = await plainCell(context, base, model, backend);
+          results.plain.push(c);
+          log(`model.fit ${model} ${backend}: ${c.error ?? `${fmt(c.imagesPerSec)} img/s${c.capped ? ' (capped)' : ''}`}`);
+        }
+      }
+    }
+    await browser.close();
+    browser = null;
+    stopServer();
+    if (!SKIP.has('torch')) {
+      log('PyTorch yardstick…');
+      results.torch = torchCell();
+      log(`torch: ${results.torch.error ?? Object.entries(results.torch.results).map(([k, v]) => `${k} ${Object.entries(v).map(([th, x]) => `${fmt(x.imagesPerSec)}@${th}`).join('/')}`).join(', ')}`);
+    }
+  } catch (e) {
+    results.errors.push(`bench aborted: ${errorText(e)}`);
+    log(`aborted: ${errorText(e)}`);
+  } finally {
+    await browser?.close().catch(() => {});
+    stopServer();
+  }
+  for (const c of [...results.worker.map((x) => ({ ...x, what: 'worker loop' })), ...results.plain.map((x) => ({ ...x, what: 'model.fit' }))]) {
+    if (c.error) results.errors.push(`${c.what} ${c.model} on ${c.backend}: ${c.error}`);
+    if (c.pageErrors) results.errors.push(`${c.what} ${c.model} on ${c.backend}: page errors: ${c.pageErrors.join('; ')}`);
+  }
+  for (const [what, c] of [['env', results.env], ['auto', results.auto], ['memory', results.memory], ['torch', results.torch], ...results.kernels.map((k) => [`kernel share ${k.preset}`, k])]) {
+    if (c?.error) results.errors.push(`${what}: ${c.error}`);
+  }
+  results.machine.loadEnd = os.loadavg();
+  results.durationS = (Date.now() - started) / 1000;
+  results.summary = summarize(results);
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.writeFileSync(path.join(OUT, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const md = markdown(results);
+  fs.writeFileSync(path.join(OUT, 'results.md'), `${md}\n`);
+  log(`wrote ${path.relative(ROOT, path.join(OUT, 'results.json'))} and results.md in ${(results.durationS / 60).toFixed(1)} min`);
+}
+
+await main();

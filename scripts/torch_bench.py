@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Native yardstick for `npm run bench`: trains the playground's three reference autoencoders with
+PyTorch on the CPU and prints images/s as JSON (one object on stdout).
+
+Same layer structure as the presets in src/model/presets.ts (3x3 'same' convs, leakyReLU 0.2,
+max-pool 2, nearest upsampling 2, batch norm where the preset has it, sigmoid output), binary
+cross-entropy, Adam with the preset's learning rate, batch size 32 (by default), on the real MNIST
+digits from public/data/mnist.bin.gz when it exists, otherwise random 28x28 images.
+
+    python3 scripts/torch_bench.py [--seconds 4] [--windows 3] [--batch 32] [--threads 1,2] [--quick]
+"""
+import argparse
+import gzip
+import json
+import os
+import platform
+import re
+import statistics
+import struct
+import sys
+import time
+
+import torch
+from torch import nn
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "public", "data", "mnist.bin.gz")
+
+
+def load_mnist(limit=9000):
+    """The AEDS v1 asset: 'AEDS', version, uint32 count @8, uint16 h, w, c @12/14/16, labels from 20, then pixels."""
+    with gzip.open(DATA, "rb") as f:
+        raw = f.read()
+    if raw[:4] != b"AEDS":
+        raise ValueError("not an AEDS file")
+    (count,) = struct.unpack_from("<I", raw, 8)
+    h, w, c = struct.unpack_from("<HHH", raw, 12)
+    start = 20 + count
+    n = min(count, limit)
+    pixels = torch.frombuffer(bytearray(raw[start : start + n * h * w * c]), dtype=torch.uint8)
+    # The asset is NHWC; torch wants NCHW.
+    x = pixels.view(n, h, w, c).permute(0, 3, 1, 2).contiguous().float() / 255.0
+    return x, f"MNIST ({n} images from public/data/mnist.bin.gz)"
+
+
+def conv(cin, cout):
+    return nn.Conv2d(cin, cout, 3, padding=1)
+
+
+def leaky():
+    return nn.LeakyReLU(0.2)
+
+
+def up():
+    return nn.Upsample(scale_factor=2, mode="nearest")
+
+
+def build(preset):
+    if preset == "default":
+        model = nn.Sequential(
+            conv(1, 16), leaky(), nn.MaxPool2d(2), conv(16, 4), leaky(), nn.MaxPool2d(2),
+            conv(4, 16), leaky(), up(), conv(16, 16), leaky(), up(), conv(16, 1), nn.Sigmoid(),
+        )
+        return model, 0.002
+    if preset == "wiki-5-layer":
+        model = nn.Sequential(
+            conv(1, 64), nn.BatchNorm2d(64), leaky(), nn.MaxPool2d(2),
+            conv(64, 64), nn.BatchNorm2d(64), leaky(), nn.MaxPool2d(2),
+            conv(64, 64), nn.BatchNorm2d(64), leaky(), up(),
+            conv(64, 64), nn.BatchNorm2d(64), leaky(), up(),
+            conv(64, 1), nn.Sigmoid(),
+        )
+        return model, 0.002
+    if preset == "dense":
+        model = nn.Sequential(
+            nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 32),
+            nn.Linear(32, 256), nn.ReLU(), nn.Linear(256, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)),
+        )
+        return model, 0.001
+    raise ValueError(preset)
+
+
+def bench(preset, data, batch, seconds, windows, warmup_s):
+    torch.manual_seed(1)
+    model, lr = build(preset)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = nn.BCELoss()
+    n = data.shape[0]
+    perm = torch.randperm(n)
+    pos = 0
+
+    def step():
+        nonlocal pos, perm
+        if pos + batch > n:
+            perm = torch.randperm(n)
+            pos = 0
+        x = data[perm[pos : pos + batch]]
+        pos += batch
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), x)
+        loss.backward()
+        opt.step()
+        return loss
+
+    t0 = time.perf_counter()
+    steps = 0
+    while steps < 2 or time.perf_counter() - t0 < warmup_s:
+        step()
+        steps += 1
+    rates = []
+    loss = None
+    for _ in range(windows):
+        t0 = time.perf_counter()
+        steps = 0
+        while steps < 1 or time.perf_counter() - t0 < seconds:
+            loss = step()
+            steps += 1
+        rates.append(steps * batch / (time.perf_counter() - t0))
+    return {"imagesPerSec": statistics.median(rates), "windows": rates, "finalLoss": float(loss) if loss is not None else None}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--windows", type=int, default=3)
+    ap.add_argument("--warmup", type=float, default=1.0)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--threads", default=f"1,{os.cpu_count() or 1}", help="comma-separated torch thread counts to measure")
+    ap.add_argument("--presets", default="default,wiki-5-layer,dense")
+    ap.add_argument("--quick", action="store_true", help="1 s windows, 2 of them")
+    args = ap.parse_args()
+    if args.quick:
+        args.seconds, args.windows, args.warmup = 1.0, 2, 0.5
+    try:
+        data, source = load_mnist()
+    except (OSError, ValueError) as e:
+        torch.manual_seed(0)
+        data, source = torch.rand(4096, 1, 28, 28), f"random 28x28 images ({e})"
+    threads = sorted({max(1, int(t)) for t in args.threads.split(",") if t.strip()})
+    results = {}
+    for preset in [p for p in args.presets.split(",") if p]:
+        results[preset] = {}
+        for t in threads:
+            torch.set_num_threads(t)
+            try:
+                results[preset][str(t)] = bench(preset, data, args.batch, args.seconds, args.windows, args.warmup)
+            except Exception as e:  # noqa: BLE001 - a failing cell is recorded, the rest goes on
+                results[preset][str(t)] = {"error": f"{type(e).__name__}: {e}"}
+    config = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=([^,\s]+)", config)
+    out = {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "executable": sys.executable,
+        "mkldnn": bool(torch.backends.mkldnn.is_available()),
+        # Debian's build says 'generic': the system libblas.so.3 (reference BLAS unless OpenBLAS is
+        # installed), which dense layers' matmuls use; convolutions go through oneDNN (mkldnn).
+        "blas": blas.group(1) if blas else "unknown",
+        "blasLibrary": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3") if os.path.exists("/usr/lib/x86_64-linux-gnu/libblas.so.3") else None,
+        "data": source,
+        "batchSize": args.batch,
+        "threads": threads,
+        "results": results,
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

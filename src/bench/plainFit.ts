@@ -1,0 +1,404 @@
+/* eslint-disable no-restricted-imports -- the bench page is the one main-thread page that runs tfjs: it is the "plain tfjs" yardstick the worker loop is compared with. */
+/**
+ * The benchmark page's code (bench.html), driven by scripts/bench.mjs through `window.__bench`:
+ *
+ * - `plainFit`: trains a preset "the plain way a tfjs user writes it" — `model.compile` + `model.fit`
+ *   on the page's main thread — with the app's own model builder, kernels, backend choice and data,
+ *   and returns images/s (median of timed windows after a warm-up).
+ * - `kernelShare`: on wasm, times training steps written like the worker's loop (optimizer.minimize)
+ *   and reads `kernelStats` to get the share of a step spent in our custom wasm kernels; then wraps
+ *   every wasm kernel in a timer for a per-kernel breakdown (and reports what the wrappers cost).
+ * - `env`: tfjs version, wasm features, and what Auto picks on this thread.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DATASET_INFO } from '../data/catalogue';
+import type { DecodedDataset } from '../data/decode';
+import { loadDataset } from '../data/load';
+import { epochOrder, splitIndices } from '../data/split';
+import { findPreset } from '../model/presets';
+import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
+import { selectBackend } from '../train/worker/backends';
+import { buildModel } from '../train/worker/buildModel';
+import { kernelStats, registerTrainingKernels, resetKernelStats } from '../train/worker/kernels';
+
+export interface PlainFitArgs {
+  preset: string;
+  backend: BackendName;
+  /** Target length of one timed window (s). */
+  seconds?: number;
+  /** Timed windows after the warm-up. */
+  windows?: number;
+  /** Stop starting new windows after this many seconds (the whole call). */
+  capSeconds?: number;
+  batchSize?: number;
+  trainSize?: number;
+}
+
+export interface PlainFitResult {
+  preset: string;
+  requested: BackendName;
+  backend: string;
+  reason: string;
+  batchSize: number;
+  /** Median over the timed windows, null when none completed. */
+  imagesPerSec: number | null;
+  /** t0/t1: the page clock (performance.now) around each timed fit call. */
+  windows: { images: number; seconds: number; imagesPerSec: number; t0: number; t1: number }[];
+  /** First fit call (one batch): graph building, shader compilation, kernel warm-up. */
+  warmupMs: number;
+  capped: boolean;
+  finalLoss: number | null;
+}
+
+export interface KernelShareArgs {
+  preset: string;
+  steps?: number;
+  warmupSteps?: number;
+  batchSize?: number;
+}
+
+export interface KernelTiming {
+  kernel: string;
+  calls: number;
+  /** Exclusive time per step (ms): nested kernel calls are charged to the inner kernel. */
+  msPerStep: number;
+  share: number;
+}
+
+export interface KernelShareResult {
+  preset: string;
+  backend: string;
+  batchSize: number;
+  steps: number;
+  /** Mean step time without any extra timing wrappers (ms): two runs, before and after the wrapped one. */
+  stepMs: number;
+  /** Our custom kernels (kernelStats: they always time themselves, inclusive of the XNNPACK calls they make) per step, and their share. */
+  ours: { kernel: string; calls: number; msPerStep: number; share: number }[];
+  oursShare: number;
+  /** Mean step time with every wasm kernel wrapped in a timer (ms). */
+  stepMsWrapped: number;
+  /** Per-kernel exclusive times with the wrappers, largest first (top 12). */
+  top: KernelTiming[];
+  /** Share of a (wrapped) step spent inside any kernel; the rest is tfjs' JS: tape, gradients, bookkeeping, batch building. */
+  kernelsShare: number;
+}
+
+export interface BenchEnv {
+  tfjs: string;
+  wasmSimd: boolean | null;
+  wasmThreads: boolean | null;
+  crossOriginIsolated: boolean;
+  hardwareConcurrency: number;
+  auto: { name: string; reason: string } | { error: string };
+}
+
+export interface BenchApi {
+  ready: true;
+  plainFit: (args: PlainFitArgs) => Promise<PlainFitResult>;
+  kernelShare: (args: KernelShareArgs) => Promise<KernelShareResult>;
+  env: () => Promise<BenchEnv>;
+}
+
+declare global {
+  interface Window {
+    __bench?: BenchApi;
+  }
+}
+
+const log = (line: string): void => {
+  const el = document.getElementById('log');
+  if (el) el.textContent += `${line}\n`;
+};
+
+function presetSpec(id: string): ExperimentSpec {
+  const p = findPreset(id);
+  if (!p) throw new Error(`unknown preset '${id}'`);
+  return structuredClone(p.spec);
+}
+
+async function startBackend(choice: BackendChoice): Promise<{ name: string; reason: string }> {
+  const report = await selectBackend(choice);
+  registerTrainingKernels();
+  if (choice !== 'auto' && report.name !== choice) throw new Error(`${choice} is not available here: ${report.reason}`);
+  return { name: report.name, reason: report.reason };
+}
+
+async function loadData(spec: ExperimentSpec): Promise<{ data: DecodedDataset; train: Uint32Array }> {
+  const info = DATASET_INFO[spec.dataset];
+  const base = new URL(`${import.meta.env.BASE_URL}data/`, window.location.origin).href;
+  const data = await loadDataset(info, base);
+  const split = splitIndices(data.count, info.testCount, info.splitSeed);
+  return { data, train: split.train.subarray(0, Math.min(split.train.length, spec.trainSize)) };
+}
+
+/** Float images in [0, 1] from the uint8 pixels, as the worker builds its batches. */
+function images(data: DecodedDataset, indices: ArrayLike<number>, from: number, to: number): tf.Tensor4D {
+  const size = data.height * data.width * data.channels;
+  const n = to - from;
+  const buf = new Float32Array(n * size);
+  for (let i = 0; i < n; i++) {
+    const src = indices[(from + i) % indices.length] * size;
+    const dst = i * size;
+    for (let j = 0; j < size; j++) buf[dst + j] = data.pixels[src + j] / 255;
+  }
+  return tf.tensor4d(buf, [n, data.height, data.width, data.channels]);
+}
+
+function makeOptimizer(spec: ExperimentSpec): tf.Optimizer {
+  switch (spec.optimizer) {
+    case 'adam':
+      return tf.train.adam(spec.learningRate);
+    case 'sgd':
+      return tf.train.momentum(spec.learningRate, 0.9);
+    case 'rmsprop':
+      return tf.train.rmsprop(spec.learningRate);
+  }
+}
+
+const median = (xs: number[]): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function lastLoss(h: tf.History): number | null {
+  const losses = h.history.loss;
+  const v = losses?.[losses.length - 1];
+  return typeof v === 'number' ? v : null;
+}
+
+async function plainFit(args: PlainFitArgs): Promise<PlainFitResult> {
+  const started = performance.now();
+  const spec = presetSpec(args.preset);
+  const batchSize = args.batchSize ?? 32;
+  const seconds = args.seconds ?? 4;
+  const windowsWanted = args.windows ?? 3;
+  const capMs = (args.capSeconds ?? 45) * 1000;
+  if (args.trainSize) spec.trainSize = args.trainSize;
+  spec.batchSize = batchSize;
+  const backend = await startBackend(args.backend);
+  log(`plainFit ${args.preset} on ${backend.name}`);
+  const { data, train } = await loadData(spec);
+  const full = images(data, train, 0, train.length);
+  const { model } = buildModel(spec, DATASET_INFO[spec.dataset].shape);
+  model.compile({ optimizer: makeOptimizer(spec), loss: spec.loss === 'bce' ? 'binaryCrossentropy' : 'meanSquaredError' });
+  let offset = 0;
+  const take = (n: number): tf.Tensor4D => {
+    if (offset + n > full.shape[0]) offset = 0;
+    const x = tf.slice(full, [offset, 0, 0, 0], [n, full.shape[1], full.shape[2], full.shape[3]]);
+    offset += n;
+    return x;
+  };
+  /** One plain `model.fit` call over n batches: returns its wall time (ms) and final loss. */
+  const fit = async (batches: number): Promise<{ ms: number; loss: number | null; t0: number; t1: number }> => {
+    const x = take(batches * batchSize);
+    try {
+      const t0 = performance.now();
+      const h = await model.fit(x, x, { batchSize, epochs: 1, shuffle: true, verbose: 0 });
+      const t1 = performance.now();
+      return { ms: t1 - t0, loss: lastLoss(h), t0, t1 };
+    } finally {
+      x.dispose();
+    }
+  };
+  try {
+    const warm = await fit(1);
+    // Calibrate the window length with a second single-batch call (kernels and shaders are warm now).
+    const calib = await fit(1);
+    let perBatchMs = Math.max(1, calib.ms);
+    let finalLoss = calib.loss;
+    const windows: PlainFitResult['windows'] = [];
+    let capped = false;
+    for (let w = 0; w < windowsWanted; w++) {
+      const elapsed = performance.now() - started;
+      const batches = Math.max(1, Math.min(Math.floor(full.shape[0] / batchSize), Math.round((seconds * 1000) / perBatchMs)));
+      if (elapsed + batches * perBatchMs > capMs) {
+        capped = true;
+        break;
+      }
+      const r = await fit(batches);
+      finalLoss = r.loss;
+      perBatchMs = r.ms / batches;
+      windows.push({ images: batches * batchSize, seconds: r.ms / 1000, imagesPerSec: (batches * batchSize) / (r.ms / 1000), t0: r.t0, t1: r.t1 });
+    }
+    if (windows.length === 0) {
+      // Too slow for a window within the cap: the calibration call (one batch, warm) is the measurement.
+      capped = true;
+      windows.push({ images: batchSize, seconds: calib.ms / 1000, imagesPerSec: batchSize / (calib.ms / 1000), t0: calib.t0, t1: calib.t1 });
+    }
+    const result: PlainFitResult = {
+      preset: args.preset,
+      requested: args.backend,
+      backend: backend.name,
+      reason: backend.reason,
+      batchSize,
+      imagesPerSec: median(windows.map((w) => w.imagesPerSec)),
+      windows,
+      warmupMs: warm.ms,
+      capped,
+      finalLoss,
+    };
+    log(JSON.stringify(result));
+    return result;
+  } finally {
+    full.dispose();
+    model.dispose();
+  }
+}
+
+function bceLoss(target: tf.Tensor, output: tf.Tensor): tf.Scalar {
+  // The worker's loss, as written there.
+  const eps = 1e-7;
+  const p = tf.clipByValue(output, eps, 1 - eps);
+  const ce = tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))));
+  return tf.neg(tf.mean(ce));
+}
+
+/** Wraps every kernel registered for `backend` in a timer; returns the totals and an undo. */
+function wrapKernels(backend: string): { totals: Map<string, { calls: number; ms: number }>; restore: () => void } {
+  const totals = new Map<string, { calls: number; ms: number }>();
+  const originals = tf.getKernelsForBackend(backend);
+  /** Time spent in nested kernels, per open frame, so each kernel is charged its exclusive time. */
+  const stack: number[] = [];
+  for (const config of originals) {
+    const inner = config.kernelFunc;
+    const name = config.kernelName;
+    const entry = { calls: 0, ms: 0 };
+    totals.set(name, entry);
+    const timed: tf.KernelFunc = (params) => {
+      stack.push(0);
+      const t0 = performance.now();
+      try {
+        return inner(params);
+      } finally {
+        const dt = performance.now() - t0;
+        const nested = stack.pop() ?? 0;
+        entry.calls++;
+        entry.ms += dt - nested;
+        if (stack.length > 0) stack[stack.length - 1] += dt;
+      }
+    };
+    tf.unregisterKernel(name, backend);
+    tf.registerKernel({ ...config, kernelFunc: timed });
+  }
+  const restore = (): void => {
+    for (const config of originals) {
+      tf.unregisterKernel(config.kernelName, backend);
+      tf.registerKernel(config);
+    }
+  };
+  return { totals, restore };
+}
+
+async function kernelShare(args: KernelShareArgs): Promise<KernelShareResult> {
+  const spec = presetSpec(args.preset);
+  const batchSize = args.batchSize ?? 32;
+  const steps = args.steps ?? 20;
+  const warmupSteps = args.warmupSteps ?? 3;
+  const backend = await startBackend('wasm');
+  const { data, train } = await loadData(spec);
+  const { model } = buildModel(spec, DATASET_INFO[spec.dataset].shape);
+  const optimizer = makeOptimizer(spec);
+  const order = epochOrder(train, spec.seed, 0);
+  let from = 0;
+  /** One step exactly as the worker's loop runs it (batch from uint8 pixels, minimize, keep the loss). */
+  const step = (): void => {
+    if (from + batchSize > order.length) from = 0;
+    const x = images(data, order, from, from + batchSize);
+    from += batchSize;
+    const loss = optimizer.minimize(() => {
+      const y = model.apply(x, { training: true }) as tf.Tensor;
+      return spec.loss === 'mse' ? (tf.losses.meanSquaredError(x, y) as tf.Scalar) : bceLoss(x, y);
+    }, true);
+    x.dispose();
+    loss?.dispose();
+  };
+  const run = async (n: number): Promise<number> => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) step();
+    // wasm runs synchronously; one read-back makes sure nothing is queued.
+    await tf.ready();
+    return (performance.now() - t0) / n;
+  };
+  /** Our kernels' totals (kernelStats) over one plain run of `steps` steps, and the mean step time. */
+  const plainRun = async (): Promise<{ stepMs: number; stats: Record<string, { calls: number; ms: number }> }> => {
+    resetKernelStats();
+    const stepMs = await run(steps);
+    return { stepMs, stats: Object.fromEntries(Object.entries(kernelStats).map(([k, v]) => [k, { ...v }])) };
+  };
+  try {
+    await run(warmupSteps);
+    // Plain, wrapped, plain again: the two plain runs bracket the wrapped one, so a drift in machine
+    // load shows up in both figures rather than in their difference.
+    const first = await plainRun();
+    const wrapped = wrapKernels('wasm');
+    let stepMsWrapped: number;
+    try {
+      await run(1);
+      for (const t of wrapped.totals.values()) {
+        t.calls = 0;
+        t.ms = 0;
+      }
+      stepMsWrapped = await run(steps);
+    } finally {
+      wrapped.restore();
+    }
+    const second = await plainRun();
+    const stepMs = (first.stepMs + second.stepMs) / 2;
+    const ours = Object.keys(first.stats).map((kernel) => {
+      const calls = (first.stats[kernel].calls + second.stats[kernel].calls) / (2 * steps);
+      const msPerStep = (first.stats[kernel].ms + second.stats[kernel].ms) / (2 * steps);
+      return { kernel, calls, msPerStep, share: msPerStep / stepMs };
+    });
+    const oursShare = ours.reduce((a, o) => a + o.share, 0);
+    const all = [...wrapped.totals.entries()]
+      .filter(([, t]) => t.calls > 0)
+      .map(([kernel, t]) => ({ kernel, calls: t.calls / steps, msPerStep: t.ms / steps, share: t.ms / steps / stepMsWrapped }))
+      .sort((a, b) => b.msPerStep - a.msPerStep);
+    const result: KernelShareResult = {
+      preset: args.preset,
+      backend: backend.name,
+      batchSize,
+      steps,
+      stepMs,
+      ours,
+      oursShare,
+      stepMsWrapped,
+      top: all.slice(0, 12),
+      kernelsShare: all.reduce((a, k) => a + k.share, 0),
+    };
+    log(JSON.stringify(result));
+    return result;
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+async function env(): Promise<BenchEnv> {
+  const flag = async (name: string): Promise<boolean | null> => {
+    try {
+      return Boolean(await tf.env().getAsync(name));
+    } catch {
+      return null;
+    }
+  };
+  let auto: BenchEnv['auto'];
+  try {
+    auto = await startBackend('auto');
+  } catch (e) {
+    auto = { error: e instanceof Error ? e.message : String(e) };
+  }
+  return {
+    tfjs: tf.version.tfjs,
+    wasmSimd: await flag('WASM_HAS_SIMD_SUPPORT'),
+    wasmThreads: await flag('WASM_HAS_MULTITHREAD_SUPPORT'),
+    crossOriginIsolated: window.crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    auto,
+  };
+}
+
+window.__bench = { ready: true, plainFit, kernelShare, env };
+log('ready');
