@@ -41,9 +41,23 @@ const BATCH = 32;
 const TRAIN_IMAGES = 8992;
 const STEPS_PER_EPOCH = Math.ceil(TRAIN_IMAGES / BATCH);
 
+/**
+ * Timings (s). startCap: from Train to the first loss read-back (backend start, data, first step with
+ * its shader compilation); measureCap: timed windows of one worker cell; plainCap: one model.fit cell.
+ */
 const T = QUICK
-  ? { warmupS: 1.5, windowS: 2, windows: 2, viewPairs: 1, startCapS: 25, measureCapS: 10, plainCapS: 12, kernelSteps: { default: 5, 'wiki-5-layer': 3 } }
-  : { warmupS: 3, windowS: 3, windows: 3, viewPairs: 3, startCapS: 40, measureCapS: 25, plainCapS: 30, kernelSteps: { default: 20, 'wiki-5-layer': 8 } };
+  ? { warmupS: 1.5, windowS: 2, windows: 2, viewPairs: 1, startCapS: 15, measureCapS: 8, plainCapS: 8, kernelSteps: { default: 5, 'wiki-5-layer': 3, dense: 5 }, kernelWarmup: 3 }
+  : { warmupS: 3, windowS: 3, windows: 3, viewPairs: 3, startCapS: 40, measureCapS: 20, plainCapS: 25, kernelSteps: { default: 20, 'wiki-5-layer': 8, dense: 20 }, kernelWarmup: 5 };
+
+/**
+ * Which (model, backend) cells to run, in run order: wasm first (the numbers that matter most, measured
+ * before a slow software-GPU cell can leave work behind), then cpu, webgl, webgpu. --quick runs every
+ * model on wasm and the default model on cpu, unless --models/--backends name the cells.
+ */
+const RUN_ORDER = ['wasm', 'cpu', 'webgl', 'webgpu'];
+const CELLS = RUN_ORDER.filter((b) => BACKENDS.includes(b))
+  .flatMap((backend) => MODELS.map((model) => ({ model, backend })))
+  .filter(({ model, backend }) => !QUICK || argv.includes('--backends') || argv.includes('--models') || backend === 'wasm' || (model === 'default' && backend === 'cpu'));
 
 const MODEL_LABEL = {
   default: 'Default conv AE (16-4 filters, 7×7×4 code)',
@@ -253,6 +267,10 @@ async function windowFn({ ms, maxMs, hide, batch, stepsPerEpoch }) {
 // ---------------------------------------------------------------------------------------------
 // Cells.
 
+async function closePage(page) {
+  await withTimeout(page.close(), 20_000, 'page.close').catch(() => {});
+}
+
 async function openApp(context, base) {
   const page = await context.newPage();
   const errors = [];
@@ -307,7 +325,10 @@ async function workerCell(context, base, model, backend, { views }) {
         cell.actualBackend = s.backend;
         break;
       }
-      if (Date.now() - t0 > T.startCapS * 1000) throw new Error(`no training step finished within ${T.startCapS} s (phase ${s.phase})`);
+      if (Date.now() - t0 > T.startCapS * 1000) {
+        cell.upperBound = BATCH / T.startCapS;
+        throw new Error(`no training step finished within ${T.startCapS} s (phase ${s.phase})`);
+      }
       await sleep(100);
     }
     cell.firstStepS = (Date.now() - t0) / 1000;
@@ -357,23 +378,29 @@ async function workerCell(context, base, model, backend, { views }) {
         longTaskMaxMs: hidden.reduce((a, w) => Math.max(a, w.longTaskMaxMs), 0),
       };
     }
-    if (cell.imagesPerSec === null) {
-      // Too slow for a window: use every read-back since the first one.
+    const valid = visible.filter((w) => w.imagesPerSec !== null).length;
+    if (valid < Math.min(2, visible.length) && windows.length > 0) {
+      // Too slow for timed windows (a step takes seconds): use every read-back since measuring began
+      // (after the warm-up), or since the first step if that is all there is.
       const all = await page.evaluate(() => window.__benchProbe.arrivals.map(([t, s]) => [t, s]));
-      if (all.length >= 2) {
-        const [ta, sa] = all[0];
-        const [tb, sb] = all[all.length - 1];
+      const after = all.filter(([t]) => t >= windows[0].t0);
+      const use = after.length >= 2 ? after : all;
+      if (use.length >= 2) {
+        const [ta, sa] = use[0];
+        const [tb, sb] = use[use.length - 1];
         cell.imagesPerSec = ((sb - sa) * BATCH) / ((tb - ta) / 1000);
-        cell.note = `capped: too slow for timed windows; ${sb - sa} steps over ${((tb - ta) / 1000).toFixed(1)} s since the first step`;
+        cell.note = `capped: too slow for timed windows; ${sb - sa} steps over ${((tb - ta) / 1000).toFixed(1)} s ${after.length >= 2 ? 'after the warm-up' : 'since the first step'}`;
       } else {
-        cell.note = `capped: fewer than 2 loss read-backs within ${T.measureCapS} s`;
+        cell.imagesPerSec = null;
+        cell.upperBound = BATCH / Math.max(1, (Date.now() - t0) / 1000);
+        cell.note = `capped: fewer than 2 loss read-backs in ${((Date.now() - t0) / 1000).toFixed(0)} s`;
       }
     }
   } catch (e) {
     cell.error = errorText(e);
   } finally {
     if (errors.length) cell.pageErrors = errors;
-    await page.close().catch(() => {});
+    await closePage(page);
   }
   return cell;
 }
@@ -396,10 +423,11 @@ async function plainCell(context, base, model, backend) {
     const { page } = opened;
     const r = await withTimeout(
       page.evaluate((args) => window.__bench.plainFit(args), { preset: model, backend, seconds: T.windowS, windows: T.windows, capSeconds: T.plainCapS, batchSize: BATCH, trainSize: TRAIN_IMAGES }),
-      (T.plainCapS + T.startCapS + 30) * 1000,
+      (T.plainCapS + T.startCapS + (QUICK ? 10 : 20)) * 1000,
       'plainFit',
     );
     Object.assign(cell, r);
+    if (r.imagesPerSec === null) cell.error = 'no timed window completed';
     if (r.windows.length > 0) {
       const t0 = r.windows[0].t0;
       const t1 = r.windows[r.windows.length - 1].t1;
@@ -407,9 +435,11 @@ async function plainCell(context, base, model, backend) {
     }
   } catch (e) {
     cell.error = errorText(e);
+    const timedOut = /timed out after (\d+)/.exec(cell.error);
+    if (timedOut) cell.upperBound = BATCH / Number(timedOut[1]);
   } finally {
     if (opened?.errors.length) cell.pageErrors = opened.errors;
-    await opened?.page.close().catch(() => {});
+    if (opened) await closePage(opened.page);
   }
   return cell;
 }
@@ -435,7 +465,7 @@ async function memoryCell(context, base) {
     cell.error = errorText(e);
   } finally {
     if (errors.length) cell.pageErrors = errors;
-    await page.close().catch(() => {});
+    await closePage(page);
   }
   return cell;
 }
@@ -452,7 +482,7 @@ async function autoCell(context, base) {
     cell.error = errorText(e);
   } finally {
     if (errors.length) cell.pageErrors = errors;
-    await page.close().catch(() => {});
+    await closePage(page);
   }
   return cell;
 }
@@ -466,7 +496,7 @@ async function benchPageCall(context, base, what, fn, args, timeoutMs) {
   } catch (e) {
     return { error: errorText(e), ...(opened?.errors.length ? { pageErrors: opened.errors } : {}) };
   } finally {
-    await opened?.page.close().catch(() => {});
+    if (opened) await closePage(opened.page);
   }
 }
 
@@ -509,7 +539,22 @@ function summarize(results) {
     for (const backend of BACKENDS) {
       const w = results.worker.find((c) => c.model === model && c.backend === backend);
       const p = results.plain.find((c) => c.model === model && c.backend === backend);
-      rows.push({ model, backend, worker: w?.imagesPerSec ?? null, plain: p?.imagesPerSec ?? null, ratio: ratio(w?.imagesPerSec, p?.imagesPerSec), workerError: w?.error ?? null, plainError: p?.error ?? null, workerNote: w?.note ?? null, plainCapped: p?.capped ?? false });
+      if (!w && !p) continue;
+      rows.push({
+        model,
+        backend,
+        worker: w?.imagesPerSec ?? null,
+        workerDetached: w?.hiddenImagesPerSec ?? null,
+        plain: p?.imagesPerSec ?? null,
+        ratio: ratio(w?.imagesPerSec, p?.imagesPerSec),
+        ratioDetached: ratio(w?.hiddenImagesPerSec, p?.imagesPerSec),
+        workerError: w?.error ?? null,
+        plainError: p?.error ?? null,
+        workerUpperBound: w?.upperBound ?? null,
+        plainUpperBound: p?.upperBound ?? null,
+        workerNote: w?.note ?? null,
+        plainCapped: p?.capped ?? false,
+      });
     }
   }
   const best = {};
@@ -550,15 +595,20 @@ function markdown(results) {
   L.push('');
   L.push('"Worker loop": the app as a user drives it (preset, Backend, Train), rate from the loss read-backs over wall time. "model.fit": plain `model.compile` + `model.fit` on the main thread of bench.html, same model builder, kernels, backend, batch size and data.');
   L.push('');
-  L.push('| Model | Backend | Worker loop | model.fit (main thread) | Worker / fit |');
-  L.push('|---|---|---:|---:|---:|');
+  L.push('| Model | Backend | Worker loop | model.fit (main thread) | Worker / fit | Worker, views detached | Detached / fit |');
+  L.push('|---|---|---:|---:|---:|---:|---:|');
+  const cellText = (v, upper, error, capped) => {
+    if (v !== null) return fmt(v) + (capped ? ' ⁽ᶜ⁾' : '');
+    if (upper) return `< ${fmt(upper, 2)} ⁽ᵗ⁾`;
+    return error ? `failed ⁽ᶠ⁾` : '—';
+  };
   for (const r of rows) {
-    const w = r.worker !== null ? fmt(r.worker) + (r.workerNote ? ' ⁽ᶜ⁾' : '') : `failed: ${r.workerError ?? '—'}`;
-    const p = r.plain !== null ? fmt(r.plain) + (r.plainCapped ? ' ⁽ᶜ⁾' : '') : `failed: ${r.plainError ?? '—'}`;
-    L.push(`| ${r.model} | ${r.backend} | ${w} | ${p} | ${fmtRatio(r.ratio)} |`);
+    const w = cellText(r.worker, r.workerUpperBound, r.workerError, Boolean(r.workerNote));
+    const p = cellText(r.plain, r.plainUpperBound, r.plainError, r.plainCapped);
+    L.push(`| ${r.model} | ${r.backend} | ${w} | ${p} | ${fmtRatio(r.ratio)} | ${fmt(r.workerDetached)} | ${fmtRatio(r.ratioDetached)} |`);
   }
   L.push('');
-  L.push('⁽ᶜ⁾ capped: too slow for full windows; the figure comes from the steps that finished.');
+  L.push('⁽ᶜ⁾ capped: too slow for full windows; the figure comes from the steps that finished (few). ⁽ᵗ⁾ no step finished within the cap (first step includes shader compilation on SwiftShader): an upper bound. ⁽ᶠ⁾ see Failures. "Views detached" is measured on wasm only (next section).');
   L.push('');
   L.push('## Best backend vs native PyTorch (CPU)');
   L.push('');
@@ -605,6 +655,7 @@ function markdown(results) {
     for (const backend of BACKENDS) {
       const w = results.worker.find((c) => c.model === model && c.backend === backend);
       const p = results.plain.find((c) => c.model === model && c.backend === backend);
+      if (!w && !p) continue;
       const wr = w?.responsiveness;
       const pr = p?.responsiveness;
       const pSecs = p?.windows?.length ? p.windows.reduce((a, x) => a + x.seconds, 0) : null;
@@ -715,28 +766,27 @@ async function main() {
       log(`memory: ${results.memory.error ?? `tensors ${JSON.stringify(results.memory.tensors)}, flat ${results.memory.flat}`}`);
     }
     if (!SKIP.has('kernels')) {
-      for (const preset of MODELS.filter((mm) => mm !== 'dense')) {
+      for (const preset of MODELS) {
         const steps = T.kernelSteps[preset] ?? 5;
-        const r = await benchPageCall(context, base, 'kernelShare', (args) => window.__bench.kernelShare(args), { preset, steps, warmupSteps: 2, batchSize: BATCH }, 180_000);
+        const r = await benchPageCall(context, base, 'kernelShare', (args) => window.__bench.kernelShare(args), { preset, steps, warmupSteps: T.kernelWarmup, batchSize: BATCH }, 180_000);
         results.kernels.push({ preset, ...r });
         log(`kernels ${preset}: ${r.error ?? `step ${fmt(r.stepMs)} ms, ours ${(r.oursShare * 100).toFixed(0)}%`}`);
       }
     }
-    for (const model of MODELS) {
-      for (const backend of BACKENDS) {
-        if (!SKIP.has('worker')) {
-          const views = !SKIP.has('views') && backend === 'wasm';
-          const c = await workerCell(context, base, model, backend, { views });
-          results.worker.push(c);
-          if (views) results.views.push(c);
-          log(`worker ${model} ${backend}: ${c.error ?? `${fmt(c.imagesPerSec)} img/s${views ? ` (views detached: ${fmt(c.hiddenImagesPerSec)})` : ''}${c.note ? ` [${c.note}]` : ''}`}`);
-        }
-        if (!SKIP.has('plain')) {
-          const c = await plainCell(context, base, model, backend);
-          results.plain.push(c);
-          log(`model.fit ${model} ${backend}: ${c.error ?? `${fmt(c.imagesPerSec)} img/s${c.capped ? ' (capped)' : ''}`}`);
-        }
+    for (const { model, backend } of CELLS) {
+      if (!SKIP.has('worker')) {
+        const views = !SKIP.has('views') && backend === 'wasm';
+        const c = await workerCell(context, base, model, backend, { views });
+        results.worker.push(c);
+        if (views) results.views.push(c);
+        log(`worker ${model} ${backend}: ${c.error ?? `${fmt(c.imagesPerSec)} img/s${views ? ` (views detached: ${fmt(c.hiddenImagesPerSec)})` : ''}${c.note ? ` [${c.note}]` : ''}`}`);
       }
+      if (!SKIP.has('plain')) {
+        const c = await plainCell(context, base, model, backend);
+        results.plain.push(c);
+        log(`model.fit ${model} ${backend}: ${c.error ?? `${fmt(c.imagesPerSec)} img/s${c.capped ? ' (capped)' : ''}`}`);
+      }
+      await sleep(500);
     }
     await browser.close();
     browser = null;

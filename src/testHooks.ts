@@ -9,7 +9,7 @@ export interface TestHooks {
   snapshot: () => {
     phase: string;
     trainLoss: { step: number; loss: number }[];
-    testLoss: { epoch: number; loss: number }[];
+    testLoss: { epoch: number; loss: number; trainLoss: number }[];
     memoryLog: MemoryReport[];
     backend: string | null;
     imagesPerSec: number;
@@ -32,7 +32,7 @@ export function installTestHooks(): void {
       return {
         phase: s.phase,
         trainLoss: s.trainLoss,
-        testLoss: s.testLoss.map((t) => ({ epoch: t.epoch, loss: t.loss })),
+        testLoss: s.testLoss.map((t) => ({ epoch: t.epoch, loss: t.loss, trainLoss: t.trainLoss })),
         memoryLog: s.memoryLog,
         backend: s.backend?.name ?? null,
         imagesPerSec: s.progress?.imagesPerSec ?? 0,

@@ -261,11 +261,17 @@ function wrapKernels(backend: string): { totals: Map<string, { calls: number; ms
   const originals = tf.getKernelsForBackend(backend);
   /** Time spent in nested kernels, per open frame, so each kernel is charged its exclusive time. */
   const stack: number[] = [];
+  const entryFor = (key: string): { calls: number; ms: number } => {
+    let e = totals.get(key);
+    if (!e) {
+      e = { calls: 0, ms: 0 };
+      totals.set(key, e);
+    }
+    return e;
+  };
   for (const config of originals) {
     const inner = config.kernelFunc;
     const name = config.kernelName;
-    const entry = { calls: 0, ms: 0 };
-    totals.set(name, entry);
     const timed: tf.KernelFunc = (params) => {
       stack.push(0);
       const t0 = performance.now();
@@ -274,6 +280,10 @@ function wrapKernels(backend: string): { totals: Map<string, { calls: number; ms
       } finally {
         const dt = performance.now() - t0;
         const nested = stack.pop() ?? 0;
+        // Matmuls are told apart by their transposes: the wasm backend runs only the untransposed one on XNNPACK.
+        const a = params.attrs;
+        const key = a && (a.transposeA === true || a.transposeB === true) ? `${name}(${a.transposeA === true ? 'Aᵀ' : 'A'}·${a.transposeB === true ? 'Bᵀ' : 'B'})` : name;
+        const entry = entryFor(key);
         entry.calls++;
         entry.ms += dt - nested;
         if (stack.length > 0) stack[stack.length - 1] += dt;

@@ -19,12 +19,13 @@ export function smooth(points: readonly XY[], weight: number): XY[] {
   return out;
 }
 
-/** Keeps at most `max` points, evenly spaced, always keeping the last one. */
+/** At most `max` points, evenly spread, keeping the first and the last. */
 export function decimate<T>(points: readonly T[], max: number): T[] {
   if (points.length <= max) return points.slice();
+  if (max <= 0) return [];
+  if (max === 1) return [points[points.length - 1]];
   const out: T[] = [];
-  const stride = points.length / max;
-  for (let i = 0; i < max - 1; i++) out.push(points[Math.floor(i * stride)]);
-  out.push(points[points.length - 1]);
+  const step = (points.length - 1) / (max - 1);
+  for (let i = 0; i < max; i++) out.push(points[Math.round(i * step)]);
   return out;
 }

@@ -8,7 +8,7 @@ import { DEFAULT_SPEC, findPreset } from '../model/presets';
 import type { BackendName, ExperimentSpec, LayerKind, LayerSpec } from '../model/spec';
 import type { Stack } from '../model/inferShapes';
 import { TrainingClient } from '../train/client';
-import type { BackendReport, FromWorker, GradCheckRow, LossPoint, Phase, ProgressInfo } from '../train/protocol';
+import type { BackendReport, CopyTestResult, FromWorker, GradCheckRow, LossPoint, Phase, ProbeResult, ProgressInfo } from '../train/protocol';
 
 export interface ImageBatch {
   step: number;
@@ -29,6 +29,21 @@ export interface TestPoint {
   epoch: number;
   step: number;
   loss: number;
+  /** Training loss evaluated like the test loss (no dropout), on the training images. */
+  trainLoss: number;
+}
+
+export interface CodeBatch {
+  step: number;
+  count: number;
+  shape: number[];
+  values: Float32Array;
+}
+
+export interface AnalysisState<T> {
+  running: boolean;
+  result: T | null;
+  error: string | null;
 }
 
 interface ExperimentSlice {
@@ -54,6 +69,15 @@ interface TrainingSlice {
   reconstructions: ImageBatch | null;
   warning: string | null;
   error: string | null;
+  codes: CodeBatch | null;
+  /** Which of the 16 display images the code view shows. */
+  selectedImage: number;
+  selectImage: (i: number) => void;
+  copyTest: AnalysisState<CopyTestResult[]>;
+  probe: AnalysisState<ProbeResult>;
+  requestAnalysis: (what: 'copyTest' | 'probe') => void;
+  /** When the current run started (ms), for the runs table's time column. */
+  startedAt: number;
   memory: MemoryReport | null;
   /** Tensor counts the worker reported (after each epoch and on request), newest last. */
   memoryLog: MemoryReport[];
@@ -90,6 +114,9 @@ const freshTraining = {
   reconstructions: null,
   warning: null,
   error: null,
+  codes: null,
+  copyTest: { running: false, result: null, error: null },
+  probe: { running: false, result: null, error: null },
 };
 
 const ACTIVE: Phase[] = ['loading', 'building', 'training', 'paused'];
@@ -136,7 +163,19 @@ export const useAppStore = create<AppState>()((set, get) => {
         });
         break;
       case 'testLoss':
-        set((s) => ({ testLoss: s.testLoss.filter((t) => t.epoch < msg.epoch).concat({ epoch: msg.epoch, step: msg.step, loss: msg.loss }) }));
+        set((s) => ({ testLoss: s.testLoss.filter((t) => t.epoch < msg.epoch).concat({ epoch: msg.epoch, step: msg.step, loss: msg.loss, trainLoss: msg.trainLoss }) }));
+        break;
+      case 'codes':
+        set({ codes: { step: msg.step, count: msg.count, shape: msg.shape, values: msg.values } });
+        break;
+      case 'copyTest':
+        set({ copyTest: { running: false, result: msg.results, error: null } });
+        break;
+      case 'probe':
+        set({ probe: { running: false, result: msg.result, error: null } });
+        break;
+      case 'analysisError':
+        set(msg.what === 'probe' ? { probe: { running: false, result: null, error: msg.message } } : { copyTest: { running: false, result: null, error: msg.message } });
         break;
       case 'images': {
         const batch: ImageBatch = { step: msg.step, count: msg.count, height: msg.height, width: msg.width, channels: msg.channels, pixels: msg.pixels };
@@ -210,7 +249,16 @@ export const useAppStore = create<AppState>()((set, get) => {
     },
     train: () => {
       const runId = getClient().start(structuredClone(get().spec));
-      set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting' });
+      set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting', startedAt: Date.now() });
+    },
+    selectedImage: 0,
+    selectImage: (i) => set({ selectedImage: i }),
+    startedAt: 0,
+    requestAnalysis: (what) => {
+      const s = get();
+      if (s.phase !== 'done') return;
+      getClient().analyze(s.runId, what);
+      set(what === 'probe' ? { probe: { running: true, result: null, error: null } } : { copyTest: { running: true, result: null, error: null } });
     },
     pause: () => {
       getClient().pause();

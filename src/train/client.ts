@@ -93,6 +93,10 @@ export class TrainingClient {
     if (this.worker) this.send({ type: 'stop', runId: this.runId });
   }
 
+  analyze(runId: number, what: 'copyTest' | 'probe'): void {
+    this.send({ type: 'analyze', runId, what });
+  }
+
   gradCheck(backends: BackendName[]): void {
     this.send({ type: 'gradCheck', backends });
   }

@@ -13,6 +13,8 @@ export type ToWorker =
   | { type: 'ping'; id: number }
   /** Test hooks: report memory now, or inject a fault (lose the GPU device, hang, crash). */
   | { type: 'debug'; action: 'memory' | 'loseDevice' | 'hang' | 'crash' }
+  /** After a run: reconstruct inputs unlike the data (copy test), or fit a linear probe on the codes. */
+  | { type: 'analyze'; runId: number; what: 'copyTest' | 'probe' }
   /** Runs one training step of every layer kind on each backend and compares gradients with finite differences. */
   | { type: 'gradCheck'; backends: BackendName[] };
 
@@ -57,7 +59,13 @@ export type FromWorker =
   | { type: 'backend'; runId: number; report: BackendReport }
   | { type: 'progress'; runId: number; progress: ProgressInfo }
   | { type: 'trainLoss'; runId: number; points: LossPoint[] }
-  | { type: 'testLoss'; runId: number; epoch: number; step: number; loss: number }
+  /** End of an epoch: test loss, and the training loss evaluated the same way (no dropout) on the training images. */
+  | { type: 'testLoss'; runId: number; epoch: number; step: number; loss: number; trainLoss: number }
+  /** Bottleneck activations of the display images: count × prod(shape) values, transferred. */
+  | { type: 'codes'; runId: number; step: number; count: number; shape: number[]; values: Float32Array }
+  | { type: 'copyTest'; runId: number; results: CopyTestResult[] }
+  | { type: 'probe'; runId: number; result: ProbeResult }
+  | { type: 'analysisError'; runId: number; what: 'copyTest' | 'probe'; message: string }
   | {
       type: 'images';
       runId: number;
@@ -77,6 +85,25 @@ export type FromWorker =
   | { type: 'memory'; numTensors: number; numBytes: number; runsActive: number }
   | { type: 'gradCheck'; backend: BackendName; rows: GradCheckRow[]; error: string | null; done: boolean }
   | { type: 'error'; runId: number; message: string };
+
+export interface CopyTestResult {
+  /** 'test' is the held-out test split, the baseline. */
+  category: 'test' | 'noise' | 'otherDataset' | 'inverted';
+  label: string;
+  loss: number;
+  count: number;
+  /** A few examples: originals and reconstructions, n × H × W × C in [0, 1]. */
+  samples: { n: number; height: number; width: number; channels: number; originals: Float32Array; reconstructions: Float32Array };
+}
+
+export interface ProbeResult {
+  codeAccuracy: number;
+  pixelAccuracy: number;
+  codeSize: number;
+  trainCount: number;
+  testCount: number;
+  seconds: number;
+}
 
 export function isFromWorker(data: unknown): data is FromWorker {
   return typeof data === 'object' && data !== null && typeof (data as { type?: unknown }).type === 'string';

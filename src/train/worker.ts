@@ -17,6 +17,7 @@ import { gradientCheck } from './worker/gradcheck';
 import { selectBackend } from './worker/backends';
 import { buildModel, type BuiltModel } from './worker/buildModel';
 import { detectCollapse } from './collapse';
+import { copyTest, linearProbe } from './worker/analysis';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -54,6 +55,8 @@ let deviceLost: { promise: Promise<never>; lost: boolean; reason: string } | nul
 let built: BuiltModel | null = null;
 let optimizer: tf.Optimizer | null = null;
 let runsActive = 0;
+/** What the last run trained on, for the copy test and the probe. */
+let lastRun: { runId: number; spec: ExperimentSpec; data: DecodedDataset; trainIdx: Uint32Array; testIdx: Uint32Array } | null = null;
 
 const READ_EVERY_MS = 250;
 const IMAGES_EVERY_MS = 400;
@@ -185,6 +188,17 @@ async function sendImages(run: Run, model: tf.LayersModel, display: tf.Tensor4D,
   const [count, height, width, channels] = display.shape;
   const copy = pixels.slice();
   if (!run.stopped) post({ type: 'images', runId: run.id, kind, step, count, height, width, channels, pixels: copy }, [copy.buffer]);
+  if (kind === 'reconstructions' && built && !run.stopped) {
+    const codeT = built.encoder.predict(display) as tf.Tensor;
+    let values: Float32Array;
+    try {
+      values = (await guard(codeT.data())) as Float32Array;
+    } finally {
+      codeT.dispose();
+    }
+    const codes = values.slice();
+    post({ type: 'codes', runId: run.id, step, count, shape: codeT.shape.slice(1) as number[], values: codes }, [codes.buffer]);
+  }
   return pixels;
 }
 
@@ -220,6 +234,7 @@ async function train(run: Run): Promise<void> {
   const displayIdx = pickDisplayIndices(split.test, data.labels, 16);
   const detail = `Training on ${trainIdx.length} images (data loaded in ${loadSeconds.toFixed(2)} s)`;
 
+  lastRun = { runId: run.id, spec, data, trainIdx, testIdx: split.test };
   let checkpoint: Checkpoint = { epoch: 0, step: 0, weights: null };
   for (;;) {
     try {
@@ -419,7 +434,8 @@ async function trainFrom(
       }
       if (run.stopped) break;
       const testLoss = await evaluate(spec, model, data, testIdx);
-      post({ type: 'testLoss', runId: run.id, epoch: epoch + 1, step, loss: testLoss });
+      const trainEval = await evaluate(spec, model, data, trainIdx);
+      post({ type: 'testLoss', runId: run.id, epoch: epoch + 1, step, loss: testLoss, trainLoss: trainEval });
       const px = await sendImages(run, model, display, step, 'reconstructions');
       const msg = detectCollapse(px);
       if (msg) post({ type: 'warning', runId: run.id, code: 'collapse', message: msg });
@@ -466,6 +482,29 @@ async function runGradCheck(backends: BackendName[]): Promise<void> {
     } catch (e) {
       post({ type: 'gradCheck', backend, rows: [], error: e instanceof Error ? e.message : String(e), done });
     }
+  }
+  reportMemory();
+}
+
+async function analyze(runId: number, what: 'copyTest' | 'probe'): Promise<void> {
+  try {
+    if (!lastRun || lastRun.runId !== runId || !built) throw new Error('Train a model first: there is no trained model to analyse');
+    const { spec, data, trainIdx, testIdx } = lastRun;
+    if (what === 'probe') {
+      const result = await linearProbe(built.encoder, data, trainIdx, testIdx, DATASET_INFO[spec.dataset].classNames.length);
+      post({ type: 'probe', runId, result });
+    } else {
+      const otherId = spec.dataset === 'mnist' ? 'fashion-mnist' : 'mnist';
+      const otherInfo = DATASET_INFO[otherId];
+      const base = new URL(`${import.meta.env.BASE_URL}data/`, self.location.origin).href;
+      const otherData = await loadDataset(otherInfo, base);
+      const otherSplit = splitIndices(otherData.count, otherInfo.testCount, otherInfo.splitSeed);
+      const results = await copyTest(spec, built.model, lossFn, data, testIdx, { data: otherData, testIdx: otherSplit.test, label: `${otherInfo.label} (the other data set)` });
+      const transfer = results.flatMap((r) => [r.samples.originals.buffer, r.samples.reconstructions.buffer]);
+      post({ type: 'copyTest', runId, results }, transfer);
+    }
+  } catch (e) {
+    post({ type: 'analysisError', runId, what, message: e instanceof Error ? e.message : String(e) });
   }
   reportMemory();
 }
@@ -533,6 +572,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           throw new Error('crash requested by a test hook');
         });
       }
+      break;
+    case 'analyze':
+      queue = queue.then(() => analyze(msg.runId, msg.what));
       break;
     case 'gradCheck':
       stopCurrent();

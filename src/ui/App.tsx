@@ -1,7 +1,10 @@
+import { AnalysisPanel } from './AnalysisPanel';
 import { ArchitectureEditor } from './ArchitectureEditor';
+import { CodeView } from './CodeView';
 import { Diagnostics } from './Diagnostics';
 import { LossChart } from './LossChart';
 import { ReconstructionGrid } from './ReconstructionGrid';
+import { RunsPanel } from './RunsPanel';
 import { SettingsPanel } from './SettingsPanel';
 import { ShareBar } from './ShareBar';
 import { useShareSync } from './useShareSync';
@@ -30,6 +33,9 @@ export function App() {
           </div>
           <LossChart />
           <ReconstructionGrid />
+          <CodeView />
+          <AnalysisPanel />
+          <RunsPanel />
           <Diagnostics />
         </div>
       </main>

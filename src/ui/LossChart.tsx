@@ -12,6 +12,7 @@ export function LossChart() {
   const setLogScale = useAppStore((s) => s.setLogScale);
   const train = useMemo(() => decimate(smooth(trainLoss, 0.9), MAX_POINTS), [trainLoss]);
   const test = useMemo(() => testLoss.map((p) => ({ step: p.step, loss: p.loss })), [testLoss]);
+  const trainEval = useMemo(() => testLoss.map((p) => ({ step: p.step, loss: p.trainLoss })), [testLoss]);
   const hasData = train.length > 0;
   return (
     <section className="panel chart" aria-label="Training curves">
@@ -42,6 +43,7 @@ export function LossChart() {
               <Tooltip contentStyle={{ background: '#151b26', border: '1px solid #2a3242' }} formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} />
               <Legend />
               <Line data={train} dataKey="loss" name="train (smoothed)" stroke="#4f8cff" dot={false} strokeWidth={2} isAnimationActive={false} />
+              <Line data={trainEval} dataKey="loss" name="train, evaluated (per epoch)" stroke="#7cc4ff" strokeDasharray="5 4" strokeWidth={2} dot={{ r: 4 }} isAnimationActive={false} />
               <Line data={test} dataKey="loss" name="test (per epoch)" stroke="#ffb547" strokeWidth={2} dot={{ r: 4 }} isAnimationActive={false} />
             </LineChart>
           </ResponsiveContainer>

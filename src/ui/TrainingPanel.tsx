@@ -5,7 +5,7 @@ import { useMemoryEstimate, useSettingErrors, useShapeReport } from './useShapeR
 function formatLoss(v: number | undefined): string {
   if (v === undefined) return '—';
   if (!Number.isFinite(v)) return String(v);
-  return v < 0.001 ? v.toExponential(2) : v.toFixed(4);
+  return v !== 0 && Math.abs(v) < 0.001 ? v.toExponential(2) : v.toFixed(4);
 }
 
 function formatTime(seconds: number): string {
@@ -38,6 +38,8 @@ export function TrainingPanel() {
   const active = isActive(phase);
   const lastTrain = trainLoss[trainLoss.length - 1]?.loss;
   const lastTest = testLoss[testLoss.length - 1]?.loss;
+  const lastTrainEval = testLoss[testLoss.length - 1]?.trainLoss;
+  const memoryReport = useAppStore((s) => s.memory);
   const fraction = progress ? progress.step / Math.max(1, progress.totalSteps) : phase === 'done' ? 1 : 0;
   const recentTrain = useMemo(() => {
     const tail = trainLoss.slice(-20);
@@ -123,6 +125,14 @@ export function TrainingPanel() {
         <div>
           <dt>Test loss</dt>
           <dd data-testid="test-loss">{formatLoss(lastTest)}</dd>
+        </div>
+        <div title="Test loss minus the training loss evaluated the same way, at the last epoch">
+          <dt>Gap (test − train)</dt>
+          <dd data-testid="gap">{lastTest !== undefined && lastTrainEval !== undefined ? formatLoss(lastTest - lastTrainEval) : '—'}</dd>
+        </div>
+        <div title="Tensors alive in the worker after the last epoch: flat means no leak">
+          <dt>Tensors</dt>
+          <dd>{memoryReport && memoryReport.numTensors >= 0 ? memoryReport.numTensors : '—'}</dd>
         </div>
       </dl>
       {warning && (

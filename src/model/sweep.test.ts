@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { inferShapes } from './inferShapes';
+import { DEFAULT_SPEC } from './presets';
+import type { ExperimentSpec } from './spec';
+import { MAX_SWEEP_SHAPES, makeBottleneckVariant, parseShapeList, poolFactors, shapeLabel } from './sweep';
+
+const IN = [28, 28, 1];
+
+describe('parseShapeList', () => {
+  it('reads every separator and joiner', () => {
+    expect(parseShapeList('7x7x4, 14×14×1; 2*2*49 1x1x196')).toEqual({
+      ok: true,
+      shapes: [[7, 7, 4], [14, 14, 1], [2, 2, 49], [1, 1, 196]],
+    });
+    expect(parseShapeList('  32\n196\t7 x 7 x 4 ;; 4X4X12,')).toEqual({
+      ok: true,
+      shapes: [[32], [196], [7, 7, 4], [4, 4, 12]],
+    });
+  });
+
+  it('removes duplicates and keeps the order', () => {
+    expect(parseShapeList('14x14x1, 7x7x4, 14×14×1, 32, 7*7*4, 32')).toEqual({
+      ok: true,
+      shapes: [[14, 14, 1], [7, 7, 4], [32]],
+    });
+  });
+
+  it('names the bad item', () => {
+    const r = parseShapeList('7x7x4, 7x7');
+    expect(r).toEqual({ ok: false, error: "'7x7' is not H×W×C or N" });
+    for (const [text, item] of [
+      ['7x7x4x2', '7x7x4x2'],
+      ['7x7xa', '7x7xa'],
+      ['7.5', '7.5'],
+      ['-3', '-3'],
+      ['7xx7x4', '7xx7x4'],
+    ]) {
+      const bad = parseShapeList(text);
+      expect(bad.ok, text).toBe(false);
+      if (!bad.ok) expect(bad.error).toContain(`'${item}'`);
+    }
+    const zero = parseShapeList('7x0x4');
+    expect(zero.ok).toBe(false);
+    if (!zero.ok) expect(zero.error).toMatch(/'7x0x4'.*at least 1/);
+  });
+
+  it('rejects empty input and too many shapes', () => {
+    expect(parseShapeList('  ,; ').ok).toBe(false);
+    const many = Array.from({ length: MAX_SWEEP_SHAPES + 1 }, (_, i) => String(i + 1)).join(',');
+    const r = parseShapeList(many);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toContain(`At most ${MAX_SWEEP_SHAPES}`);
+    const twelve = Array.from({ length: MAX_SWEEP_SHAPES }, (_, i) => String(i + 1)).join(' ');
+    expect(parseShapeList(`${twelve} 1 2 3`).ok).toBe(true);
+  });
+});
+
+describe('shapeLabel', () => {
+  it('formats codes', () => {
+    expect(shapeLabel([7, 7, 4])).toBe('7×7×4');
+    expect(shapeLabel([32])).toBe('32');
+  });
+});
+
+describe('poolFactors', () => {
+  it('uses max-pools for twos and one avg-pool for the odd rest', () => {
+    expect(poolFactors(28, 28)).toEqual([]);
+    expect(poolFactors(28, 14)).toEqual([2]);
+    expect(poolFactors(28, 7)).toEqual([2, 2]);
+    expect(poolFactors(28, 4)).toEqual([7]);
+    expect(poolFactors(28, 2)).toEqual([2, 7]);
+    expect(poolFactors(28, 1)).toEqual([2, 2, 7]);
+    expect(poolFactors(28, 5)).toBeNull();
+    expect(poolFactors(28, 3)).toBeNull();
+    expect(poolFactors(28, 56)).toBeNull();
+    expect(poolFactors(27, 1)).toEqual([3, 3, 3]);
+    expect(poolFactors(22, 1)).toBeNull();
+  });
+});
+
+describe('makeBottleneckVariant', () => {
+  const base: ExperimentSpec = { ...DEFAULT_SPEC, dataset: 'fashion-mnist', loss: 'mse', optimizer: 'rmsprop', learningRate: 0.0005, batchSize: 64, epochs: 7, seed: 42, trainSize: 2000, backend: 'wasm' };
+
+  it.each([[[7, 7, 4]], [[14, 14, 1]], [[2, 2, 49]], [[1, 1, 196]], [[28, 28, 1]], [[4, 4, 12]], [[32]], [[196]], [[1]], [[28, 28, 512]]])(
+    'builds a valid model with a %j code',
+    (code) => {
+      const r = makeBottleneckVariant(base, code);
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      const report = inferShapes(r.spec, IN);
+      expect(report.error).toBeNull();
+      expect(report.bottleneck).toEqual(code);
+      expect(report.outputShape).toEqual(IN);
+      expect(r.note.length).toBeGreaterThan(10);
+      expect(r.note).not.toContain('\n');
+      const { encoder: _e, decoder: _d, ...settings } = r.spec;
+      const { encoder: _be, decoder: _bd, ...baseSettings } = base;
+      expect(settings).toEqual(baseSettings);
+    },
+  );
+
+  it('follows the template for 1×1×196 and 2×2×49', () => {
+    const one = makeBottleneckVariant(base, [1, 1, 196]);
+    if (!one.ok) throw new Error(one.error);
+    expect(one.spec.encoder.map((l) => l.kind)).toEqual(['conv2d', 'activation', 'maxPool2d', 'maxPool2d', 'avgPool2d', 'conv2d', 'activation']);
+    expect(one.spec.encoder[4]).toEqual({ kind: 'avgPool2d', poolSize: 7, strides: 7 });
+    const ups = one.spec.decoder.flatMap((l) => (l.kind === 'upSampling2d' ? [l.size] : []));
+    expect(ups).toEqual([7, 2, 2]);
+    expect(one.spec.decoder.at(-1)).toEqual({ kind: 'conv2d', filters: 1, kernelSize: 3, strides: 1, padding: 'same', activation: 'sigmoid' });
+    const two = makeBottleneckVariant(base, [2, 2, 49]);
+    if (!two.ok) throw new Error(two.error);
+    expect(two.spec.decoder.flatMap((l) => (l.kind === 'upSampling2d' ? [l.size] : []))).toEqual([7, 2]);
+    // Every upsampling is followed by conv(16) → leakyReLU.
+    two.spec.decoder.forEach((l, i) => {
+      if (l.kind === 'upSampling2d') {
+        expect(two.spec.decoder[i + 1]).toMatchObject({ kind: 'conv2d', filters: 16 });
+        expect(two.spec.decoder[i + 2]).toEqual({ kind: 'activation', activation: 'leakyRelu', alpha: 0.2 });
+      }
+    });
+  });
+
+  it('builds the flat template', () => {
+    const r = makeBottleneckVariant(base, [32]);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.spec.encoder.map((l) => l.kind)).toEqual(['conv2d', 'activation', 'maxPool2d', 'conv2d', 'activation', 'maxPool2d', 'flatten', 'dense']);
+    expect(r.spec.encoder.at(-1)).toEqual({ kind: 'dense', units: 32, activation: 'linear' });
+    expect(r.spec.decoder.slice(0, 2)).toEqual([
+      { kind: 'dense', units: 392, activation: 'relu' },
+      { kind: 'reshape', targetShape: [7, 7, 8] },
+    ]);
+  });
+
+  it('does not share layer objects between variants', () => {
+    const a = makeBottleneckVariant(base, [7, 7, 4]);
+    const b = makeBottleneckVariant(base, [7, 7, 4]);
+    if (!a.ok || !b.ok) throw new Error('failed');
+    expect(a.spec).toEqual(b.spec);
+    expect(a.spec.encoder[0]).not.toBe(b.spec.encoder[0]);
+  });
+
+  it('explains unreachable shapes', () => {
+    const cases: [number[], RegExp][] = [
+      [[5, 5, 4], /^bottleneck height 5 cannot be reached from 28 with pooling: use a divisor of 28 \(1, 2, 4, 7, 14, 28\)$/],
+      [[3, 3, 4], /height 3 cannot be reached/],
+      [[7, 5, 4], /width 5 cannot be reached/],
+      [[56, 56, 1], /height 56 is larger than the input height 28/],
+      [[7, 14, 2], /different factors/],
+      [[7, 7, 513], /channels must be between 1 and 512/],
+      [[7, 7, 0], /not H×W×C or N/],
+      [[7, 7], /not H×W×C or N/],
+      [[2.5, 2.5, 4], /not H×W×C or N/],
+      [[0], /not H×W×C or N/],
+      [[8193], /between 1 and 8192/],
+    ];
+    for (const [code, re] of cases) {
+      const r = makeBottleneckVariant(base, code);
+      expect(r.ok, code.join('x')).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(re);
+    }
+  });
+
+  it('takes the input shape as a parameter', () => {
+    const r = makeBottleneckVariant(base, [4, 4, 3], [32, 32, 3]);
+    if (!r.ok) throw new Error(r.error);
+    const report = inferShapes(r.spec, [32, 32, 3]);
+    expect(report.error).toBeNull();
+    expect(report.bottleneck).toEqual([4, 4, 3]);
+    expect(makeBottleneckVariant(base, [16], [30, 30, 1]).ok).toBe(false);
+    expect(makeBottleneckVariant(base, [7, 7, 4], [28, 28]).ok).toBe(false);
+  });
+});
