@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'public/data', 'test-results', 'playwright-report', 'bench/*.json'] },
+  { ignores: ['dist', 'node_modules', 'public/data', 'test-results', 'playwright-report', 'bench/*.json', '.scratch'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -36,6 +36,6 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**/*.{js,mjs}', '*.config.{js,ts}'],
-    languageOptions: { globals: { ...globals.node } },
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

@@ -29,6 +29,11 @@ test.describe('core playground', () => {
     await expect(row4.getByTestId('layer-shape')).toHaveText('14×14×8');
     await expect(row4.getByTestId('layer-params')).toHaveText(String(3 * 3 * 16 * 8 + 8));
     // Reorder and remove work too, and the shapes follow.
+    await page.getByRole('button', { name: 'Move Encoder layer 3 up' }).click(); // pool before the activation
+    await expect(page.getByTestId('layer-row').nth(1).getByTestId('layer-shape')).toHaveText('14×14×16');
+    await expect(page.getByTestId('layer-row').nth(2).getByTestId('layer-shape')).toHaveText('14×14×16');
+    await page.getByRole('button', { name: 'Move Encoder layer 2 down' }).click();
+    await expect(page.getByTestId('layer-row').nth(1).getByTestId('layer-shape')).toHaveText('28×28×16');
     await page.getByRole('button', { name: 'Remove Encoder layer 6' }).click();
     await expect(page.getByTestId('bottleneck')).toHaveText('14×14×8 = 1,568');
   });
@@ -86,7 +91,8 @@ test.describe('core playground', () => {
 
   test('Auto skips the software WebGPU adapter and says why; pause, resume and reset work', async ({ page }) => {
     await page.goto('/');
-    await useTinyExperiment(page, { trainSize: 512, epochs: 3 });
+    // Long enough (9,000 images × 5 epochs) that it cannot finish while we pause and resume.
+    await useTinyExperiment(page, { trainSize: 9000, epochs: 5 });
     await page.getByRole('button', { name: 'Train' }).click();
     await expect(page.getByTestId('backend')).not.toHaveText('not started', { timeout: 60_000 });
     await expect(page.getByTestId('backend')).not.toHaveText('WebGPU');

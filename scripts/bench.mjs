@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global window, document, requestAnimationFrame */
 // `npm run bench`: measures the playground in headless Chromium (the flags of playwright.config.ts)
 // and writes bench/results.json and bench/results.md.
 //

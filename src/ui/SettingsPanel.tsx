@@ -71,6 +71,11 @@ export function SettingsPanel() {
           {trainCount(spec.dataset).toLocaleString('en-US')} train / {DATASET_INFO[spec.dataset].testCount.toLocaleString('en-US')} test, fixed split
         </span>
       </div>
+      {spec.trainSize > trainCount(spec.dataset) && (
+        <p className="hint">
+          Training images: {spec.dataset === 'mnist' ? 'MNIST' : 'Fashion-MNIST'} has {trainCount(spec.dataset).toLocaleString('en-US')} in its train split; all of them are used.
+        </p>
+      )}
       <div className="setting-grid">
         <div className="setting">
           <label htmlFor="setting-loss">Loss</label>
