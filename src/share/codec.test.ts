@@ -1,3 +1,4 @@
+import { mulberry32 } from '../data/split';
 import { describe, expect, it } from 'vitest';
 import { compressToEncodedURIComponent, decompressFromEncodedURIComponent } from 'lz-string';
 import { LAYER_KINDS, LAYER_KIND_LIST, defaultLayer, type FieldDef } from '../model/catalogue';
@@ -41,17 +42,6 @@ import { lzDecompressedLength } from './lzLength';
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/** Seeded PRNG (mulberry32): every run of the fuzz tests sees the same inputs. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 type Rng = () => number;
 const randInt = (rng: Rng, min: number, max: number): number => min + Math.floor(rng() * (max - min + 1));
 const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)];

@@ -28,6 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LAYER_KIND_LIST } from '../../model/catalogue';
 import { ACTIVATIONS, type LayerKind, type LayerSpec, type Shape } from '../../model/spec';
 import { makeLayer } from './buildModel';
+import { mulberry32 } from '../../data/split';
 
 export interface GradCheckResult {
   kind: string;
@@ -126,17 +127,6 @@ function casesFor(kind: LayerKind): GradCase[] {
 
 // ---------------------------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so inputs do not depend on any backend's random ops. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeInput(n: number, kind: InputKind, rand: () => number): Float32Array {
   const out = new Float32Array(n);
@@ -192,7 +182,7 @@ interface CaseOutcome {
 let uid = 0;
 
 async function checkCase(gc: GradCase, seed: number, samples: number, trainStep: boolean): Promise<CaseOutcome> {
-  const rand = rng(seed);
+  const rand = mulberry32(seed); // inputs do not depend on any backend's random ops
   const inShape = [BATCH, ...gc.inputShape];
   const nIn = inShape.reduce((a, b) => a * b, 1);
   const xVals = makeInput(nIn, gc.input, rand);
