@@ -4,7 +4,8 @@
  *
  * - `plainFit`: trains a preset "the plain way a tfjs user writes it" — `model.compile` + `model.fit`
  *   on the page's main thread — with the app's own model builder, kernels, backend choice and data,
- *   and returns images/s (median of timed windows after a warm-up).
+ *   and returns images/s (median of timed windows after a warm-up). `prepareFit` + `fitWindow` do the
+ *   same one window at a time, so the bench can interleave them with the app's worker loop.
  * - `kernelShare`: on wasm, times training steps written like the worker's loop (optimizer.minimize)
  *   and reads `kernelStats` to get the share of a step spent in our custom wasm kernels; then wraps
  *   every wasm kernel in a timer for a per-kernel breakdown (and reports what the wrappers cost).
@@ -46,6 +47,8 @@ export interface PlainFitResult {
   windows: { images: number; seconds: number; imagesPerSec: number; t0: number; t1: number }[];
   /** First fit call (one batch): graph building, shader compilation, kernel warm-up. */
   warmupMs: number;
+  /** When no warm window fit in the cap: images/s of the first batch (with its warm-up), a lower bound. */
+  lowerBound: number | null;
   capped: boolean;
   finalLoss: number | null;
 }
@@ -95,6 +98,8 @@ export interface BenchEnv {
 export interface BenchApi {
   ready: true;
   plainFit: (args: PlainFitArgs) => Promise<PlainFitResult>;
+  prepareFit: (args: PlainFitArgs) => Promise<{ backend: string; reason: string; warmupMs: number; perBatchMs: number }>;
+  fitWindow: (seconds: number) => Promise<PlainFitResult['windows'][number] & { loss: number | null }>;
   kernelShare: (args: KernelShareArgs) => Promise<KernelShareResult>;
   env: () => Promise<BenchEnv>;
 }
@@ -168,82 +173,144 @@ function lastLoss(h: tf.History): number | null {
   return typeof v === 'number' ? v : null;
 }
 
-async function plainFit(args: PlainFitArgs): Promise<PlainFitResult> {
+type FitWindow = PlainFitResult['windows'][number];
+
+/** A compiled model with its data on a backend, ready for timed `model.fit` calls. */
+interface FitSession {
+  preset: string;
+  requested: BackendName;
+  backend: { name: string; reason: string };
+  batchSize: number;
+  /** Calls one plain `model.fit` over n batches (1 epoch, shuffled) and times it. */
+  fit: (batches: number) => Promise<FitWindow & { loss: number | null }>;
+  maxBatches: number;
+  perBatchMs: number;
+  warmupMs: number;
+  dispose: () => void;
+}
+
+let session: FitSession | null = null;
+
+async function openFitSession(args: PlainFitArgs, capMs: number): Promise<{ session: FitSession; warmOnly: boolean }> {
   const started = performance.now();
   const spec = presetSpec(args.preset);
   const batchSize = args.batchSize ?? 32;
-  const seconds = args.seconds ?? 4;
-  const windowsWanted = args.windows ?? 3;
-  const capMs = (args.capSeconds ?? 45) * 1000;
   if (args.trainSize) spec.trainSize = args.trainSize;
   spec.batchSize = batchSize;
   const backend = await startBackend(args.backend);
-  log(`plainFit ${args.preset} on ${backend.name}`);
+  log(`fit session: ${args.preset} on ${backend.name}`);
   const { data, train } = await loadData(spec);
   const full = images(data, train, 0, train.length);
   const { model } = buildModel(spec, DATASET_INFO[spec.dataset].shape);
   model.compile({ optimizer: makeOptimizer(spec), loss: spec.loss === 'bce' ? 'binaryCrossentropy' : 'meanSquaredError' });
   let offset = 0;
-  const take = (n: number): tf.Tensor4D => {
+  const fit = async (batches: number): Promise<FitWindow & { loss: number | null }> => {
+    const n = batches * batchSize;
     if (offset + n > full.shape[0]) offset = 0;
     const x = tf.slice(full, [offset, 0, 0, 0], [n, full.shape[1], full.shape[2], full.shape[3]]);
     offset += n;
-    return x;
-  };
-  /** One plain `model.fit` call over n batches: returns its wall time (ms) and final loss. */
-  const fit = async (batches: number): Promise<{ ms: number; loss: number | null; t0: number; t1: number }> => {
-    const x = take(batches * batchSize);
     try {
       const t0 = performance.now();
       const h = await model.fit(x, x, { batchSize, epochs: 1, shuffle: true, verbose: 0 });
       const t1 = performance.now();
-      return { ms: t1 - t0, loss: lastLoss(h), t0, t1 };
+      return { images: n, seconds: (t1 - t0) / 1000, imagesPerSec: n / ((t1 - t0) / 1000), t0, t1, loss: lastLoss(h) };
     } finally {
       x.dispose();
     }
   };
+  const s: FitSession = {
+    preset: args.preset,
+    requested: args.backend,
+    backend,
+    batchSize,
+    fit,
+    maxBatches: Math.floor(full.shape[0] / batchSize),
+    perBatchMs: 0,
+    warmupMs: 0,
+    dispose: () => {
+      full.dispose();
+      model.dispose();
+    },
+  };
   try {
+    // First call: graph building, shader compilation, kernel warm-up.
     const warm = await fit(1);
-    // Calibrate the window length with a second single-batch call (kernels and shaders are warm now).
-    const calib = await fit(1);
-    let perBatchMs = Math.max(1, calib.ms);
-    let finalLoss = calib.loss;
-    const windows: PlainFitResult['windows'] = [];
-    let capped = false;
-    for (let w = 0; w < windowsWanted; w++) {
-      const elapsed = performance.now() - started;
-      const batches = Math.max(1, Math.min(Math.floor(full.shape[0] / batchSize), Math.round((seconds * 1000) / perBatchMs)));
-      if (elapsed + batches * perBatchMs > capMs) {
+    s.warmupMs = warm.seconds * 1000;
+    s.perBatchMs = s.warmupMs;
+    // Then a warm single batch calibrates the window length, unless that would overrun the cap.
+    const warmOnly = performance.now() - started + s.warmupMs > capMs;
+    if (!warmOnly) s.perBatchMs = Math.max(1, (await fit(1)).seconds * 1000);
+    return { session: s, warmOnly };
+  } catch (e) {
+    s.dispose();
+    throw e;
+  }
+}
+
+/** One timed window of about `seconds` (at least one batch). */
+async function timedWindow(s: FitSession, seconds: number): Promise<FitWindow & { loss: number | null }> {
+  const batches = Math.max(1, Math.min(s.maxBatches, Math.round((seconds * 1000) / s.perBatchMs)));
+  const r = await s.fit(batches);
+  s.perBatchMs = (r.seconds * 1000) / batches;
+  return r;
+}
+
+/** For interleaved measurements: compile and warm a model, then time windows one at a time with fitWindow. */
+async function prepareFit(args: PlainFitArgs): Promise<{ backend: string; reason: string; warmupMs: number; perBatchMs: number }> {
+  session?.dispose();
+  session = null;
+  const { session: s } = await openFitSession(args, Number.POSITIVE_INFINITY);
+  session = s;
+  return { backend: s.backend.name, reason: s.backend.reason, warmupMs: s.warmupMs, perBatchMs: s.perBatchMs };
+}
+
+async function fitWindow(seconds: number): Promise<FitWindow & { loss: number | null }> {
+  if (!session) throw new Error('prepareFit first');
+  return timedWindow(session, seconds);
+}
+
+async function plainFit(args: PlainFitArgs): Promise<PlainFitResult> {
+  const started = performance.now();
+  const seconds = args.seconds ?? 4;
+  const windowsWanted = args.windows ?? 3;
+  const capMs = (args.capSeconds ?? 45) * 1000;
+  const { session: s, warmOnly } = await openFitSession(args, capMs);
+  try {
+    const windows: FitWindow[] = [];
+    let finalLoss: number | null = null;
+    let capped = warmOnly;
+    for (let w = 0; w < windowsWanted && !warmOnly; w++) {
+      const expected = Math.max(1, Math.round((seconds * 1000) / s.perBatchMs)) * s.perBatchMs;
+      if (windows.length > 0 && performance.now() - started + expected > capMs) {
         capped = true;
         break;
       }
-      const r = await fit(batches);
+      if (windows.length === 0 && performance.now() - started + s.perBatchMs > capMs) {
+        capped = true;
+        break;
+      }
+      const r = await timedWindow(s, seconds);
       finalLoss = r.loss;
-      perBatchMs = r.ms / batches;
-      windows.push({ images: batches * batchSize, seconds: r.ms / 1000, imagesPerSec: (batches * batchSize) / (r.ms / 1000), t0: r.t0, t1: r.t1 });
-    }
-    if (windows.length === 0) {
-      // Too slow for a window within the cap: the calibration call (one batch, warm) is the measurement.
-      capped = true;
-      windows.push({ images: batchSize, seconds: calib.ms / 1000, imagesPerSec: batchSize / (calib.ms / 1000), t0: calib.t0, t1: calib.t1 });
+      windows.push({ images: r.images, seconds: r.seconds, imagesPerSec: r.imagesPerSec, t0: r.t0, t1: r.t1 });
     }
     const result: PlainFitResult = {
       preset: args.preset,
       requested: args.backend,
-      backend: backend.name,
-      reason: backend.reason,
-      batchSize,
+      backend: s.backend.name,
+      reason: s.backend.reason,
+      batchSize: s.batchSize,
       imagesPerSec: median(windows.map((w) => w.imagesPerSec)),
       windows,
-      warmupMs: warm.ms,
+      warmupMs: s.warmupMs,
+      // Nothing timed within the cap: the first (cold) batch's rate, a lower bound.
+      lowerBound: windows.length === 0 ? (s.batchSize * 1000) / s.warmupMs : null,
       capped,
       finalLoss,
     };
     log(JSON.stringify(result));
     return result;
   } finally {
-    full.dispose();
-    model.dispose();
+    s.dispose();
   }
 }
 
@@ -410,5 +477,5 @@ async function env(): Promise<BenchEnv> {
   };
 }
 
-window.__bench = { ready: true, plainFit, kernelShare, env };
+window.__bench = { ready: true, plainFit, prepareFit, fitWindow, kernelShare, env };
 log('ready');

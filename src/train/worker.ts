@@ -499,7 +499,7 @@ async function analyze(runId: number, what: 'copyTest' | 'probe'): Promise<void>
       const base = new URL(`${import.meta.env.BASE_URL}data/`, self.location.origin).href;
       const otherData = await loadDataset(otherInfo, base);
       const otherSplit = splitIndices(otherData.count, otherInfo.testCount, otherInfo.splitSeed);
-      const results = await copyTest(spec, built.model, lossFn, data, testIdx, { data: otherData, testIdx: otherSplit.test, label: `${otherInfo.label} (the other data set)` });
+      const results = await copyTest(spec, built.model, data, testIdx, { data: otherData, testIdx: otherSplit.test, label: `${otherInfo.label} (the other data set)` });
       const transfer = results.flatMap((r) => [r.samples.originals.buffer, r.samples.reconstructions.buffer]);
       post({ type: 'copyTest', runId, results }, transfer);
     }

@@ -38,11 +38,11 @@ export function AnalysisPanel() {
           {copyTest.result && (
             <>
               <p>
-                Copy-test error (mean over the three): <strong data-testid="copy-test-error">{copyError !== null ? fmt(copyError) : '—'}</strong>
+                Copy-test error (mean squared error, mean over the three): <strong data-testid="copy-test-error">{copyError !== null ? fmt(copyError) : '—'}</strong>
                 {test && (
                   <>
                     {' '}
-                    vs test error <strong>{fmt(test.loss)}</strong> ({copyError !== null ? (copyError / test.loss).toFixed(1) : '—'}×)
+                    vs test error (MSE) <strong>{fmt(test.loss)}</strong> ({copyError !== null ? (copyError / test.loss).toFixed(1) : '—'}×)
                   </>
                 )}
               </p>
