@@ -18,6 +18,7 @@ import { selectBackend } from './worker/backends';
 import { buildModel, type BuiltModel } from './worker/buildModel';
 import { detectCollapse } from './collapse';
 import { copyTest, linearProbe } from './worker/analysis';
+import { batchTensor, lossFn, makeOptimizer } from './worker/training';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -96,38 +97,6 @@ async function chooseBackend(requested: BackendChoice): Promise<BackendReport> {
   return report;
 }
 
-function makeOptimizer(spec: ExperimentSpec): tf.Optimizer {
-  switch (spec.optimizer) {
-    case 'adam':
-      return tf.train.adam(spec.learningRate);
-    case 'sgd':
-      return tf.train.momentum(spec.learningRate, 0.9);
-    case 'rmsprop':
-      return tf.train.rmsprop(spec.learningRate);
-  }
-}
-
-function lossFn(spec: ExperimentSpec, target: tf.Tensor, output: tf.Tensor): tf.Scalar {
-  if (spec.loss === 'mse') return tf.losses.meanSquaredError(target, output) as tf.Scalar;
-  const eps = 1e-7;
-  const p = tf.clipByValue(output, eps, 1 - eps);
-  const ce = tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))));
-  return tf.neg(tf.mean(ce));
-}
-
-/** Fills a float batch from uint8 pixels of the given image indices. */
-function batchTensor(data: DecodedDataset, indices: ArrayLike<number>, from: number, to: number, scale = 1 / 255): tf.Tensor4D {
-  const size = data.height * data.width * data.channels;
-  const n = to - from;
-  const buf = new Float32Array(n * size);
-  for (let i = 0; i < n; i++) {
-    const src = indices[from + i] * size;
-    const dst = i * size;
-    for (let j = 0; j < size; j++) buf[dst + j] = data.pixels[src + j] * scale;
-  }
-  return tf.tensor4d(buf, [n, data.height, data.width, data.channels]);
-}
-
 function disposeModel(): void {
   built?.model.dispose();
   built = null;
@@ -177,28 +146,35 @@ async function evaluate(spec: ExperimentSpec, model: tf.LayersModel, data: Decod
   }
 }
 
-async function sendImages(run: Run, model: tf.LayersModel, display: tf.Tensor4D, step: number, kind: 'originals' | 'reconstructions'): Promise<Float32Array> {
-  const out = kind === 'originals' ? display.clone() : tf.tidy(() => tf.clipByValue(model.predict(display) as tf.Tensor, 0, 1));
-  let pixels: Float32Array;
+/** Reads a tensor back and disposes it, even when the read fails. */
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
   try {
-    pixels = (await guard(out.data())) as Float32Array;
+    return (await guard(t.data())) as Float32Array;
   } finally {
-    out.dispose();
+    t.dispose();
   }
+}
+
+/**
+ * Sends the display images: the originals once, or the current reconstructions together with the
+ * bottleneck codes (one forward pass through the views model).
+ */
+async function sendImages(run: Run, display: tf.Tensor4D, step: number, kind: 'originals' | 'reconstructions'): Promise<Float32Array> {
   const [count, height, width, channels] = display.shape;
+  let pixels: Float32Array;
+  if (kind === 'originals' || !built) {
+    pixels = await readAndDispose(display.clone());
+  } else {
+    const [recon, code] = built.views.predict(display) as tf.Tensor[];
+    const clipped = tf.clipByValue(recon, 0, 1);
+    recon.dispose();
+    const codeShape = code.shape.slice(1) as number[];
+    const [px, values] = await Promise.all([readAndDispose(clipped), readAndDispose(code)]);
+    pixels = px;
+    if (!run.stopped) post({ type: 'codes', runId: run.id, step, count, shape: codeShape, values }, [values.buffer]);
+  }
   const copy = pixels.slice();
   if (!run.stopped) post({ type: 'images', runId: run.id, kind, step, count, height, width, channels, pixels: copy }, [copy.buffer]);
-  if (kind === 'reconstructions' && built && !run.stopped) {
-    const codeT = built.encoder.predict(display) as tf.Tensor;
-    let values: Float32Array;
-    try {
-      values = (await guard(codeT.data())) as Float32Array;
-    } finally {
-      codeT.dispose();
-    }
-    const codes = values.slice();
-    post({ type: 'codes', runId: run.id, step, count, shape: codeT.shape.slice(1) as number[], values: codes }, [codes.buffer]);
-  }
   return pixels;
 }
 
@@ -297,13 +273,14 @@ async function trainFrom(
   };
   let checkpoint = start;
   try {
-    if (start.epoch === 0) await sendImages(run, model, display, 0, 'originals');
-    await sendImages(run, model, display, start.step, 'reconstructions');
+    if (start.epoch === 0) await sendImages(run, display, 0, 'originals');
+    await sendImages(run, display, start.step, 'reconstructions');
     const stepsPerEpoch = Math.ceil(trainIdx.length / spec.batchSize);
     const totalSteps = stepsPerEpoch * spec.epochs;
     let step = start.step;
     let lastRead = performance.now();
     let lastImages = performance.now();
+    let imagesEvery = IMAGES_EVERY_MS;
     let windowStart = performance.now();
     let windowImages = 0;
     let imagesPerSec = 0;
@@ -414,9 +391,11 @@ async function trainFrom(
           pending = [];
           lastRead = now;
         }
-        if (now - lastImages > IMAGES_EVERY_MS) {
+        if (now - lastImages > imagesEvery) {
           lastImages = now;
-          const px = await sendImages(run, model, display, step, 'reconstructions');
+          const px = await sendImages(run, display, step, 'reconstructions');
+          // Keep the live views under ~8% of the time on slow backends: refresh less often there.
+          imagesEvery = Math.max(IMAGES_EVERY_MS, 12 * (performance.now() - now));
           if (step >= 30) {
             const msg = detectCollapse(px);
             if (msg) post({ type: 'warning', runId: run.id, code: 'collapse', message: msg });
@@ -436,7 +415,7 @@ async function trainFrom(
       const testLoss = await evaluate(spec, model, data, testIdx);
       const trainEval = await evaluate(spec, model, data, trainIdx);
       post({ type: 'testLoss', runId: run.id, epoch: epoch + 1, step, loss: testLoss, trainLoss: trainEval });
-      const px = await sendImages(run, model, display, step, 'reconstructions');
+      const px = await sendImages(run, display, step, 'reconstructions');
       const msg = detectCollapse(px);
       if (msg) post({ type: 'warning', runId: run.id, code: 'collapse', message: msg });
       // Known-good weights: keep one snapshot on the device and a copy on the CPU (survives a device loss).

@@ -7,17 +7,7 @@ import type { DecodedDataset } from '../../data/decode';
 import { mulberry32 } from '../../data/split';
 import type { ExperimentSpec } from '../../model/spec';
 import type { CopyTestResult, ProbeResult } from '../protocol';
-
-/** Pixels of the given images as floats in [0, 1]. */
-export function pixelsOf(data: DecodedDataset, indices: ArrayLike<number>, count = indices.length): Float32Array {
-  const size = data.height * data.width * data.channels;
-  const out = new Float32Array(count * size);
-  for (let i = 0; i < count; i++) {
-    const src = indices[i] * size;
-    for (let j = 0; j < size; j++) out[i * size + j] = data.pixels[src + j] / 255;
-  }
-  return out;
-}
+import { pixelsOf } from './training';
 
 const SAMPLES = 6;
 const COPY_N = 200;
@@ -63,11 +53,11 @@ export async function copyTest(
   const shape: [number, number, number] = [data.height, data.width, data.channels];
   const size = shape[0] * shape[1] * shape[2];
   const n = Math.min(COPY_N, testIdx.length);
-  const test = pixelsOf(data, testIdx, n);
+  const test = pixelsOf(data, testIdx, 0, n);
   const rng = mulberry32(spec.seed + 7);
   const noise = new Float32Array(n * size).map(() => rng());
   const inverted = test.map((v) => 1 - v);
-  const otherPixels = pixelsOf(other.data, other.testIdx, Math.min(n, other.testIdx.length));
+  const otherPixels = pixelsOf(other.data, other.testIdx, 0, Math.min(n, other.testIdx.length));
   return [
     await lossAndSamples(model, test, shape, 'test', 'Test images (seen kind, unseen images)'),
     await lossAndSamples(model, noise, shape, 'noise', 'Uniform noise'),

@@ -10,6 +10,8 @@ export interface BuiltModel {
   model: tf.LayersModel;
   /** input → bottleneck code */
   encoder: tf.LayersModel;
+  /** input → [reconstruction, code] in one forward pass, for the live views. */
+  views: tf.LayersModel;
   /** Output shape of each layer, encoder first, as tfjs reports it (without the batch axis). */
   layerShapes: Shape[];
 }
@@ -95,5 +97,6 @@ export function buildModel(spec: Pick<ExperimentSpec, 'encoder' | 'decoder' | 's
   spec.decoder.forEach((l, i) => apply(l, 'dec', i));
   const model = tf.model({ inputs: input, outputs: x, name: 'autoencoder' });
   const encoder = tf.model({ inputs: input, outputs: code, name: 'encoder' });
-  return { model, encoder, layerShapes };
+  const views = tf.model({ inputs: input, outputs: [x, code], name: 'views' });
+  return { model, encoder, views, layerShapes };
 }
