@@ -21,6 +21,7 @@ import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
 import { selectBackend } from '../train/worker/backends';
 import { buildModel } from '../train/worker/buildModel';
 import { kernelStats, registerTrainingKernels, resetKernelStats } from '../train/worker/kernels';
+import { batchTensor as images, makeOptimizer } from '../train/worker/training';
 
 export interface PlainFitArgs {
   preset: string;
@@ -134,30 +135,6 @@ async function loadData(spec: ExperimentSpec): Promise<{ data: DecodedDataset; t
   const data = await loadDataset(info, base);
   const split = splitIndices(data.count, info.testCount, info.splitSeed);
   return { data, train: split.train.subarray(0, Math.min(split.train.length, spec.trainSize)) };
-}
-
-/** Float images in [0, 1] from the uint8 pixels, as the worker builds its batches. */
-function images(data: DecodedDataset, indices: ArrayLike<number>, from: number, to: number): tf.Tensor4D {
-  const size = data.height * data.width * data.channels;
-  const n = to - from;
-  const buf = new Float32Array(n * size);
-  for (let i = 0; i < n; i++) {
-    const src = indices[(from + i) % indices.length] * size;
-    const dst = i * size;
-    for (let j = 0; j < size; j++) buf[dst + j] = data.pixels[src + j] / 255;
-  }
-  return tf.tensor4d(buf, [n, data.height, data.width, data.channels]);
-}
-
-function makeOptimizer(spec: ExperimentSpec): tf.Optimizer {
-  switch (spec.optimizer) {
-    case 'adam':
-      return tf.train.adam(spec.learningRate);
-    case 'sgd':
-      return tf.train.momentum(spec.learningRate, 0.9);
-    case 'rmsprop':
-      return tf.train.rmsprop(spec.learningRate);
-  }
 }
 
 const median = (xs: number[]): number | null => {

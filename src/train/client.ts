@@ -7,8 +7,10 @@ import { isFromWorker, type FromWorker, type ToWorker } from './protocol';
 
 export type WorkerListener = (msg: FromWorker) => void;
 
-/** How long the worker may stay silent before it counts as hung. */
+/** How long the worker may stay silent before it counts as hung (at least; see allowance). */
 export const HANG_MS = 10_000;
+/** Before the first step is timed: data loading, model building, shader compilation, a first slow step. */
+export const FIRST_STEP_MS = 120_000;
 const PING_MS = 1_000;
 const MAX_QUICK_RESTARTS = 3;
 
@@ -19,6 +21,8 @@ export class TrainingClient {
   private lastHeard = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   private quickRestarts = 0;
+  /** Silence allowed now: HANG_MS, more while a run starts or when its steps are slow. */
+  private allowanceMs = HANG_MS;
 
   constructor(
     private readonly onMessage: WorkerListener,
@@ -32,9 +36,13 @@ export class TrainingClient {
     worker.onmessage = (e: MessageEvent<unknown>) => {
       this.lastHeard = performance.now();
       if (!isFromWorker(e.data)) return;
-      if (e.data.type === 'ready') this.quickRestarts = 0;
-      if (e.data.type === 'pong') return;
-      this.onMessage(e.data);
+      const msg = e.data;
+      if (msg.type === 'ready') this.quickRestarts = 0;
+      if (msg.type === 'pong') return;
+      if (msg.type === 'phase') this.allowanceMs = msg.phase === 'loading' || msg.phase === 'building' ? FIRST_STEP_MS : this.allowanceMs;
+      // A step (or an evaluation batch, about as long) runs without a break: allow several of them.
+      if (msg.type === 'progress' && msg.progress.stepMs > 0) this.allowanceMs = Math.max(HANG_MS, 6 * msg.progress.stepMs);
+      this.onMessage(msg);
     };
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
@@ -49,8 +57,8 @@ export class TrainingClient {
 
   private watch(): void {
     if (!this.worker) return;
-    if (performance.now() - this.lastHeard > HANG_MS) {
-      this.fail(`The training worker stopped responding for ${HANG_MS / 1000} s`);
+    if (performance.now() - this.lastHeard > this.allowanceMs) {
+      this.fail(`The training worker stopped responding for ${Math.round(this.allowanceMs / 1000)} s`);
       return;
     }
     this.worker.postMessage({ type: 'ping', id: ++this.pingId } satisfies ToWorker);
@@ -59,6 +67,7 @@ export class TrainingClient {
   private fail(reason: string): void {
     this.worker?.terminate();
     this.worker = null;
+    this.allowanceMs = HANG_MS;
     this.quickRestarts += 1;
     if (this.quickRestarts <= MAX_QUICK_RESTARTS) {
       this.ensureWorker();
@@ -77,6 +86,7 @@ export class TrainingClient {
   /** Starts a new run (the worker stops any earlier one first). Returns its id. */
   start(spec: ExperimentSpec): number {
     this.runId += 1;
+    this.allowanceMs = FIRST_STEP_MS;
     this.send({ type: 'start', runId: this.runId, spec });
     return this.runId;
   }
@@ -94,10 +104,12 @@ export class TrainingClient {
   }
 
   analyze(runId: number, what: 'copyTest' | 'probe'): void {
+    this.allowanceMs = Math.max(this.allowanceMs, 60_000); // whole-set passes through the encoder
     this.send({ type: 'analyze', runId, what });
   }
 
   gradCheck(backends: BackendName[]): void {
+    this.allowanceMs = FIRST_STEP_MS; // a cold backend compiles its shaders first
     this.send({ type: 'gradCheck', backends });
   }
 

@@ -51,6 +51,8 @@ export interface ProgressInfo {
   totalSteps: number;
   imagesPerSec: number;
   etaSeconds: number;
+  /** Wall time of one training step, recently (ms): the page's watchdog allows for it. */
+  stepMs: number;
 }
 
 export type FromWorker =

@@ -138,6 +138,7 @@ async function evaluate(spec: ExperimentSpec, model: tf.LayersModel, data: Decod
     });
     total.dispose();
     total = next;
+    await yieldToEvents(); // let the watchdog's pings through on slow backends
   }
   try {
     return (await guard(total.data()))[0] / n;
@@ -320,6 +321,7 @@ async function trainFrom(
             totalSteps,
             imagesPerSec,
             etaSeconds: eta,
+            stepMs: imagesPerSec > 0 ? (1000 * spec.batchSize) / imagesPerSec : 0,
           },
         });
       }
