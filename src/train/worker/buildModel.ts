@@ -97,6 +97,8 @@ export function buildModel(spec: Pick<ExperimentSpec, 'encoder' | 'decoder' | 's
   spec.decoder.forEach((l, i) => apply(l, 'dec', i));
   const model = tf.model({ inputs: input, outputs: x, name: 'autoencoder' });
   const encoder = tf.model({ inputs: input, outputs: code, name: 'encoder' });
-  const views = tf.model({ inputs: input, outputs: [x, code], name: 'views' });
+  // With an empty decoder the code is the output: give it its own (identity) node, as tfjs wants distinct outputs.
+  const codeOut = code === x ? (tf.layers.activation({ activation: 'linear', name: 'code_copy' }).apply(code) as tf.SymbolicTensor) : code;
+  const views = tf.model({ inputs: input, outputs: [x, codeOut], name: 'views' });
   return { model, encoder, views, layerShapes };
 }
