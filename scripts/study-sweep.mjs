@@ -27,5 +27,12 @@ const rows = await page.getByTestId('run-row').evaluateAll((trs) => trs.map((tr)
 console.log(`| ${header.slice(1, 12).join(' | ')} |`);
 console.log(`|${header.slice(1, 12).map(() => '---').join('|')}|`);
 for (const r of rows.reverse()) console.log(`| ${r.slice(1, 12).join(' | ')} |`);
+if (process.env.SHOT) {
+  await page.getByRole('checkbox', { name: /^Overlay/ }).first().waitFor();
+  for (const box of await page.getByRole('checkbox', { name: /^Overlay/ }).all()) await box.check();
+  // A tall viewport instead of fullPage, so the sticky architecture panel stays at the top.
+  await page.setViewportSize({ width: 1600, height: await page.evaluate(() => document.body.scrollHeight) });
+  await page.screenshot({ path: process.env.SHOT });
+}
 console.log(`\nMNIST, ${trainSize} training images, ${epochs} epochs, batch 32, Adam 0.002, BCE, seed 1; ${((Date.now() - t0) / 1000).toFixed(0)} s in all`);
 await browser.close();

@@ -63,7 +63,7 @@ describe('shapeLabel', () => {
 });
 
 describe('poolFactors', () => {
-  it('uses max-pools for twos and one avg-pool for the odd rest', () => {
+  it('uses max-pools for twos and one learned strided conv for the odd rest', () => {
     expect(poolFactors(28, 28)).toEqual([]);
     expect(poolFactors(28, 14)).toEqual([2]);
     expect(poolFactors(28, 7)).toEqual([2, 2]);
@@ -102,14 +102,16 @@ describe('makeBottleneckVariant', () => {
   it('follows the template for 1×1×196 and 2×2×49', () => {
     const one = makeBottleneckVariant(base, [1, 1, 196]);
     if (!one.ok) throw new Error(one.error);
-    expect(one.spec.encoder.map((l) => l.kind)).toEqual(['conv2d', 'activation', 'maxPool2d', 'maxPool2d', 'avgPool2d', 'conv2d', 'activation']);
-    expect(one.spec.encoder[4]).toEqual({ kind: 'avgPool2d', poolSize: 7, strides: 7 });
+    expect(one.spec.encoder.map((l) => l.kind)).toEqual(['conv2d', 'activation', 'maxPool2d', 'maxPool2d', 'conv2d', 'activation', 'conv2d', 'activation']);
+    // The odd factor 7 is a learned 7×7 stride-7 conv, mirrored by a 7×7 stride-7 transposed conv.
+    expect(one.spec.encoder[4]).toEqual({ kind: 'conv2d', filters: 16, kernelSize: 7, strides: 7, padding: 'valid', activation: 'linear' });
+    expect(one.spec.decoder[2]).toEqual({ kind: 'conv2dTranspose', filters: 16, kernelSize: 7, strides: 7, padding: 'valid', activation: 'linear' });
     const ups = one.spec.decoder.flatMap((l) => (l.kind === 'upSampling2d' ? [l.size] : []));
-    expect(ups).toEqual([7, 2, 2]);
+    expect(ups).toEqual([2, 2]);
     expect(one.spec.decoder.at(-1)).toEqual({ kind: 'conv2d', filters: 1, kernelSize: 3, strides: 1, padding: 'same', activation: 'sigmoid' });
     const two = makeBottleneckVariant(base, [2, 2, 49]);
     if (!two.ok) throw new Error(two.error);
-    expect(two.spec.decoder.flatMap((l) => (l.kind === 'upSampling2d' ? [l.size] : []))).toEqual([7, 2]);
+    expect(two.spec.decoder.flatMap((l) => (l.kind === 'upSampling2d' ? [l.size] : []))).toEqual([2]);
     // Every upsampling is followed by conv(16) → leakyReLU.
     two.spec.decoder.forEach((l, i) => {
       if (l.kind === 'upSampling2d') {

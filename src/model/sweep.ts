@@ -69,7 +69,10 @@ const conv = (filters: number, activation: 'linear' | 'relu' | 'sigmoid' = 'line
 });
 const leaky = (): LayerSpec => ({ kind: 'activation', activation: 'leakyRelu', alpha: 0.2 });
 const maxPool = (): LayerSpec => ({ kind: 'maxPool2d', poolSize: 2, strides: 2 });
-const avgPool = (size: number): LayerSpec => ({ kind: 'avgPool2d', poolSize: size, strides: size });
+/** A learned k×k, stride-k reduction: unlike an average pool it keeps where things are. */
+const strided = (size: number): LayerSpec => ({ kind: 'conv2d', filters: HIDDEN_FILTERS, kernelSize: size, strides: size, padding: 'valid', activation: 'linear' });
+/** Its mirror: a learned k×k pattern per input value (a plain upsampling would repeat one value k×k times). */
+const transposed = (size: number): LayerSpec => ({ kind: 'conv2dTranspose', filters: HIDDEN_FILTERS, kernelSize: size, strides: size, padding: 'valid', activation: 'linear' });
 const up = (size: number): LayerSpec => ({ kind: 'upSampling2d', size });
 
 /** The largest odd pooling factor one avg-pool layer can apply (its stride limit). */
@@ -145,22 +148,22 @@ function imageVariant(input: Shape, code: number[]): { encoder: LayerSpec[]; dec
     };
   }
   const encoder: LayerSpec[] = [conv(HIDDEN_FILTERS), leaky()];
-  for (const f of fh) encoder.push(f === 2 ? maxPool() : avgPool(f));
+  for (const f of fh) encoder.push(...(f === 2 ? [maxPool()] : [strided(f), leaky()]));
   encoder.push(conv(c), leaky());
   const decoder: LayerSpec[] = [conv(HIDDEN_FILTERS), leaky()];
   const ups = [...fh].reverse();
-  for (const f of ups) decoder.push(up(f), conv(HIDDEN_FILTERS), leaky());
+  for (const f of ups) decoder.push(...(f === 2 ? [up(2), conv(HIDDEN_FILTERS), leaky()] : [transposed(f), leaky()]));
   decoder.push(conv(inC, 'sigmoid'));
-  const pools = fh.map((f) => (f === 2 ? 'max-pool 2' : `avg-pool ${f}`));
+  const pools = fh.map((f) => (f === 2 ? 'max-pool 2' : `conv ${f}×${f} stride ${f}`));
   const note = [
     `conv ${HIDDEN_FILTERS}`,
     ...pools,
     `conv ${c} = ${shapeLabel(code)} code`,
     `conv ${HIDDEN_FILTERS}`,
-    ...ups.map((f) => `upsample ×${f} + conv ${HIDDEN_FILTERS}`),
+    ...ups.map((f) => (f === 2 ? `upsample ×2 + conv ${HIDDEN_FILTERS}` : `transposed conv ${f}×${f} stride ${f}`)),
     `conv ${inC} sigmoid`,
   ].join(' → ');
-  return { encoder, decoder, note: `${note} (3×3 same convs, leakyReLU 0.2)` };
+  return { encoder, decoder, note: `${note} (3×3 same convs unless said, leakyReLU 0.2)` };
 }
 
 function flatVariant(input: Shape, n: number): { encoder: LayerSpec[]; decoder: LayerSpec[]; note: string } | { error: string } {

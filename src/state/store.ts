@@ -76,6 +76,8 @@ interface TrainingSlice {
   copyTest: AnalysisState<CopyTestResult[]>;
   probe: AnalysisState<ProbeResult>;
   requestAnalysis: (what: 'copyTest' | 'probe') => void;
+  /** The experiment was edited after the run whose results are on screen. */
+  resultsStale: boolean;
   /** When the current run started (ms), for the runs table's time column. */
   startedAt: number;
   memory: MemoryReport | null;
@@ -115,6 +117,7 @@ const freshTraining = {
   warning: null,
   error: null,
   codes: null,
+  resultsStale: false,
   copyTest: { running: false, result: null, error: null },
   probe: { running: false, result: null, error: null },
 };
@@ -207,7 +210,8 @@ export const useAppStore = create<AppState>()((set, get) => {
       getClient().stop();
       set({ spec: next, phase: 'idle', phaseDetail: 'Stopped: the experiment changed', runId: -1 });
     } else {
-      set({ spec: next });
+      // Results on screen now belong to an earlier experiment: say so rather than hide them.
+      set({ spec: next, resultsStale: s.trainLoss.length > 0 });
     }
   };
 

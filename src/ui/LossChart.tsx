@@ -2,12 +2,14 @@ import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { decimate, smooth } from '../model/smoothing';
 import { useAppStore } from '../state/store';
+import { useThrottled } from './useThrottled';
 
 const MAX_POINTS = 400;
 
 export function LossChart() {
-  const trainLoss = useAppStore((s) => s.trainLoss);
-  const testLoss = useAppStore((s) => s.testLoss);
+  // Redraw the SVG chart at most once a second: on a 2-core machine the page's rendering competes with training.
+  const trainLoss = useThrottled(useAppStore((s) => s.trainLoss), 1000);
+  const testLoss = useThrottled(useAppStore((s) => s.testLoss), 1000);
   const logScale = useAppStore((s) => s.logScale);
   const setLogScale = useAppStore((s) => s.setLogScale);
   const train = useMemo(() => decimate(smooth(trainLoss, 0.9), MAX_POINTS), [trainLoss]);

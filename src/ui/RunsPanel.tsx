@@ -71,7 +71,8 @@ export function RunsPanel() {
       </div>
       <p className="muted" id="sweep-help">
         Sweep trains one variant per shape (H×W×C or N) with this experiment&apos;s settings and a generated conv architecture
-        (conv 16 → pooling to H×W → conv C is the code → upsampling back → conv 1), then runs the copy test and the probe on each.
+        (conv 16 → max-pools, or a learned stride-k conv for odd factors, down to H×W → conv C is the code → upsampling or
+        transposed convs back → conv 1), then runs the copy test and the probe on each.
       </p>
       {sweep.running && (
         <p className="sweep-progress" role="status" data-testid="sweep-progress">

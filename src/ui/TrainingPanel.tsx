@@ -25,6 +25,7 @@ export function TrainingPanel() {
   const testLoss = useAppStore((s) => s.testLoss);
   const error = useAppStore((s) => s.error);
   const warning = useAppStore((s) => s.warning);
+  const resultsStale = useAppStore((s) => s.resultsStale);
   const train = useAppStore((s) => s.train);
   const pause = useAppStore((s) => s.pause);
   const resume = useAppStore((s) => s.resume);
@@ -135,6 +136,11 @@ export function TrainingPanel() {
           <dd>{memoryReport && memoryReport.numTensors >= 0 ? memoryReport.numTensors : '—'}</dd>
         </div>
       </dl>
+      {resultsStale && !active && (
+        <p className="info" role="status">
+          The curves and figures on this page are from the last run, before the experiment was changed. Press Train to run this one.
+        </p>
+      )}
       {warning && (
         <p className="warning" role="alert">
           {warning}
