@@ -10,14 +10,8 @@ import type { Stack } from '../model/inferShapes';
 import { TrainingClient } from '../train/client';
 import type { BackendReport, CopyTestResult, FromWorker, GradCheckRow, LossPoint, Phase, ProbeResult, ProgressInfo } from '../train/protocol';
 
-export interface ImageBatch {
-  step: number;
-  count: number;
-  height: number;
-  width: number;
-  channels: number;
-  pixels: Float32Array;
-}
+/** A batch of images as the worker sends it, without the envelope. */
+export type ImageBatch = Omit<Extract<FromWorker, { type: 'images' }>, 'type' | 'runId' | 'kind'>;
 
 export interface MemoryReport {
   numTensors: number;
@@ -80,7 +74,6 @@ interface TrainingSlice {
   resultsStale: boolean;
   /** When the current run started (ms), for the runs table's time column. */
   startedAt: number;
-  memory: MemoryReport | null;
   /** Tensor counts the worker reported (after each epoch and on request), newest last. */
   memoryLog: MemoryReport[];
   gradCheck: { running: boolean; rows: GradCheckRow[]; errors: string[] };
@@ -131,7 +124,7 @@ export const useAppStore = create<AppState>()((set, get) => {
   const handle = (msg: FromWorker): void => {
     if (msg.type === 'memory') {
       const memory = { numTensors: msg.numTensors, numBytes: msg.numBytes, runsActive: msg.runsActive };
-      set((st) => ({ memory, memoryLog: st.memoryLog.concat(memory).slice(-200) }));
+      set((st) => ({ memoryLog: st.memoryLog.concat(memory).slice(-200) }));
       return;
     }
     if (msg.type === 'ready' || msg.type === 'pong') return;
@@ -242,7 +235,6 @@ export const useAppStore = create<AppState>()((set, get) => {
     ...freshTraining,
     runId: 0,
     backend: null,
-    memory: null,
     memoryLog: [],
     gradCheck: { running: false, rows: [], errors: [] },
     runGradCheck: (backends) => {

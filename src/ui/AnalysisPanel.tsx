@@ -1,9 +1,6 @@
 import { useAppStore } from '../state/store';
+import { formatLoss } from './format';
 import { ImageCanvas } from './ImageCanvas';
-
-function fmt(v: number): string {
-  return v < 0.001 ? v.toExponential(2) : v.toFixed(4);
-}
 
 /** Copy test and linear probe: what the study asks of a trained autoencoder. */
 export function AnalysisPanel() {
@@ -38,11 +35,11 @@ export function AnalysisPanel() {
           {copyTest.result && (
             <>
               <p>
-                Copy-test error (mean squared error, mean over the three): <strong data-testid="copy-test-error">{copyError !== null ? fmt(copyError) : '—'}</strong>
+                Copy-test error (mean squared error, mean over the three): <strong data-testid="copy-test-error">{copyError !== null ? formatLoss(copyError) : '—'}</strong>
                 {test && (
                   <>
                     {' '}
-                    vs test error (MSE) <strong>{fmt(test.loss)}</strong> ({copyError !== null ? (copyError / test.loss).toFixed(1) : '—'}×)
+                    vs test error (MSE) <strong>{formatLoss(test.loss)}</strong> ({copyError !== null ? (copyError / test.loss).toFixed(1) : '—'}×)
                   </>
                 )}
               </p>
@@ -51,7 +48,7 @@ export function AnalysisPanel() {
                   {copyTest.result.map((r) => (
                     <tr key={r.category}>
                       <th scope="row">{r.label}</th>
-                      <td className="num">{fmt(r.loss)}</td>
+                      <td className="num">{formatLoss(r.loss)}</td>
                       <td>
                         <div className="copy-samples">
                           {Array.from({ length: Math.min(4, r.samples.n) }, (_, i) => (

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { LAYER_KIND_LIST, LAYER_KINDS, layerDef, type FieldDef } from '../model/catalogue';
 import { bottleneckSummary, type LayerInfo, type ShapeReport, type Stack } from '../model/inferShapes';
-import { formatShape, type LayerKind, type LayerSpec } from '../model/spec';
+import { formatShape, shapeSize, type LayerKind, type LayerSpec } from '../model/spec';
 import { useAppStore } from '../state/store';
 import { useMemoryEstimate, useShapeReport } from './useShapeReport';
 import { formatBytes } from '../model/memory';
@@ -176,7 +176,7 @@ export function BottleneckCard({ report }: { report: ShapeReport }) {
       </div>
       {b && (
         <div className="muted">
-          {(b.ratio * 100).toFixed(1)}% of the {formatShape(report.inputShape)} input&apos;s {report.inputShape.reduce((a, c) => a * c, 1)} values
+          {(b.ratio * 100).toFixed(1)}% of the {formatShape(report.inputShape)} input&apos;s {shapeSize(report.inputShape)} values
         </div>
       )}
     </div>

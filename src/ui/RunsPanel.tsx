@@ -1,18 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatShape } from '../model/spec';
+import { formatLoss } from './format';
 import { useRunsStore } from '../state/runs';
 import type { RunRecord } from '../runs/db';
 import { startRunRecorder } from '../state/runs';
 
 const COLORS = ['#4f8cff', '#ffb547', '#4fd18b', '#ff6b6b', '#c38bff', '#7cc4ff', '#f2e35b', '#ff9ecf'];
 const STUDY_SHAPES = '7x7x4, 14x14x1, 2x2x49, 1x1x196';
-
-function fmt(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  if (!Number.isFinite(v)) return String(v);
-  return Math.abs(v) < 0.001 && v !== 0 ? v.toExponential(1) : v.toFixed(digits);
-}
 
 function copyError(r: RunRecord): number | null {
   if (!r.copyTest) return null;
@@ -123,10 +118,10 @@ export function RunsPanel() {
                 <td className="num">{formatShape(r.bottleneck)}</td>
                 <td className="num">{r.codeSize}</td>
                 <td className="num">{r.params}</td>
-                <td className="num">{fmt(r.trainLoss)}</td>
-                <td className="num">{fmt(r.testLoss)}</td>
-                <td className="num">{fmt(r.gap)}</td>
-                <td className="num">{fmt(copyError(r))}</td>
+                <td className="num">{formatLoss(r.trainLoss)}</td>
+                <td className="num">{formatLoss(r.testLoss)}</td>
+                <td className="num">{formatLoss(r.gap)}</td>
+                <td className="num">{formatLoss(copyError(r))}</td>
                 <td className="num">{r.probe ? `${(r.probe.codeAccuracy * 100).toFixed(1)}% / ${(r.probe.pixelAccuracy * 100).toFixed(1)}%` : '—'}</td>
                 <td>{r.backend}</td>
                 <td className="num">{r.seconds.toFixed(0)} s</td>

@@ -1,13 +1,12 @@
 import { DATASET_INFO, trainCount } from '../data/catalogue';
 import { SETTING_LIMITS } from '../model/inferShapes';
 import { PRESETS } from '../model/presets';
-import { BACKEND_CHOICES, DATASETS, LOSSES, OPTIMIZERS, type ExperimentSpec } from '../model/spec';
+import { BACKEND_CHOICES, BACKEND_LABELS, DATASETS, LOSSES, OPTIMIZERS, type ExperimentSpec } from '../model/spec';
 import { useAppStore } from '../state/store';
 import { useSettingErrors } from './useShapeReport';
 
 const LOSS_LABEL = { mse: 'Mean squared error', bce: 'Binary cross-entropy' } as const;
 const OPT_LABEL = { adam: 'Adam', sgd: 'SGD with momentum 0.9', rmsprop: 'RMSprop' } as const;
-const BACKEND_LABEL = { auto: 'Auto', webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' } as const;
 
 type NumKey = 'learningRate' | 'batchSize' | 'epochs' | 'seed' | 'trainSize';
 
@@ -107,7 +106,7 @@ export function SettingsPanel() {
           <select id="setting-backend" value={spec.backend} onChange={(e) => setSpec({ backend: e.target.value as ExperimentSpec['backend'] })}>
             {BACKEND_CHOICES.map((b) => (
               <option key={b} value={b}>
-                {BACKEND_LABEL[b]}
+                {BACKEND_LABELS[b]}
               </option>
             ))}
           </select>

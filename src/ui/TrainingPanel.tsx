@@ -1,12 +1,8 @@
 import { useMemo } from 'react';
+import { BACKEND_LABELS } from '../model/spec';
+import { formatLoss } from './format';
 import { isActive, useAppStore } from '../state/store';
 import { useMemoryEstimate, useSettingErrors, useShapeReport } from './useShapeReport';
-
-function formatLoss(v: number | undefined): string {
-  if (v === undefined) return '—';
-  if (!Number.isFinite(v)) return String(v);
-  return v !== 0 && Math.abs(v) < 0.001 ? v.toExponential(2) : v.toFixed(4);
-}
 
 function formatTime(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds <= 0) return '—';
@@ -14,7 +10,6 @@ function formatTime(seconds: number): string {
   return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
 }
 
-const BACKEND_LABEL = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' } as const;
 
 export function TrainingPanel() {
   const phase = useAppStore((s) => s.phase);
@@ -40,7 +35,7 @@ export function TrainingPanel() {
   const lastTrain = trainLoss[trainLoss.length - 1]?.loss;
   const lastTest = testLoss[testLoss.length - 1]?.loss;
   const lastTrainEval = testLoss[testLoss.length - 1]?.trainLoss;
-  const memoryReport = useAppStore((s) => s.memory);
+  const memoryReport = useAppStore((s) => s.memoryLog[s.memoryLog.length - 1]);
   const fraction = progress ? progress.step / Math.max(1, progress.totalSteps) : phase === 'done' ? 1 : 0;
   const recentTrain = useMemo(() => {
     const tail = trainLoss.slice(-20);
@@ -73,7 +68,7 @@ export function TrainingPanel() {
           Reset
         </button>
         <span className="backend-badge" title={backend?.reason ?? 'The backend is chosen when training starts'}>
-          Backend: <strong data-testid="backend">{backend ? BACKEND_LABEL[backend.name] : 'not started'}</strong>
+          Backend: <strong data-testid="backend">{backend ? BACKEND_LABELS[backend.name] : 'not started'}</strong>
         </span>
       </div>
       {blocker && !active && (

@@ -8,7 +8,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import type { BackendChoice, BackendName } from '../../model/spec';
+import { BACKEND_LABELS, type BackendChoice, type BackendName } from '../../model/spec';
 import type { BackendReport } from '../protocol';
 import { registerTrainingKernels } from './kernels';
 
@@ -75,7 +75,7 @@ async function trySet(name: BackendName): Promise<string | null> {
   }
 }
 
-const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
+const LABEL = BACKEND_LABELS;
 
 /**
  * Picks and initialises a backend. Auto: hardware WebGPU, then hardware WebGL, then WASM
