@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'public/data', 'test-results', 'playwright-report', 'bench/*.json', '.scratch'] },
+  { ignores: ['dist', 'node_modules', 'public/data', 'test-results', 'playwright-report', 'bench/*.json', 'bench/gpu', '.scratch', '.gpu'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/train/worker.ts', 'src/train/worker/**/*.ts', 'scripts/**', 'e2e/**'],
+    files: ['src/train/worker.ts', 'src/train/worker/**/*.ts', 'src/bench/webgpuNode.ts', 'scripts/**', 'e2e/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

@@ -8,6 +8,7 @@ cross-entropy, Adam with the preset's learning rate, batch size 32 (by default),
 digits from public/data/mnist.bin.gz when it exists, otherwise random 28x28 images.
 
     python3 scripts/torch_bench.py [--seconds 4] [--windows 3] [--batch 32] [--threads 1,2] [--quick]
+                                   [--device cuda]   # the GPU yardstick on a machine with one
 """
 import argparse
 import gzip
@@ -27,9 +28,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "public", "data", "mnist.bin.gz")
 
 
-def load_mnist(limit=9000):
+def load_mnist(limit=9000, path=DATA):
     """The AEDS v1 asset: 'AEDS', version, uint32 count @8, uint16 h, w, c @12/14/16, labels from 20, then pixels."""
-    with gzip.open(DATA, "rb") as f:
+    with gzip.open(path, "rb") as f:
         raw = f.read()
     if raw[:4] != b"AEDS":
         raise ValueError("not an AEDS file")
@@ -40,7 +41,7 @@ def load_mnist(limit=9000):
     pixels = torch.frombuffer(bytearray(raw[start : start + n * h * w * c]), dtype=torch.uint8)
     # The asset is NHWC; torch wants NCHW.
     x = pixels.view(n, h, w, c).permute(0, 3, 1, 2).contiguous().float() / 255.0
-    return x, f"MNIST ({n} images from public/data/mnist.bin.gz)"
+    return x, f"MNIST ({n} images from {os.path.relpath(path, ROOT)})"
 
 
 def conv(cin, cout):
@@ -80,20 +81,23 @@ def build(preset):
     raise ValueError(preset)
 
 
-def bench(preset, data, batch, seconds, windows, warmup_s):
+def bench(preset, data, batch, seconds, windows, warmup_s, device="cpu"):
     torch.manual_seed(1)
     model, lr = build(preset)
+    model = model.to(device)
+    data = data.to(device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.BCELoss()
     n = data.shape[0]
-    perm = torch.randperm(n)
+    perm = torch.randperm(n, device=device)
     pos = 0
 
     def step():
         nonlocal pos, perm
         if pos + batch > n:
-            perm = torch.randperm(n)
+            perm = torch.randperm(n, device=device)
             pos = 0
         x = data[perm[pos : pos + batch]]
         pos += batch
@@ -108,6 +112,7 @@ def bench(preset, data, batch, seconds, windows, warmup_s):
     while steps < 2 or time.perf_counter() - t0 < warmup_s:
         step()
         steps += 1
+    sync()
     rates = []
     loss = None
     for _ in range(windows):
@@ -116,8 +121,9 @@ def bench(preset, data, batch, seconds, windows, warmup_s):
         while steps < 1 or time.perf_counter() - t0 < seconds:
             loss = step()
             steps += 1
+        sync()
         rates.append(steps * batch / (time.perf_counter() - t0))
-    return {"imagesPerSec": statistics.median(rates), "windows": rates, "finalLoss": float(loss) if loss is not None else None}
+    return {"imagesPerSec": statistics.median(rates), "windows": rates, "finalLoss": float(loss.detach()) if loss is not None else None}
 
 
 def main():
@@ -129,22 +135,26 @@ def main():
     ap.add_argument("--threads", default=f"1,{os.cpu_count() or 1}", help="comma-separated torch thread counts to measure")
     ap.add_argument("--presets", default="default,wiki-5-layer,dense")
     ap.add_argument("--quick", action="store_true", help="1 s windows, 2 of them")
+    ap.add_argument("--data", default=DATA, help="the AEDS MNIST asset (public/data/mnist.bin.gz)")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda on a GPU machine (then --threads is ignored)")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.windows, args.warmup = 1.0, 2, 0.5
     try:
-        data, source = load_mnist()
+        data, source = load_mnist(path=args.data)
     except (OSError, ValueError) as e:
         torch.manual_seed(0)
         data, source = torch.rand(4096, 1, 28, 28), f"random 28x28 images ({e})"
     threads = sorted({max(1, int(t)) for t in args.threads.split(",") if t.strip()})
+    if args.device != "cpu":
+        threads = [torch.get_num_threads()]
     results = {}
     for preset in [p for p in args.presets.split(",") if p]:
         results[preset] = {}
         for t in threads:
             torch.set_num_threads(t)
             try:
-                results[preset][str(t)] = bench(preset, data, args.batch, args.seconds, args.windows, args.warmup)
+                results[preset][str(t)] = bench(preset, data, args.batch, args.seconds, args.windows, args.warmup, args.device)
             except Exception as e:  # noqa: BLE001 - a failing cell is recorded, the rest goes on
                 results[preset][str(t)] = {"error": f"{type(e).__name__}: {e}"}
     config = torch.__config__.show()
@@ -159,6 +169,7 @@ def main():
         "blas": blas.group(1) if blas else "unknown",
         "blasLibrary": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3") if os.path.exists("/usr/lib/x86_64-linux-gnu/libblas.so.3") else None,
         "data": source,
+        "device": args.device if args.device == "cpu" else f"{args.device} ({torch.cuda.get_device_name()})",
         "batchSize": args.batch,
         "threads": threads,
         "results": results,

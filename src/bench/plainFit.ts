@@ -21,7 +21,7 @@ import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
 import { selectBackend } from '../train/worker/backends';
 import { buildModel } from '../train/worker/buildModel';
 import { kernelStats, registerTrainingKernels, resetKernelStats } from '../train/worker/kernels';
-import { batchTensor as images, makeOptimizer } from '../train/worker/training';
+import { batchTensor as images, makeOptimizer, makeTrainingOptimizer } from '../train/worker/training';
 
 export interface PlainFitArgs {
   preset: string;
@@ -353,7 +353,7 @@ async function kernelShare(args: KernelShareArgs): Promise<KernelShareResult> {
   const backend = await startBackend('wasm');
   const { data, train } = await loadData(spec);
   const { model } = buildModel(spec, DATASET_INFO[spec.dataset].shape);
-  const optimizer = makeOptimizer(spec);
+  const optimizer = makeTrainingOptimizer(spec);
   const order = epochOrder(train, spec.seed, 0);
   let from = 0;
   /** One step exactly as the worker's loop runs it (batch from uint8 pixels, minimize, keep the loss). */

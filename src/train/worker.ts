@@ -18,7 +18,7 @@ import { selectBackend } from './worker/backends';
 import { buildModel, type BuiltModel } from './worker/buildModel';
 import { detectCollapse } from './collapse';
 import { copyTest, linearProbe } from './worker/analysis';
-import { batchTensor, lossFn, makeOptimizer } from './worker/training';
+import { batchTensor, lossFn, makeTrainingOptimizer } from './worker/training';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -260,7 +260,7 @@ async function trainFrom(
     model.setWeights(tensors);
     tensors.forEach((t) => t.dispose());
   }
-  optimizer = makeOptimizer(spec);
+  optimizer = makeTrainingOptimizer(spec);
   const display = batchTensor(data, displayIdx, 0, displayIdx.length);
   const snapshots: Snapshot[] = [];
   let pending: { step: number; loss: tf.Scalar }[] = [];
@@ -343,7 +343,7 @@ async function trainFrom(
       const snap = [...snapshots].reverse().find((s) => s.step < badStep) ?? snapshots[0];
       if (snap) model.setWeights(snap.tensors);
       optimizer?.dispose();
-      optimizer = makeOptimizer(spec); // its moment estimates may hold NaN too
+      optimizer = makeTrainingOptimizer(spec); // its moment estimates may hold NaN too
       run.paused = true;
       post({
         type: 'error',

@@ -1,0 +1,302 @@
+/**
+ * Real-GPU WebGPU benchmark without a browser: the worker's training code (model builder, loss,
+ * optimizer, batches, our kernels) on @tensorflow/tfjs-backend-webgpu in Node, with Dawn's Node
+ * binding (npm package `webgpu`) as `navigator.gpu`. Built into one file by `scripts/gpu-bench.sh`,
+ * which also gathers Node, Dawn and the MNIST asset into `.gpu/` for a machine without npm.
+ *
+ *   node .gpu/webgpu-node-bench.mjs --webgpu .gpu/webgpu/index.js --data .gpu/mnist.bin.gz \
+ *        [--out results.json] [--seconds 3] [--windows 3] [--batches 32,256] [--presets default,dense]
+ *
+ * For each preset and batch size it measures images/s (median of timed windows after a warm-up) of
+ * - "loop": steps written exactly as the worker's loop writes them (a float batch uploaded per step,
+ *   optimizer.minimize, losses read back every 250 ms with one read-back in flight), with and without
+ *   the live views (16 reconstructions + codes every 400 ms);
+ * - "fit": plain `model.compile` + `model.fit(x, x, {batchSize, shuffle: true})`, the data on the GPU.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { pathToFileURL } from 'node:url';
+import os from 'node:os';
+import { decodeDataset, type DecodedDataset } from '../data/decode';
+import { splitIndices, epochOrder, pickDisplayIndices } from '../data/split';
+import { DATASET_INFO } from '../data/catalogue';
+import { findPreset } from '../model/presets';
+import type { ExperimentSpec } from '../model/spec';
+
+import type * as T from '@tensorflow/tfjs';
+
+type Tf = typeof T;
+
+interface Args {
+  webgpu: string;
+  data: string;
+  out: string | null;
+  seconds: number;
+  windows: number;
+  batches: number[];
+  presets: string[];
+  flags: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const list = (s: string | undefined, fallback: string): string[] => (s ?? fallback).split(',').filter(Boolean);
+  return {
+    webgpu: get('webgpu') ?? '.gpu/webgpu/index.js',
+    data: get('data') ?? 'public/data/mnist.bin.gz',
+    out: get('out') ?? null,
+    seconds: Number(get('seconds') ?? 3),
+    windows: Number(get('windows') ?? 3),
+    batches: list(get('batches'), '32').map(Number),
+    presets: list(get('presets'), 'default,wiki-5-layer,dense'),
+    flags: list(get('dawn-flags'), ''),
+  };
+}
+
+const median = (xs: number[]): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+interface Cell {
+  preset: string;
+  batchSize: number;
+  mode: 'loop' | 'loop-no-views' | 'fit';
+  imagesPerSec: number | null;
+  windows: number[];
+  warmupMs: number;
+  finalLoss: number | null;
+  tensorsAfter: number;
+  error?: string;
+}
+
+interface WebGpuModule {
+  create: (flags: string[]) => GPU;
+  globals: Record<string, unknown>;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const t0 = performance.now();
+  // Dawn as navigator.gpu; tfjs-backend-webgpu registers itself only where `window` or a worker scope exists.
+  const dawn = (await import(pathToFileURL(args.webgpu).href)) as WebGpuModule;
+  Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create(args.flags);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `node ${process.version}` }, configurable: true });
+  Object.defineProperty(globalThis, 'window', { value: globalThis, configurable: true });
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('no WebGPU adapter: is a Vulkan driver installed (VK_DRIVER_FILES / VK_ICD_FILENAMES)?');
+  const adapterInfo = adapter.info;
+  console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.device} ${adapterInfo.description}`);
+
+  const tf: Tf = await import('@tensorflow/tfjs');
+  await import('@tensorflow/tfjs-backend-webgpu');
+  const { buildModel } = await import('../train/worker/buildModel');
+  const { makeOptimizer, makeTrainingOptimizer, lossFn, batchTensor } = await import('../train/worker/training');
+  const { registerTrainingKernels } = await import('../train/worker/kernels');
+  if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
+  await tf.ready();
+  registerTrainingKernels();
+  console.log(`tfjs ${tf.version.tfjs} on ${tf.getBackend()}`);
+
+  const data: DecodedDataset = decodeDataset(new Uint8Array(gunzipSync(readFileSync(args.data))));
+  const info = DATASET_INFO.mnist;
+  const split = splitIndices(data.count, info.testCount, info.splitSeed);
+  const train = split.train.subarray(0, 8992);
+  const displayIdx = pickDisplayIndices(split.test, data.labels, 16);
+  console.log(`data: ${data.count} images, ${train.length} for training`);
+
+  const specOf = (preset: string, batchSize: number): ExperimentSpec => {
+    const p = findPreset(preset);
+    if (!p) throw new Error(`unknown preset ${preset}`);
+    return { ...structuredClone(p.spec), batchSize, trainSize: train.length, backend: 'webgpu' };
+  };
+
+  /** The worker's loop, timed: returns images/s per window. */
+  const loop = async (spec: ExperimentSpec, views: boolean): Promise<Omit<Cell, 'preset' | 'batchSize' | 'mode' | 'tensorsAfter'>> => {
+    const built = buildModel(spec, info.shape);
+    const { model } = built;
+    const optimizer = makeTrainingOptimizer(spec);
+    const display = batchTensor(data, displayIdx, 0, displayIdx.length);
+    let pending: T.Scalar[] = [];
+    let inflight: Promise<Float32Array> | null = null;
+    let lastLoss: number | null = null;
+    let epoch = 0;
+    let order = epochOrder(train, spec.seed, epoch);
+    let from = 0;
+    let lastRead = performance.now();
+    let lastViews = performance.now();
+    const read = async (): Promise<void> => {
+      if (inflight) {
+        const v = await inflight;
+        lastLoss = v[v.length - 1];
+        inflight = null;
+      }
+    };
+    const step = async (): Promise<void> => {
+      if (from >= order.length) {
+        order = epochOrder(train, spec.seed, ++epoch);
+        from = 0;
+      }
+      const to = Math.min(order.length, from + spec.batchSize);
+      const x = batchTensor(data, order, from, to);
+      from = to;
+      const loss = optimizer.minimize(() => lossFn(spec, x, model.apply(x, { training: true }) as T.Tensor), true) as T.Scalar;
+      x.dispose();
+      pending.push(loss);
+      const now = performance.now();
+      if (now - lastRead > 250 || pending.length >= 64) {
+        await read();
+        const stacked = tf.stack(pending);
+        pending.forEach((l) => l.dispose());
+        pending = [];
+        inflight = stacked.data().then((d) => {
+          stacked.dispose();
+          return d as Float32Array;
+        });
+        lastRead = now;
+      }
+      if (views && now - lastViews > 400) {
+        lastViews = now;
+        const [recon, code] = built.views.predict(display) as T.Tensor[];
+        const clipped = tf.clipByValue(recon, 0, 1);
+        recon.dispose();
+        await Promise.all([clipped.data(), code.data()]);
+        clipped.dispose();
+        code.dispose();
+      }
+      await new Promise<void>((r) => setImmediate(r));
+    };
+    const flush = async (): Promise<void> => {
+      await read();
+      if (pending.length) {
+        const stacked = tf.stack(pending);
+        pending.forEach((l) => l.dispose());
+        pending = [];
+        const d = await stacked.data();
+        stacked.dispose();
+        lastLoss = d[d.length - 1];
+      }
+    };
+    try {
+      const w0 = performance.now();
+      for (let i = 0; i < 3; i++) await step();
+      await flush();
+      while (performance.now() - w0 < 1500) await step();
+      await flush();
+      const warmupMs = performance.now() - w0;
+      const windows: number[] = [];
+      for (let w = 0; w < args.windows; w++) {
+        const s0 = performance.now();
+        let images = 0;
+        while (performance.now() - s0 < args.seconds * 1000) {
+          await step();
+          images += spec.batchSize;
+        }
+        await flush();
+        windows.push(images / ((performance.now() - s0) / 1000));
+      }
+      return { imagesPerSec: median(windows), windows, warmupMs, finalLoss: lastLoss };
+    } finally {
+      await flush().catch(() => undefined);
+      display.dispose();
+      optimizer.dispose();
+      model.dispose();
+    }
+  };
+
+  /** Plain model.fit with the data on the GPU, as a tfjs user writes it. */
+  const fit = async (spec: ExperimentSpec): Promise<Omit<Cell, 'preset' | 'batchSize' | 'mode' | 'tensorsAfter'>> => {
+    const { model } = buildModel(spec, info.shape);
+    const optimizer = makeOptimizer(spec);
+    model.compile({ optimizer, loss: spec.loss === 'bce' ? 'binaryCrossentropy' : 'meanSquaredError' });
+    const full = batchTensor(data, train, 0, train.length);
+    let offset = 0;
+    const run = async (batches: number): Promise<{ rate: number; loss: number | null; ms: number }> => {
+      const n = batches * spec.batchSize;
+      if (offset + n > full.shape[0]) offset = 0;
+      const x = tf.slice(full, [offset, 0, 0, 0], [n, 28, 28, 1]);
+      offset += n;
+      try {
+        const s0 = performance.now();
+        const h = await model.fit(x, x, { batchSize: spec.batchSize, epochs: 1, shuffle: true, verbose: 0 });
+        const ms = performance.now() - s0;
+        const l = h.history.loss?.[h.history.loss.length - 1];
+        return { rate: n / (ms / 1000), loss: typeof l === 'number' ? l : null, ms };
+      } finally {
+        x.dispose();
+      }
+    };
+    try {
+      const w0 = performance.now();
+      await run(1);
+      const warm = await run(4);
+      const warmupMs = performance.now() - w0;
+      const maxBatches = Math.floor(full.shape[0] / spec.batchSize);
+      let perBatch = warm.ms / 4;
+      const windows: number[] = [];
+      let finalLoss: number | null = null;
+      for (let w = 0; w < args.windows; w++) {
+        const batches = Math.max(1, Math.min(maxBatches, Math.round((args.seconds * 1000) / perBatch)));
+        const r = await run(batches);
+        perBatch = r.ms / batches;
+        windows.push(r.rate);
+        finalLoss = r.loss;
+      }
+      return { imagesPerSec: median(windows), windows, warmupMs, finalLoss };
+    } finally {
+      full.dispose();
+      optimizer.dispose();
+      model.dispose();
+    }
+  };
+
+  const cells: Cell[] = [];
+  for (const batchSize of args.batches) {
+    for (const preset of args.presets) {
+      const spec = specOf(preset, batchSize);
+      const modes: [Cell['mode'], () => ReturnType<typeof loop>][] = [
+        ['loop', () => loop(spec, true)],
+        ['loop-no-views', () => loop(spec, false)],
+        ['fit', () => fit(spec)],
+      ];
+      for (const [mode, f] of modes) {
+        let cell: Cell;
+        try {
+          cell = { preset, batchSize, mode, ...(await f()), tensorsAfter: tf.memory().numTensors };
+        } catch (e) {
+          cell = { preset, batchSize, mode, imagesPerSec: null, windows: [], warmupMs: 0, finalLoss: null, tensorsAfter: tf.memory().numTensors, error: e instanceof Error ? e.message : String(e) };
+        }
+        cells.push(cell);
+        const rate = cell.imagesPerSec == null ? `failed: ${cell.error}` : `${cell.imagesPerSec.toFixed(0)} img/s`;
+        console.log(`${preset} b${batchSize} ${mode}: ${rate} (windows ${cell.windows.map((w) => w.toFixed(0)).join(', ')}; warm-up ${cell.warmupMs.toFixed(0)} ms; loss ${cell.finalLoss?.toFixed(4) ?? '-'}; ${cell.tensorsAfter} tensors)`);
+      }
+    }
+  }
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    tfjs: tf.version.tfjs,
+    backend: tf.getBackend(),
+    adapter: { vendor: adapterInfo.vendor, architecture: adapterInfo.architecture, device: adapterInfo.device, description: adapterInfo.description },
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: os.totalmem() / 2 ** 30, platform: `${os.platform()} ${os.release()}` },
+    seconds: args.seconds,
+    windows: args.windows,
+    totalSeconds: (performance.now() - t0) / 1000,
+    cells,
+  };
+  if (args.out) writeFileSync(args.out, JSON.stringify(result, null, 2));
+  console.log(`done in ${result.totalSeconds.toFixed(1)} s`);
+  // Dawn keeps the event loop alive: exit explicitly.
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.exit(1);
+});

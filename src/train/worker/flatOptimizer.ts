@@ -1,0 +1,82 @@
+/**
+ * Runs a stock tfjs optimizer on all of a model's weights at once, as one flat vector.
+ *
+ * tfjs optimizers update each variable with its own chain of small ops: Adam runs ~14 kernels per
+ * variable (plus scalar uploads), so a 5-conv-layer model with 10 weight tensors spends ~140 kernel
+ * launches of a ~210-kernel training step in the optimizer. On WebGPU, WebGL and WASM each launch has a
+ * fixed cost (shader dispatch, bind groups, JS bookkeeping) that dwarfs the arithmetic of these small
+ * tensors. Here the gradients are concatenated into one vector, the wrapped optimizer updates one flat
+ * variable (same formula, element for element: its state — moments, accumulators — lives on the flat
+ * variable), and the result is split back into the model's variables: 2 concats + the optimizer's ops
+ * once + one slice per variable.
+ *
+ * The flat variable is refreshed from the model's variables at every step, so weights set from outside
+ * (restoring a snapshot after a diverged step, a checkpoint after a lost device) are always respected.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** tfjs' NamedTensor (not re-exported by the tfjs package). */
+type NamedTensor = Parameters<tf.Optimizer['setWeights']>[0][number];
+
+let flatCount = 0;
+
+export class FlatOptimizer extends tf.Optimizer {
+  static readonly className = 'FlatOptimizer';
+  private flat: tf.Variable | null = null;
+
+  constructor(private readonly inner: tf.Optimizer) {
+    super();
+  }
+
+  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const entries = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => [v.name, v.tensor] as const)
+      : Object.entries(variableGradients);
+    const registered = tf.engine().registeredVariables;
+    const vars: tf.Variable[] = [];
+    const grads: tf.Tensor[] = [];
+    for (const [name, grad] of entries) {
+      const v = registered[name];
+      if (v == null || !v.trainable || grad == null) continue;
+      vars.push(v);
+      grads.push(grad);
+    }
+    if (vars.length === 0) return;
+    const sizes = vars.map((v) => v.size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    tf.tidy(() => {
+      const weights = vars.length === 1 ? tf.reshape(vars[0], [total]) : tf.concat(vars.map((v) => tf.reshape(v, [v.size])));
+      if (this.flat == null || this.flat.size !== total) {
+        // A new parameter layout: the wrapped optimizer's state would not fit it.
+        this.flat?.dispose();
+        this.flat = tf.variable(weights, true, `flatWeights_${flatCount++}`);
+      } else {
+        this.flat.assign(weights);
+      }
+      const grad = grads.length === 1 ? tf.reshape(grads[0], [total]) : tf.concat(grads.map((g) => tf.reshape(g, [g.size])));
+      this.inner.applyGradients({ [this.flat.name]: grad });
+      const parts = vars.length === 1 ? [this.flat] : tf.split(this.flat, sizes);
+      parts.forEach((p, i) => vars[i].assign(tf.reshape(p, vars[i].shape)));
+    });
+    this.incrementIterations();
+  }
+
+  override dispose(): void {
+    this.inner.dispose();
+    this.flat?.dispose();
+    this.flat = null;
+    super.dispose();
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { inner: this.inner.getClassName() };
+  }
+
+  override async getWeights(): Promise<NamedTensor[]> {
+    return this.inner.getWeights();
+  }
+
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    await this.inner.setWeights(weightValues);
+  }
+}
