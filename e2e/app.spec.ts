@@ -111,6 +111,42 @@ test.describe('core playground', () => {
     await page.waitForTimeout(1000);
     expect((await snapshot(page)).trainLoss.length).toBe(0);
   });
+
+  test('Live views off: reconstructions hold still while training goes on, update at the epoch end, and resume when on', async ({ page }) => {
+    await page.goto('/');
+    await page.getByLabel('Training images').fill('6000');
+    await page.getByLabel('Epochs').fill('2');
+    await page.getByLabel('Backend').selectOption('wasm');
+    await page.getByRole('button', { name: 'Train' }).click();
+    const reconStep = async (): Promise<number> => Number(/step (\d+)/.exec((await page.getByTestId('reconstruction-step').textContent()) ?? '')?.[1] ?? -1);
+    const lastStep = async (): Promise<number> => (await snapshot(page)).trainLoss.at(-1)?.step ?? 0;
+    // Live: the reconstructions follow training.
+    await expect.poll(reconStep, { timeout: 90_000 }).toBeGreaterThan(0);
+    const liveViews = page.getByLabel('Live views');
+    await expect(liveViews).toBeChecked();
+    await liveViews.uncheck();
+    await expect(page.getByTestId('reconstruction-step')).toContainText('live views off');
+    await page.waitForTimeout(700); // a refresh that was already on its way
+    const frozenAt = await reconStep();
+    const stepBefore = await lastStep();
+    await page.waitForTimeout(2000);
+    const snap = await snapshot(page);
+    if (snap.testLoss.length === 0) {
+      // Still inside the first epoch: training went on, the reconstructions did not.
+      expect(await lastStep()).toBeGreaterThan(stepBefore);
+      expect(await reconStep()).toBe(frozenAt);
+    }
+    // The epoch's end still refreshes them.
+    await expect.poll(async () => (await snapshot(page)).testLoss.length, { timeout: 90_000 }).toBeGreaterThan(0);
+    await expect.poll(reconStep, { timeout: 10_000 }).toBeGreaterThan(frozenAt);
+    // On again: they follow training within a second or so.
+    const atEpochEnd = await reconStep();
+    await liveViews.check();
+    await expect(page.getByTestId('reconstruction-step')).not.toContainText('live views off');
+    if ((await snapshot(page)).phase === 'training') await expect.poll(reconStep, { timeout: 10_000 }).toBeGreaterThan(atEpochEnd);
+    await waitForPhase(page, ['done', 'error']);
+    expect((await snapshot(page)).phase).toBe('done');
+  });
 });
 
 test('gradient check: every layer kind trains correctly on every backend the browser offers', async ({ page }) => {

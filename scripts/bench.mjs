@@ -4,7 +4,7 @@
 //
 //   1. training throughput of the app's worker loop, driven through the UI like a user, per model × backend;
 //   2. the same model trained with plain model.fit on the main thread (bench.html), and the ratio;
-//   3. the cost of the live views (loss chart + reconstructions detached from the DOM vs attached);
+//   3. the cost of the live views (the app's Live views switch on vs off, alternating windows);
 //   4. main-thread responsiveness while training (long tasks > 50 ms, requestAnimationFrame rate);
 //   5. tensor memory after each of 20 epochs of the tiny preset on wasm;
 //   6. the share of a wasm training step spent in our custom kernels (kernelStats);
@@ -43,7 +43,7 @@ const TRAIN_IMAGES = 8992;
 const STEPS_PER_EPOCH = Math.ceil(TRAIN_IMAGES / BATCH);
 
 /**
- * Timings (s). windows: timed windows per cell (wasm: `viewPairs` rounds of views shown, views detached,
+ * Timings (s). windows: timed windows per cell (interleaved cells: `viewPairs` rounds of views on, views off,
  * model.fit); startCap: from Train to the first loss read-back (backend start, data, first step with its
  * shader compilation); measureCap: timed windows of one worker cell; plainCap: one model.fit cell.
  */
@@ -60,6 +60,12 @@ const T = QUICK
  */
 const RUN_ORDER = ['wasm', 'cpu', 'webgl', 'webgpu'];
 const isSlow = ({ model, backend }) => model === 'wiki-5-layer' && backend !== 'wasm';
+/**
+ * Cells measured interleaved (worker with views on, off, then model.fit, round by round, so a change in
+ * the machine's load hits all three): all but the slowest here (SwiftShader WebGPU's conv models run a
+ * few images/s; the 64-kernel model anywhere but wasm), which get one worker cell then one model.fit cell.
+ */
+const interleave = (c) => !isSlow(c) && !(c.backend === 'webgpu' && c.model !== 'dense');
 const ALL_CELLS = RUN_ORDER.filter((b) => BACKENDS.includes(b)).flatMap((backend) => MODELS.map((model) => ({ model, backend })));
 const CELLS = [...ALL_CELLS.filter((c) => !isSlow(c)), ...ALL_CELLS.filter(isSlow)].filter(
   ({ model, backend }) => !QUICK || argv.includes('--backends') || argv.includes('--models') || backend === 'wasm' || (model === 'default' && backend === 'cpu'),
@@ -210,27 +216,13 @@ function pageStatsFn({ t0, t1 }) {
 }
 
 /**
- * One timed window of the worker loop, in the page: optionally detaches (or re-attaches) the loss
- * chart and reconstruction panels, waits at least `ms` and until two loss read-backs arrived in the
+ * One timed window of the worker loop, in the page (the Live views switch is set before): waits at least `ms` and until two loss read-backs arrived in the
  * window (at most `maxMs`), and returns the training rate from the read-back arrivals (steps × batch
  * over wall time, leaving out intervals that contain an epoch end and its test evaluation), the
  * worker's own images/s figures, the frame rate and the long tasks.
  */
 async function windowFn({ ms, maxMs, hide, batch, stepsPerEpoch }) {
   const P = window.__benchProbe;
-  const stash = (window.__benchHidden ??= []);
-  if (hide && stash.length === 0) {
-    for (const sel of ['section[aria-label="Training curves"]', 'section[aria-label="Reconstructions"]']) {
-      const el = document.querySelector(sel);
-      if (!el) continue;
-      const mark = document.createComment(`bench: detached ${sel}`);
-      el.replaceWith(mark);
-      stash.push([mark, el]);
-    }
-  } else if (!hide && stash.length > 0) {
-    for (const [mark, el] of stash) mark.replaceWith(el);
-    stash.length = 0;
-  }
   const t0 = performance.now();
   const inWindow = () => P.arrivals.filter(([t]) => t >= t0);
   for (;;) {
@@ -266,7 +258,6 @@ async function windowFn({ ms, maxMs, hide, batch, stepsPerEpoch }) {
     workerImagesPerSec: sorted.length ? sorted[Math.floor(sorted.length / 2)] : null,
     t0,
     t1,
-    detached: stash.length,
   };
 }
 
@@ -356,6 +347,12 @@ async function startTraining(context, base, model, backend, cell) {
 }
 
 async function measureWindow(page, hide, maxMs) {
+  // The app's own switch: off, the worker computes no reconstructions or codes mid-epoch and the chart stops redrawing.
+  const live = page.getByLabel('Live views');
+  if ((await live.isChecked()) === hide) {
+    await live.setChecked(!hide);
+    await sleep(300);
+  }
   const w = await withTimeout(
     page.evaluate(windowFn, { ms: T.windowS * 1000, maxMs, hide, batch: BATCH, stepsPerEpoch: STEPS_PER_EPOCH }),
     maxMs + 15_000,
@@ -378,7 +375,7 @@ function responsiveness(ws) {
   };
 }
 
-/** Worker-loop throughput, frame rate and long tasks from a cell's windows (views shown, and detached if any). */
+/** Worker-loop throughput, frame rate and long tasks from a cell's windows (views on, and off if any). */
 function summarizeWindows(cell) {
   const visible = cell.windows.filter((w) => !w.hidden);
   const hidden = cell.windows.filter((w) => w.hidden);
@@ -436,7 +433,7 @@ async function workerCell(context, base, model, backend) {
 }
 
 /**
- * wasm (Auto's pick here): the worker loop with views shown, with views detached, and plain model.fit
+ * The worker loop with live views on, with them off, and plain model.fit
  * on bench.html, interleaved round by round so that a change in the machine's load hits all three.
  * The app is paused (its Pause button) while model.fit runs, and the bench page idles while the worker trains.
  */
@@ -684,15 +681,15 @@ function markdown(results) {
   L.push(`- Machine: ${m.cpuModel} × ${m.cpus} logical CPUs, ${m.memoryGiB} GiB RAM, ${m.os}; Node ${m.node}`);
   L.push(`- Load average (1/5/15 min): at start ${m.loadStart.map((v) => v.toFixed(2)).join(' / ')}, at end ${m.loadEnd.map((v) => v.toFixed(2)).join(' / ')} — the machine was shared with other work, so numbers are noisy`);
   L.push(`- tfjs ${results.env?.tfjs ?? '?'}; wasm SIMD ${results.env?.wasmSimd ?? '?'}, wasm threads ${results.env?.wasmThreads ?? '?'} (crossOriginIsolated ${results.env?.crossOriginIsolated ?? '?'}, so wasm runs on one thread)`);
-  L.push(`- Batch size ${BATCH}, MNIST, ${TRAIN_IMAGES} training images, Adam, binary cross-entropy. Throughput = median of ${T.windows} windows of ≥ ${T.windowS} s after ${T.warmupS} s of warm-up (wasm: ${T.viewPairs} interleaved rounds, below); slow cells capped (${T.startCapS} s to the first step, ~${T.measureCapS} s of measuring, ${T.plainCapS} s per model.fit cell).`);
+  L.push(`- Batch size ${BATCH}, MNIST, ${TRAIN_IMAGES} training images, Adam, binary cross-entropy. Throughput = median of ${T.windows} windows of ≥ ${T.windowS} s after ${T.warmupS} s of warm-up (interleaved cells: ${T.viewPairs} rounds, below); slow cells capped (${T.startCapS} s to the first step, ~${T.measureCapS} s of measuring, ${T.plainCapS} s per model.fit cell).`);
   L.push(`- Models (app presets): ${MODELS.map((mm) => `\`${mm}\` = ${MODEL_LABEL[mm] ?? mm}`).join('; ')}`);
   L.push(`- Run time: ${(results.durationS / 60).toFixed(1)} min`);
   L.push('');
   L.push('## Training throughput (images/s)');
   L.push('');
-  L.push('"Worker loop": the app as a user drives it (Preset, Backend, Epochs, Training images, Train), loss chart and reconstructions on screen; the rate is steps × 32 over wall time between loss read-backs (intervals with an epoch end and its test evaluation left out). "model.fit": plain `model.compile` + `await model.fit(x, x, {batchSize: 32, epochs: 1, shuffle: true})` on the main thread of bench.html, with the app\'s model builder, kernels, backend choice and data. On wasm the three are interleaved round by round (worker with views, worker with views detached, the app paused while model.fit runs), so load changes hit all of them; elsewhere the model.fit cell runs right after the worker cell.');
+  L.push('"Worker loop": the app as a user drives it (Preset, Backend, Epochs, Training images, Train), loss chart and reconstructions on screen; the rate is steps × 32 over wall time between loss read-backs (intervals with an epoch end and its test evaluation left out). "model.fit": plain `model.compile` + `await model.fit(x, x, {batchSize: 32, epochs: 1, shuffle: true})` on the main thread of bench.html, with the app\'s model builder, kernels, backend choice and data. The three are interleaved round by round (worker with live views on, with them off, the app paused while model.fit runs), so load changes hit all of them — except for the slowest cells (conv models on SwiftShader WebGPU, the 64-kernel model off wasm), where the model.fit cell runs right after the worker cell. The worker loop trains with the flat optimizer (src/train/worker/flatOptimizer.ts: the stock Adam on all weights as one vector); model.fit with the stock tf.train.adam.');
   L.push('');
-  L.push('| Model | Backend | Worker loop | model.fit (main thread) | Worker / fit | Worker, views detached | Detached / fit |');
+  L.push('| Model | Backend | Worker loop | model.fit (main thread) | Worker / fit | Worker, live views off | Views off / fit |');
   L.push('|---|---|---:|---:|---:|---:|---:|');
   const cellText = (v, upper, error, capped, lower = null, skipped = null) => {
     if (v !== null) return fmt(v) + (capped ? ' ⁽ᶜ⁾' : '');
@@ -707,7 +704,7 @@ function markdown(results) {
     L.push(`| ${r.model} | ${r.backend} | ${w} | ${p} | ${fmtRatio(r.ratio)} | ${fmt(r.workerDetached)} | ${fmtRatio(r.ratioDetached)} |`);
   }
   L.push('');
-  L.push(`⁽ᶜ⁾ capped: too slow for full windows; the figure comes from the few steps that finished. ⁽ᵗ⁾ nothing finished within the cap (on SwiftShader the first step includes shader compilation): an upper bound. ⁽ᵇ⁾ only the first (cold) batch fit in the cap: a lower bound. ⁽ˢ⁾ skipped: the worker loop ran under ${T.slowPlainBelow} images/s here or no step in its cap, so model.fit would be one cold batch. ⁽ᶠ⁾ see Failures. "Views detached" is measured on wasm only (next sections).`);
+  L.push(`⁽ᶜ⁾ capped: too slow for full windows; the figure comes from the few steps that finished. ⁽ᵗ⁾ nothing finished within the cap (on SwiftShader the first step includes shader compilation): an upper bound. ⁽ᵇ⁾ only the first (cold) batch fit in the cap: a lower bound. ⁽ˢ⁾ skipped: the worker loop ran under ${T.slowPlainBelow} images/s here or no step in its cap, so model.fit would be one cold batch. ⁽ᶠ⁾ see Failures. "Live views off" is measured in the interleaved cells (next sections).`);
   L.push('');
   L.push('## Best backend vs native PyTorch (CPU)');
   L.push('');
@@ -732,9 +729,9 @@ function markdown(results) {
   L.push('');
   L.push('## Cost of the live views');
   L.push('');
-  L.push('The app has no switch to hide the views, so the bench detaches the loss chart and reconstruction panels (`section[aria-label="Training curves"]`, `section[aria-label="Reconstructions"]`) from the DOM with page.evaluate and puts them back, alternating windows. React keeps updating the detached nodes and the worker still computes and sends reconstructions every 400 ms, so this measures what layout, paint and the SVG chart cost on the main thread — which, on 2 cores, competes with the worker for CPU.');
+  L.push('The bench flips the app\'s **Live views** switch (Training panel) between timed windows. On: the worker computes 16 reconstructions and their codes every 400 ms (less often where that would take over 4% of the time), the page draws them and redraws the loss chart once a second. Off: the worker skips them until the epoch ends and the chart holds still. So the ratio is everything the views cost: the worker\'s forward passes and read-backs, and the main thread\'s React, layout, paint and SVG — which, on 2 cores, competes with the worker for CPU.');
   L.push('');
-  L.push('| Model | Backend | Views shown (img/s) | Views detached (img/s) | Shown / detached | fps shown / detached | Long tasks shown / detached |');
+  L.push('| Model | Backend | Views on (img/s) | Views off (img/s) | On / off | fps on / off | Long tasks on / off |');
   L.push('|---|---|---:|---:|---:|---:|---:|');
   for (const c of results.views) {
     if (c.error) {
@@ -891,11 +888,11 @@ async function main() {
     }
     const plainLog = (c) => log(`model.fit ${c.model} ${c.backend}: ${c.skipped ? `skipped (${c.skipped})` : (c.error ?? `${fmt(c.imagesPerSec ?? c.lowerBound)} img/s${c.capped ? ' (capped)' : ''}`)}`);
     for (const { model, backend } of CELLS) {
-      if (backend === 'wasm' && !SKIP.has('worker')) {
+      if (interleave({ model, backend }) && !SKIP.has('worker')) {
         const { cell, plain } = await interleavedCell(context, base, model, backend);
         results.worker.push(cell);
         if (!SKIP.has('views')) results.views.push(cell);
-        log(`worker ${model} ${backend}: ${cell.error ?? `${fmt(cell.imagesPerSec)} img/s (views detached: ${fmt(cell.hiddenImagesPerSec)})`}`);
+        log(`worker ${model} ${backend}: ${cell.error ?? `${fmt(cell.imagesPerSec)} img/s (views off: ${fmt(cell.hiddenImagesPerSec)})`}`);
         if (plain) {
           results.plain.push(plain);
           plainLog(plain);

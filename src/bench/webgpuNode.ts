@@ -283,6 +283,7 @@ async function main(): Promise<void> {
     node: process.version,
     tfjs: tf.version.tfjs,
     backend: tf.getBackend(),
+    loopOptimizer: 'flat (FlatOptimizer around tf.train.adam, as the app trains)',
     adapter: { vendor: adapterInfo.vendor, architecture: adapterInfo.architecture, device: adapterInfo.device, description: adapterInfo.description },
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: os.totalmem() / 2 ** 30, platform: `${os.platform()} ${os.release()}` },
     seconds: args.seconds,

@@ -93,6 +93,9 @@ export interface ShareNotice {
 interface UiSlice {
   logScale: boolean;
   setLogScale: (v: boolean) => void;
+  /** Live views: the loss chart, reconstructions and codes follow training; off, they update at each epoch's end. */
+  liveViews: boolean;
+  setLiveViews: (v: boolean) => void;
   shareNotice: ShareNotice | null;
   setShareNotice: (n: ShareNotice | null) => void;
 }
@@ -244,7 +247,7 @@ export const useAppStore = create<AppState>()((set, get) => {
       getClient().gradCheck(backends);
     },
     train: () => {
-      const runId = getClient().start(structuredClone(get().spec));
+      const runId = getClient().start(structuredClone(get().spec), get().liveViews);
       set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting', startedAt: Date.now() });
     },
     selectedImage: 0,
@@ -270,6 +273,11 @@ export const useAppStore = create<AppState>()((set, get) => {
 
     logScale: false,
     setLogScale: (v) => set({ logScale: v }),
+    liveViews: true,
+    setLiveViews: (v) => {
+      set({ liveViews: v });
+      client?.setLiveViews(v);
+    },
     shareNotice: null,
     setShareNotice: (n) => set({ shareNotice: n }),
   };

@@ -84,11 +84,16 @@ export class TrainingClient {
   }
 
   /** Starts a new run (the worker stops any earlier one first). Returns its id. */
-  start(spec: ExperimentSpec): number {
+  start(spec: ExperimentSpec, liveViews = true): number {
     this.runId += 1;
     this.allowanceMs = FIRST_STEP_MS;
-    this.send({ type: 'start', runId: this.runId, spec });
+    this.send({ type: 'start', runId: this.runId, spec, liveViews });
     return this.runId;
+  }
+
+  /** Live views on or off for the run in progress (and later ones, until changed). */
+  setLiveViews(live: boolean): void {
+    if (this.worker) this.send({ type: 'views', live });
   }
 
   pause(): void {

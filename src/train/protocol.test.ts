@@ -20,7 +20,7 @@ describe('worker protocol', () => {
       expect(clone.pixels.length).toBe(2 * 28 * 28);
       expect(clone.pixels[5]).toBe(0.5);
     }
-    const start: ToWorker = { type: 'start', runId: 1, spec: DEFAULT_SPEC };
+    const start: ToWorker = { type: 'start', runId: 1, spec: DEFAULT_SPEC, liveViews: true };
     expect(structuredClone(start)).toEqual(start);
   });
 });

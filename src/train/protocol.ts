@@ -5,7 +5,9 @@
 import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
 
 export type ToWorker =
-  | { type: 'start'; runId: number; spec: ExperimentSpec }
+  | { type: 'start'; runId: number; spec: ExperimentSpec; liveViews: boolean }
+  /** Live views on: reconstructions and codes several times a second; off: only at each epoch's end (full speed). */
+  | { type: 'views'; live: boolean }
   | { type: 'pause'; runId: number }
   | { type: 'resume'; runId: number }
   | { type: 'stop'; runId: number }

@@ -56,6 +56,8 @@ let deviceLost: { promise: Promise<never>; lost: boolean; reason: string } | nul
 let built: BuiltModel | null = null;
 let optimizer: tf.Optimizer | null = null;
 let runsActive = 0;
+/** Live views: reconstructions and codes during an epoch (else only at its end). */
+let liveViews = true;
 /** What the last run trained on, for the copy test and the probe. */
 let lastRun: { runId: number; spec: ExperimentSpec; data: DecodedDataset; trainIdx: Uint32Array; testIdx: Uint32Array } | null = null;
 
@@ -393,11 +395,11 @@ async function trainFrom(
           pending = [];
           lastRead = now;
         }
-        if (now - lastImages > imagesEvery) {
+        if (liveViews && now - lastImages > imagesEvery) {
           lastImages = now;
           const px = await sendImages(run, display, step, 'reconstructions');
-          // Keep the live views under ~8% of the time on slow backends: refresh less often there.
-          imagesEvery = Math.max(IMAGES_EVERY_MS, 12 * (performance.now() - now));
+          // Keep the live views under ~4% of the time on slow backends: refresh less often there.
+          imagesEvery = Math.max(IMAGES_EVERY_MS, 25 * (performance.now() - now));
           if (step >= 30) {
             const msg = detectCollapse(px);
             if (msg) post({ type: 'warning', runId: run.id, code: 'collapse', message: msg });
@@ -498,6 +500,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   switch (msg.type) {
     case 'start': {
       stopCurrent();
+      liveViews = msg.liveViews;
       const run: Run = { id: msg.runId, spec: msg.spec, stopped: false, paused: false, resume: null };
       current = run;
       queue = queue
@@ -518,6 +521,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         .finally(() => reportMemory());
       break;
     }
+    case 'views':
+      liveViews = msg.live;
+      break;
     case 'pause':
       if (current && current.id === msg.runId) current.paused = true;
       break;

@@ -1,15 +1,18 @@
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { decimate, smooth } from '../model/smoothing';
-import { useAppStore } from '../state/store';
+import { isActive, useAppStore } from '../state/store';
 import { useThrottled } from './useThrottled';
 
 const MAX_POINTS = 400;
 
 export function LossChart() {
   // Redraw the SVG chart at most once a second: on a 2-core machine the page's rendering competes with training.
-  const trainLoss = useThrottled(useAppStore((s) => s.trainLoss), 1000);
-  const testLoss = useThrottled(useAppStore((s) => s.testLoss), 1000);
+  // Live views off: redraw only when an epoch ends (a new test point) or training stops.
+  const frozen = useAppStore((s) => !s.liveViews && isActive(s.phase));
+  const epochs = useAppStore((s) => s.testLoss.length);
+  const trainLoss = useThrottled(useAppStore((s) => s.trainLoss), 1000, frozen, epochs);
+  const testLoss = useThrottled(useAppStore((s) => s.testLoss), 1000, frozen, epochs);
   const logScale = useAppStore((s) => s.logScale);
   const setLogScale = useAppStore((s) => s.setLogScale);
   const train = useMemo(() => decimate(smooth(trainLoss, 0.9), MAX_POINTS), [trainLoss]);

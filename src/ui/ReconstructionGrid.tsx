@@ -7,11 +7,15 @@ export function ReconstructionGrid() {
   const count = originals?.count ?? 0;
   const selected = useAppStore((s) => s.selectedImage);
   const selectImage = useAppStore((s) => s.selectImage);
+  const liveViews = useAppStore((s) => s.liveViews);
   return (
     <section className="panel recon" aria-label="Reconstructions">
       <div className="panel-head">
         <h2>Reconstructions</h2>
-        <span className="muted">{reconstructions ? `step ${reconstructions.step}` : '16 fixed test images'}</span>
+        <span className="muted" data-testid="reconstruction-step">
+          {reconstructions ? `step ${reconstructions.step}` : '16 fixed test images'}
+          {!liveViews && ' · live views off: updated at each epoch’s end'}
+        </span>
       </div>
       <div className="recon-grid" data-testid="reconstructions">
         {count === 0 && <p className="empty">Originals (top) and reconstructions (bottom) of 16 test images appear here.</p>}

@@ -26,6 +26,8 @@ export function TrainingPanel() {
   const resume = useAppStore((s) => s.resume);
   const reset = useAppStore((s) => s.reset);
   const dismissError = useAppStore((s) => s.dismissError);
+  const liveViews = useAppStore((s) => s.liveViews);
+  const setLiveViews = useAppStore((s) => s.setLiveViews);
   const report = useShapeReport();
   const settingErrors = useSettingErrors();
 
@@ -67,6 +69,10 @@ export function TrainingPanel() {
         <button type="button" onClick={reset} disabled={phase === 'idle' && trainLoss.length === 0}>
           Reset
         </button>
+        <label className="toggle" title="Off: the loss chart, reconstructions and code update only at each epoch's end, and training gets the whole machine">
+          <input type="checkbox" checked={liveViews} onChange={(e) => setLiveViews(e.target.checked)} />
+          Live views
+        </label>
         <span className="backend-badge" title={backend?.reason ?? 'The backend is chosen when training starts'}>
           Backend: <strong data-testid="backend">{backend ? BACKEND_LABELS[backend.name] : 'not started'}</strong>
         </span>

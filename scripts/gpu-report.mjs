@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Writes bench/gpu-results.md from what `bash scripts/gpu-bench.sh run DIR` left in DIR (default
+// bench/gpu): webgpu-node.json (tfjs WebGPU in Node on Dawn) and torch-cuda-b*.json (PyTorch CUDA).
+//
+//   node scripts/gpu-report.mjs [DIR]
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const dir = path.resolve(ROOT, process.argv[2] ?? 'bench/gpu');
+const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+const fmt = (v) => (v == null ? '—' : v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1));
+const ratio = (a, b) => (a && b ? `${(a / b).toFixed(a / b < 0.1 ? 3 : 2)}×` : '—');
+
+const web = read('webgpu-node.json');
+const torch = Object.fromEntries(
+  fs
+    .readdirSync(dir)
+    .filter((f) => /^torch-cuda-b\d+\.json$/.test(f) && fs.statSync(path.join(dir, f)).size > 0)
+    .map((f) => {
+      const t = read(f);
+      return [t.batchSize, t];
+    }),
+);
+const cell = (preset, batchSize, mode) => web.cells.find((c) => c.preset === preset && c.batchSize === batchSize && c.mode === mode);
+const torchRate = (preset, batchSize) => {
+  const r = torch[batchSize]?.results?.[preset];
+  return r ? Object.values(r)[0]?.imagesPerSec ?? null : null;
+};
+const presets = [...new Set(web.cells.map((c) => c.preset))];
+const batches = [...new Set(web.cells.map((c) => c.batchSize))];
+const anyTorch = Object.values(torch)[0];
+
+const L = [];
+L.push('# Real-GPU results: tfjs WebGPU on an NVIDIA H100 (Node + Dawn), PyTorch CUDA beside it');
+L.push('');
+L.push(`- Date: ${web.date}; ${web.machine.cpus} × ${web.machine.cpuModel}, ${Math.round(web.machine.memGiB)} GiB, ${web.machine.platform}`);
+L.push(`- Adapter: ${web.adapter.vendor} ${web.adapter.device} (${web.adapter.description}), Vulkan; tfjs ${web.tfjs} \`${web.backend}\` backend in Node ${web.node} with Dawn's Node binding (npm \`webgpu\`) as \`navigator.gpu\` — no browser on that machine.`);
+if (anyTorch) L.push(`- PyTorch ${anyTorch.torch}, ${anyTorch.device}; same layers, Adam, BCE; ${anyTorch.data}.`);
+L.push(`- Images/s, median of ${web.windows} windows of ${web.seconds} s after a warm-up. "Loop" = the worker's training loop code (batch uploaded per step, losses read back every 250 ms with one read-back in flight; "views" = 16 reconstructions + codes every 400 ms); "fit" = plain \`model.fit\` with the data on the GPU. Tensors after each cell: ${[...new Set(web.cells.map((c) => c.tensorsAfter))].join(', ')}.`);
+L.push(`- The loop's optimizer: ${web.loopOptimizer ?? 'stock tf.train.adam — this run predates the flat optimizer, which the app now trains with (about half the kernel launches per step; not yet measured on a GPU)'}; model.fit: stock tf.train.adam.`);
+L.push(`- Made by \`bash scripts/gpu-bench.sh prepare\` here, \`bash scripts/gpu-bench.sh run OUT\` there (device tool), \`node scripts/gpu-report.mjs\`. Raw: bench/gpu/.`);
+L.push('');
+L.push('| Model | Batch | Loop, views on | Loop, views off | model.fit | Loop / fit | PyTorch CUDA | Loop / PyTorch |');
+L.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+for (const b of batches) {
+  for (const p of presets) {
+    const on = cell(p, b, 'loop')?.imagesPerSec;
+    const off = cell(p, b, 'loop-no-views')?.imagesPerSec;
+    const fit = cell(p, b, 'fit')?.imagesPerSec;
+    const t = torchRate(p, b);
+    L.push(`| ${p} | ${b} | ${fmt(on)} | ${fmt(off)} | ${fmt(fit)} | ${ratio(on, fit)} | ${fmt(t)} | ${ratio(on, t)} |`);
+  }
+}
+const errors = web.cells.filter((c) => c.error);
+if (errors.length) {
+  L.push('');
+  for (const c of errors) L.push(`- ${c.preset} b${c.batchSize} ${c.mode}: ${c.error}`);
+}
+L.push('');
+const out = path.join(ROOT, 'bench', 'gpu-results.md');
+fs.writeFileSync(out, L.join('\n'));
+console.log(`wrote ${path.relative(ROOT, out)}`);
