@@ -49,7 +49,7 @@ const STEPS_PER_EPOCH = Math.ceil(TRAIN_IMAGES / BATCH);
  */
 const T = QUICK
   ? { warmupS: 1.5, windowS: 2, windows: 2, viewPairs: 1, startCapS: 15, measureCapS: 8, plainCapS: 10, kernelSteps: { default: 5, 'wiki-5-layer': 2, dense: 5 }, kernelWarmup: 2, slowPlainBelow: 2 }
-  : { warmupS: 3, windowS: 3, windows: 3, viewPairs: 3, startCapS: 40, measureCapS: 15, plainCapS: 40, kernelSteps: { default: 20, 'wiki-5-layer': 5, dense: 20 }, kernelWarmup: 3, slowPlainBelow: 2 };
+  : { warmupS: 3, windowS: 3, windows: 3, viewPairs: 3, startCapS: 40, measureCapS: 40, plainCapS: 40, kernelSteps: { default: 20, 'wiki-5-layer': 5, dense: 20 }, kernelWarmup: 3, slowPlainBelow: 2 };
 
 /**
  * Which (model, backend) cells to run, in run order: wasm first (Auto's pick here, the numbers that
@@ -467,13 +467,13 @@ async function interleavedCell(context, base, model, backend) {
       await resumeApp();
     }
     for (let round = 0; round < T.viewPairs; round++) {
-      cell.windows.push(await measureWindow(app.page, false, T.windowS * 1000 * 4));
-      if (withViews) cell.windows.push(await measureWindow(app.page, true, T.windowS * 1000 * 4));
+      cell.windows.push({ round, ...(await measureWindow(app.page, false, T.windowS * 1000 * 4)) });
+      if (withViews) cell.windows.push({ round, ...(await measureWindow(app.page, true, T.windowS * 1000 * 4)) });
       if (bench) {
         await pauseApp();
         await bench.page.bringToFront();
         const w = await withTimeout(bench.page.evaluate((secs) => window.__bench.fitWindow(secs), T.windowS), T.windowS * 1000 * 6 + 10_000, 'fitWindow');
-        Object.assign(w, await bench.page.evaluate(pageStatsFn, { t0: w.t0, t1: w.t1 }));
+        Object.assign(w, await bench.page.evaluate(pageStatsFn, { t0: w.t0, t1: w.t1 }), { round });
         plain.windows.push(w);
         if (round < T.viewPairs - 1) await resumeApp();
       }
@@ -620,6 +620,22 @@ const fmt = (v, digits = 3) => {
 const ratio = (a, b) => (a && b ? a / b : null);
 const fmtRatio = (r) => (r === null || r === undefined ? '—' : `${fmt(r, 2)}×`);
 
+/**
+ * Interleaved cells: the worker/model.fit ratio per round (each round's worker window against the
+ * model.fit window right after it), then the median over rounds — steadier than a ratio of medians on a
+ * machine whose load drifts.
+ */
+function pairedRatio(w, p, hidden) {
+  if (!w?.interleaved || !p?.windows?.length) return null;
+  const per = p.windows
+    .map((f) => {
+      const mine = w.windows.find((x) => x.round === f.round && x.hidden === hidden);
+      return mine?.imagesPerSec && f.imagesPerSec ? mine.imagesPerSec / f.imagesPerSec : null;
+    })
+    .filter((r) => r !== null);
+  return per.length ? { median: median(per), rounds: per } : null;
+}
+
 function summarize(results) {
   const MODELS = results.models;
   const BACKENDS = results.backends;
@@ -632,6 +648,8 @@ function summarize(results) {
       rows.push({
         model,
         backend,
+        pairedRatio: pairedRatio(w, p, false),
+        pairedRatioOff: pairedRatio(w, p, true),
         worker: w?.imagesPerSec ?? null,
         workerDetached: w?.hiddenImagesPerSec ?? null,
         plain: p?.imagesPerSec ?? null,
@@ -687,9 +705,9 @@ function markdown(results) {
   L.push('');
   L.push('## Training throughput (images/s)');
   L.push('');
-  L.push('"Worker loop": the app as a user drives it (Preset, Backend, Epochs, Training images, Train), loss chart and reconstructions on screen; the rate is steps × 32 over wall time between loss read-backs (intervals with an epoch end and its test evaluation left out). "model.fit": plain `model.compile` + `await model.fit(x, x, {batchSize: 32, epochs: 1, shuffle: true})` on the main thread of bench.html, with the app\'s model builder, kernels, backend choice and data. The three are interleaved round by round (worker with live views on, with them off, the app paused while model.fit runs), so load changes hit all of them — except for the slowest cells (conv models on SwiftShader WebGPU, the 64-kernel model off wasm), where the model.fit cell runs right after the worker cell. The worker loop trains with the flat optimizer (src/train/worker/flatOptimizer.ts: the stock Adam on all weights as one vector); model.fit with the stock tf.train.adam.');
+  L.push('"Worker loop": the app as a user drives it (Preset, Backend, Epochs, Training images, Train), loss chart and reconstructions on screen; the rate is steps × 32 over wall time between loss read-backs (intervals with an epoch end and its test evaluation left out). "model.fit": plain `model.compile` + `await model.fit(x, x, {batchSize: 32, epochs: 1, shuffle: true})` on the main thread of bench.html, with the app\'s model builder, kernels, backend choice and data. The three are interleaved round by round (worker with live views on, with them off, the app paused while model.fit runs), so load changes hit all of them — except for the slowest cells (conv models on SwiftShader WebGPU, the 64-kernel model off wasm), where the model.fit cell runs right after the worker cell. Ratios of interleaved cells are per round (a worker window against the model.fit window right after it; median, and each round in brackets). The worker loop trains with the flat optimizer (src/train/worker/flatOptimizer.ts: the stock Adam on the small weight tensors as one vector); model.fit with the stock tf.train.adam.');
   L.push('');
-  L.push('| Model | Backend | Worker loop | model.fit (main thread) | Worker / fit | Worker, live views off | Views off / fit |');
+  L.push('| Model | Backend | Worker loop | model.fit (main thread) | Worker / fit (per round) | Worker, live views off | Views off / fit (per round) |');
   L.push('|---|---|---:|---:|---:|---:|---:|');
   const cellText = (v, upper, error, capped, lower = null, skipped = null) => {
     if (v !== null) return fmt(v) + (capped ? ' ⁽ᶜ⁾' : '');
@@ -701,7 +719,8 @@ function markdown(results) {
   for (const r of rows) {
     const w = cellText(r.worker, r.workerUpperBound, r.workerError, Boolean(r.workerNote));
     const p = cellText(r.plain, r.plainUpperBound, r.plainError, r.plainCapped, r.plainLowerBound, r.plainSkipped);
-    L.push(`| ${r.model} | ${r.backend} | ${w} | ${p} | ${fmtRatio(r.ratio)} | ${fmt(r.workerDetached)} | ${fmtRatio(r.ratioDetached)} |`);
+    const paired = (pr, plainRatio) => (pr ? `${fmtRatio(pr.median)} (${pr.rounds.map((x) => x.toFixed(2)).join(', ')})` : fmtRatio(plainRatio));
+    L.push(`| ${r.model} | ${r.backend} | ${w} | ${p} | ${paired(r.pairedRatio, r.ratio)} | ${fmt(r.workerDetached)} | ${paired(r.pairedRatioOff, r.ratioDetached)} |`);
   }
   L.push('');
   L.push(`⁽ᶜ⁾ capped: too slow for full windows; the figure comes from the few steps that finished. ⁽ᵗ⁾ nothing finished within the cap (on SwiftShader the first step includes shader compilation): an upper bound. ⁽ᵇ⁾ only the first (cold) batch fit in the cap: a lower bound. ⁽ˢ⁾ skipped: the worker loop ran under ${T.slowPlainBelow} images/s here or no step in its cap, so model.fit would be one cold batch. ⁽ᶠ⁾ see Failures. "Live views off" is measured in the interleaved cells (next sections).`);

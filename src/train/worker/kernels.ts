@@ -300,6 +300,15 @@ function wasmConv2D(
   return out;
 }
 
+/** The wasm backend's own Transpose (C++): the big layout changes of the gradients, faster than a JS loop. */
+function wasmTranspose(backend: WasmBackendLike, x: TensorInfo, perm: number[]): TensorInfo {
+  const kernel = tf.getKernel('Transpose', 'wasm');
+  if (kernel == null) throw new Error('wasm Transpose kernel not registered');
+  const out = kernel.kernelFunc({ inputs: { x }, backend, attrs: { perm } });
+  if (Array.isArray(out)) throw new Error('Transpose returned several outputs');
+  return out;
+}
+
 /**
  * Which formulation the wasm convolution gradients use ('auto' picks per call), and the largest dP
  * chunk in floats (default 4 Mi floats = 16 MiB, bounding the wasm heap one col2im pass uses).
@@ -334,29 +343,11 @@ const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => 
   try {
     if (swapped) {
       // in = dy as [Co, Ho, Wo, B], filter = x as [H, W, B, Ci]  →  out [Co, KH, KW, Ci], flipped in (ky, kx)
-      const inT = backend.makeOutput([Co, Ho, Wo, B], 'float32');
-      const fT = backend.makeOutput([H, W, B, Ci], 'float32');
+      const inT = wasmTranspose(backend, dy, [3, 1, 2, 0]); // [Co, Ho, Wo, B]
+      let fT: TensorInfo | null = null;
       let res: TensorInfo | null = null;
       try {
-        {
-          const dyv = f32(backend, dy);
-          const iv = f32(backend, inT);
-          const plane = Ho * Wo * B;
-          let i = 0;
-          for (let b = 0; b < B; b++)
-            for (let p = 0; p < Ho * Wo; p++) {
-              const o = p * B + b;
-              for (let co = 0; co < Co; co++) iv[co * plane + o] = dyv[i++];
-            }
-          const xv = f32(backend, x);
-          const fv = f32(backend, fT);
-          i = 0;
-          for (let b = 0; b < B; b++)
-            for (let p = 0; p < H * W; p++) {
-              const o = (p * B + b) * Ci;
-              for (let ci = 0; ci < Ci; ci++) fv[o + ci] = xv[i++];
-            }
-        }
+        fT = wasmTranspose(backend, x, [1, 2, 0, 3]); // [H, W, B, Ci]
         res = wasmConv2D(backend, inT, fT, [[0, 0], [KH - 1 - pt, H - Ho + pt], [KW - 1 - pl, W - Wo + pl], [0, 0]], [1, 1]);
         const rv = f32(backend, res);
         const ov = f32(backend, dW);
@@ -369,7 +360,7 @@ const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => 
             }
       } finally {
         backend.disposeData(inT.dataId);
-        backend.disposeData(fT.dataId);
+        if (fT != null) backend.disposeData(fT.dataId);
         if (res != null) backend.disposeData(res.dataId);
       }
     } else {
@@ -384,11 +375,15 @@ const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => 
         f32(backend, dW).fill(0);
         return dW;
       }
-      const inT = backend.makeOutput([Ci, Hc, Wc, B], 'float32');
-      const fT = backend.makeOutput([Ho, Wo, B, Co], 'float32');
+      let inT: TensorInfo | null = null;
+      let fT: TensorInfo | null = null;
       let res: TensorInfo | null = null;
       try {
-        {
+        if (Hc === H && Wc === W) {
+          inT = wasmTranspose(backend, x, [3, 1, 2, 0]); // [Ci, H, W, B]
+        } else {
+          // Cropped to the rows/cols the convolution reads: a JS pass (rare: a stride that leaves a remainder).
+          inT = backend.makeOutput([Ci, Hc, Wc, B], 'float32');
           const xv = f32(backend, x);
           const iv = f32(backend, inT);
           const plane = Hc * Wc * B;
@@ -400,15 +395,8 @@ const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => 
                 for (let ci = 0; ci < Ci; ci++) iv[ci * plane + o] = xv[i++];
               }
             }
-          const dyv = f32(backend, dy);
-          const fv = f32(backend, fT);
-          let i = 0;
-          for (let b = 0; b < B; b++)
-            for (let p = 0; p < Ho * Wo; p++) {
-              const o = (p * B + b) * Co;
-              for (let co = 0; co < Co; co++) fv[o + co] = dyv[i++];
-            }
         }
+        fT = wasmTranspose(backend, dy, [1, 2, 0, 3]); // [Ho, Wo, B, Co]
         res = wasmConv2D(backend, inT, fT, [[0, 0], [pt, needH - Hc], [pl, needW - Wc], [0, 0]], [sh, sw]);
         const rv = f32(backend, res);
         const ov = f32(backend, dW);
@@ -419,8 +407,8 @@ const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => 
             for (let co = 0; co < Co; co++) ov[o + co] = rv[i++];
           }
       } finally {
-        backend.disposeData(inT.dataId);
-        backend.disposeData(fT.dataId);
+        if (inT != null) backend.disposeData(inT.dataId);
+        if (fT != null) backend.disposeData(fT.dataId);
         if (res != null) backend.disposeData(res.dataId);
       }
     }
