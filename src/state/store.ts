@@ -149,16 +149,13 @@ export const useAppStore = create<AppState>()((set, get) => {
       case 'backend':
         set({ backend: msg.report });
         break;
-      case 'progress':
-        set({ progress: msg.progress });
-        break;
       case 'trainLoss':
         // A run that resumes from a checkpoint (after a device loss or a divergence) re-sends steps: they replace the old tail.
         set((s) => {
           const first = msg.points[0]?.step ?? Infinity;
           const last = s.trainLoss[s.trainLoss.length - 1];
           const kept = last && last.step >= first ? s.trainLoss.filter((p) => p.step < first) : s.trainLoss;
-          return { trainLoss: kept.concat(msg.points) };
+          return { trainLoss: kept.concat(msg.points), progress: msg.progress };
         });
         break;
       case 'testLoss':

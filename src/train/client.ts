@@ -41,7 +41,7 @@ export class TrainingClient {
       if (msg.type === 'pong') return;
       if (msg.type === 'phase') this.allowanceMs = msg.phase === 'loading' || msg.phase === 'building' ? FIRST_STEP_MS : this.allowanceMs;
       // A step (or an evaluation batch, about as long) runs without a break: allow several of them.
-      if (msg.type === 'progress' && msg.progress.stepMs > 0) this.allowanceMs = Math.max(HANG_MS, 6 * msg.progress.stepMs);
+      if (msg.type === 'trainLoss' && msg.progress.stepMs > 0) this.allowanceMs = Math.max(HANG_MS, 6 * msg.progress.stepMs);
       this.onMessage(msg);
     };
     worker.onerror = (e: ErrorEvent) => {

@@ -61,8 +61,8 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'phase'; runId: number; phase: Phase; detail: string }
   | { type: 'backend'; runId: number; report: BackendReport }
-  | { type: 'progress'; runId: number; progress: ProgressInfo }
-  | { type: 'trainLoss'; runId: number; points: LossPoint[] }
+  /** Losses read back since the last report, with the progress they bring (one message: one page update). */
+  | { type: 'trainLoss'; runId: number; points: LossPoint[]; progress: ProgressInfo }
   /** End of an epoch: test loss, and the training loss evaluated the same way (no dropout) on the training images. */
   | { type: 'testLoss'; runId: number; epoch: number; step: number; loss: number; trainLoss: number }
   /** Bottleneck activations of the display images: count × prod(shape) values, transferred. */

@@ -311,10 +311,10 @@ async function trainFrom(
       const last = points[points.length - 1];
       const eta = imagesPerSec > 0 ? ((totalSteps - last.step) * spec.batchSize) / imagesPerSec : 0;
       if (!run.stopped) {
-        post({ type: 'trainLoss', runId: run.id, points });
         post({
-          type: 'progress',
+          type: 'trainLoss',
           runId: run.id,
+          points,
           progress: {
             epoch: Math.min(spec.epochs, Math.floor((last.step - 1) / stepsPerEpoch) + 1),
             epochs: spec.epochs,
