@@ -84,6 +84,7 @@ describe('registration', () => {
         'wasm:Conv2DBackpropInput',
         'wasm:MaxPoolGrad',
         'wasm:ResizeNearestNeighborGrad',
+        'wasm:BatchMatMul',
         'cpu:ResizeNearestNeighborGrad',
       ]),
     );
@@ -217,6 +218,27 @@ describe('wasm Conv2DBackpropInput against the cpu backend', () => {
     const ref = await on('cpu', run);
     const got = await on('wasm', run);
     expect(maxAbsDiff(ref, got)).toBeLessThan(1e-4);
+  });
+});
+
+describe('wasm BatchMatMul with transposed operands against the cpu backend', () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[32, 784], [32, 256], true, false], // xᵀ·dy: a dense kernel's gradient
+    [[32, 784], [256, 784], false, true], // dy·Wᵀ: a dense input's gradient
+    [[7, 5], [3, 7], true, true],
+    [[2, 6, 4], [2, 6, 3], true, false], // batched
+    [[2, 4, 6], [2, 3, 6], false, true],
+    [[1, 5], [4, 5], false, true], // a size-1 dimension
+    [[3, 4], [4, 2], false, false], // no transpose: the stock path
+  ];
+  it.each(cases)('a %j · b %j (transposeA %s, transposeB %s)', async (aShape, bShape, ta, tb) => {
+    const av = values(size(aShape), 11);
+    const bv = values(size(bShape), 12);
+    const f = (): tf.Tensor => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), ta, tb);
+    const cpu = await on('cpu', () => tf.tidy(f));
+    const wasm = await on('wasm', () => tf.tidy(f));
+    expect(maxAbsDiff(wasm, cpu)).toBeLessThan(1e-4);
+    expect(isOurKernel('BatchMatMul', 'wasm')).toBe(true);
   });
 });
 
