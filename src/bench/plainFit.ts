@@ -17,6 +17,7 @@ import type { DecodedDataset } from '../data/decode';
 import { loadDataset } from '../data/load';
 import { epochOrder, splitIndices } from '../data/split';
 import { findPreset } from '../model/presets';
+import { median } from '../model/smoothing';
 import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
 import { selectBackend } from '../train/worker/backends';
 import { buildModel } from '../train/worker/buildModel';
@@ -136,13 +137,6 @@ async function loadData(spec: ExperimentSpec): Promise<{ data: DecodedDataset; t
   const split = splitIndices(data.count, info.testCount, info.splitSeed);
   return { data, train: split.train.subarray(0, Math.min(split.train.length, spec.trainSize)) };
 }
-
-const median = (xs: number[]): number | null => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function lastLoss(h: tf.History): number | null {
   const losses = h.history.loss;

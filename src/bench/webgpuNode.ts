@@ -21,6 +21,7 @@ import { decodeDataset, type DecodedDataset } from '../data/decode';
 import { splitIndices, epochOrder, pickDisplayIndices } from '../data/split';
 import { DATASET_INFO } from '../data/catalogue';
 import { findPreset } from '../model/presets';
+import { median } from '../model/smoothing';
 import type { ExperimentSpec } from '../model/spec';
 
 import type * as T from '@tensorflow/tfjs';
@@ -55,13 +56,6 @@ function parseArgs(argv: string[]): Args {
     flags: list(get('dawn-flags'), ''),
   };
 }
-
-const median = (xs: number[]): number | null => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 interface Cell {
   preset: string;

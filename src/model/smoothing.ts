@@ -1,4 +1,4 @@
-/** Curve helpers for the loss chart. Pure. */
+/** Curve helpers for the loss chart, and the median the benchmarks report. Pure. */
 
 export interface XY {
   step: number;
@@ -28,4 +28,12 @@ export function decimate<T>(points: readonly T[], max: number): T[] {
   const step = (points.length - 1) / (max - 1);
   for (let i = 0; i < max; i++) out.push(points[Math.round(i * step)]);
   return out;
+}
+
+/** Median of the values (the input is not reordered); null when there are none. */
+export function median(xs: readonly number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }

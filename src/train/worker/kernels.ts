@@ -255,13 +255,18 @@ function f32(backend: WasmBackendLike, t: TensorInfo): Float32Array {
   return v;
 }
 
+/** Runs one of the wasm backend's own kernels (XNNPACK or C++) on wasm tensors; it must return one output. */
+function runWasmKernel(name: string, backend: WasmBackendLike, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): TensorInfo {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (kernel == null) throw new Error(`wasm ${name} kernel not registered`);
+  const out = kernel.kernelFunc({ inputs, backend, attrs });
+  if (Array.isArray(out)) throw new Error(`${name} returned several outputs`);
+  return out;
+}
+
 /** a · b on wasm (neither transposed: the fast path), via the backend's own BatchMatMul kernel. */
 function wasmMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo): TensorInfo {
-  const kernel = tf.getKernel('BatchMatMul', 'wasm');
-  if (kernel == null) throw new Error('wasm BatchMatMul kernel not registered');
-  const out = kernel.kernelFunc({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } });
-  if (Array.isArray(out)) throw new Error('BatchMatMul returned several outputs');
-  return out;
+  return runWasmKernel('BatchMatMul', backend, { a, b }, { transposeA: false, transposeB: false });
 }
 
 /** Time spent in some of our wasm kernels (ms) and number of calls, for benchmarks and tests. */
@@ -289,24 +294,12 @@ function wasmConv2D(
   pad: tf.backend_util.ExplicitPadding,
   dilations: [number, number],
 ): TensorInfo {
-  const kernel = tf.getKernel('Conv2D', 'wasm');
-  if (kernel == null) throw new Error('wasm Conv2D kernel not registered');
-  const out = kernel.kernelFunc({
-    inputs: { x, filter },
-    backend,
-    attrs: { strides: [1, 1], pad, dataFormat: 'NHWC', dilations },
-  });
-  if (Array.isArray(out)) throw new Error('Conv2D returned several outputs');
-  return out;
+  return runWasmKernel('Conv2D', backend, { x, filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations });
 }
 
 /** The wasm backend's own Transpose (C++): the big layout changes of the gradients, faster than a JS loop. */
 function wasmTranspose(backend: WasmBackendLike, x: TensorInfo, perm: number[]): TensorInfo {
-  const kernel = tf.getKernel('Transpose', 'wasm');
-  if (kernel == null) throw new Error('wasm Transpose kernel not registered');
-  const out = kernel.kernelFunc({ inputs: { x }, backend, attrs: { perm } });
-  if (Array.isArray(out)) throw new Error('Transpose returned several outputs');
-  return out;
+  return runWasmKernel('Transpose', backend, { x }, { perm });
 }
 
 /**
