@@ -77,9 +77,14 @@ export interface KernelShareResult {
   steps: number;
   /** Mean step time without any extra timing wrappers (ms): two runs, before and after the wrapped one. */
   stepMs: number;
-  /** Our custom kernels (kernelStats: they always time themselves, inclusive of the XNNPACK calls they make) per step, and their share. */
-  ours: { kernel: string; calls: number; msPerStep: number; share: number }[];
+  /**
+   * Our custom kernels (kernelStats: they always time themselves) per step: msPerStep and share are
+   * inclusive of the wasm kernels they call (XNNPACK Conv2D, BatchMatMul, wasm's Transpose); ownMsPerStep
+   * and ownShare are the rest, our own JavaScript (index arithmetic, small layout loops, MaxPoolGrad).
+   */
+  ours: { kernel: string; calls: number; msPerStep: number; share: number; ownMsPerStep: number; ownShare: number }[];
   oursShare: number;
+  oursOwnShare: number;
   /** Mean step time with every wasm kernel wrapped in a timer (ms). */
   stepMsWrapped: number;
   /** Per-kernel exclusive times with the wrappers, largest first (top 12). */
@@ -370,7 +375,7 @@ async function kernelShare(args: KernelShareArgs): Promise<KernelShareResult> {
     return (performance.now() - t0) / n;
   };
   /** Our kernels' totals (kernelStats) over one plain run of `steps` steps, and the mean step time. */
-  const plainRun = async (): Promise<{ stepMs: number; stats: Record<string, { calls: number; ms: number }> }> => {
+  const plainRun = async (): Promise<{ stepMs: number; stats: Record<string, { calls: number; ms: number; wasmMs: number }> }> => {
     resetKernelStats();
     const stepMs = await run(steps);
     return { stepMs, stats: Object.fromEntries(Object.entries(kernelStats).map(([k, v]) => [k, { ...v }])) };
@@ -397,9 +402,12 @@ async function kernelShare(args: KernelShareArgs): Promise<KernelShareResult> {
     const ours = Object.keys(first.stats).map((kernel) => {
       const calls = (first.stats[kernel].calls + second.stats[kernel].calls) / (2 * steps);
       const msPerStep = (first.stats[kernel].ms + second.stats[kernel].ms) / (2 * steps);
-      return { kernel, calls, msPerStep, share: msPerStep / stepMs };
+      const wasmMsPerStep = (first.stats[kernel].wasmMs + second.stats[kernel].wasmMs) / (2 * steps);
+      const ownMsPerStep = msPerStep - wasmMsPerStep;
+      return { kernel, calls, msPerStep, share: msPerStep / stepMs, ownMsPerStep, ownShare: ownMsPerStep / stepMs };
     });
     const oursShare = ours.reduce((a, o) => a + o.share, 0);
+    const oursOwnShare = ours.reduce((a, o) => a + o.ownShare, 0);
     const all = [...wrapped.totals.entries()]
       .filter(([, t]) => t.calls > 0)
       .map(([kernel, t]) => ({ kernel, calls: t.calls / steps, msPerStep: t.ms / steps, share: t.ms / steps / stepMsWrapped }))
@@ -412,6 +420,7 @@ async function kernelShare(args: KernelShareArgs): Promise<KernelShareResult> {
       stepMs,
       ours,
       oursShare,
+      oursOwnShare,
       stepMsWrapped,
       top: all.slice(0, 12),
       kernelsShare: all.reduce((a, k) => a + k.share, 0),

@@ -10,8 +10,10 @@ import {
   isOurKernel,
   kernelStats,
   missingTrainingKernels,
+  registerTrainingGradients,
   registerTrainingKernels,
   resetKernelStats,
+  restoreStockGradients,
   wasmConvPaths,
 } from './kernels';
 
@@ -96,6 +98,58 @@ describe('registration', () => {
   });
 });
 
+describe('our LeakyRelu and FusedBatchNorm gradients', () => {
+  /** All input gradients of leaky ReLU and batch norm, concatenated. */
+  const grads = (): tf.Tensor =>
+    tf.tidy(() => {
+      const shape = [3, 5, 4, 6];
+      const x = tf.tensor(Array.from(values(size(shape), 71), (v, i) => (i % 7 === 0 ? 0 : v)), shape); // exact zeros too
+      const w = tf.tensor(values(size(shape), 72), shape);
+      const c = (seed: number, lo: number): tf.Tensor1D => tf.tensor1d(Array.from(values(6, seed), (v) => lo + v));
+      const [mean, variance, offset, scale] = [c(73, 0), c(74, 1), c(75, 0), c(76, 1)];
+      const loss = (y: tf.Tensor): tf.Scalar => tf.sum(tf.mul(y, w));
+      const leaky = tf.grad((t: tf.Tensor) => loss(tf.leakyRelu(t, 0.2)))(x);
+      const bn = tf.grads((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, g: tf.Tensor) =>
+        loss(tf.batchNorm(a as tf.Tensor4D, m as tf.Tensor1D, v as tf.Tensor1D, o as tf.Tensor1D, g as tf.Tensor1D, 1e-3)),
+      )([x, mean, variance, offset, scale]);
+      // (without γ, tfjs 4.22 cannot differentiate batchNorm at all: it saves the missing input)
+      return tf.concat([leaky, ...bn].map((t) => tf.reshape(t, [-1])));
+    });
+
+  it.each(['cpu', 'wasm'] as const)('equal tfjs-core’s on %s (and use no Tile, Greater or Select)', async (backend) => {
+    restoreStockGradients();
+    let stock: Float32Array;
+    try {
+      stock = await on(backend, grads);
+    } finally {
+      registerTrainingGradients();
+    }
+    // Count the calls of a few kernels by wrapping them (tf.profile reads outputs after tidy frees them).
+    const calls = new Map<string, number>();
+    const saved = ['Tile', 'Select', 'Step'].map((name) => {
+      const k = tf.getKernel(name, backend);
+      if (k == null) throw new Error(`${name} not registered on ${backend}`);
+      tf.unregisterKernel(name, backend);
+      tf.registerKernel({ ...k, kernelFunc: (args) => (calls.set(name, (calls.get(name) ?? 0) + 1), k.kernelFunc(args)) });
+      return k;
+    });
+    let ours: Float32Array;
+    try {
+      ours = await on(backend, grads);
+    } finally {
+      for (const k of saved) {
+        tf.unregisterKernel(k.kernelName, backend);
+        tf.registerKernel(k);
+      }
+    }
+    expect(ours.length).toBe(stock.length);
+    expect(maxAbsDiff(ours, stock)).toBeLessThan(1e-4);
+    expect(calls.get('Tile') ?? 0).toBe(0);
+    expect(calls.get('Select') ?? 0).toBe(0);
+    expect(calls.get('Step')).toBe(1);
+  });
+});
+
 describe.each(['cpu', 'wasm'] as const)('gradient check on %s', (backend) => {
   it('passes for every layer kind, with a finite adam step, and leaks nothing', async () => {
     await switchTo(backend);
@@ -159,6 +213,9 @@ describe('wasm Conv2DBackpropFilter against the cpu backend', () => {
       resetKernelStats();
       const got = await on('wasm', run);
       expect(kernelStats.Conv2DBackpropFilter.calls).toBe(1);
+      // it is built from wasm's own kernels (Transpose, XNNPACK Conv2D): their time is counted apart
+      expect(kernelStats.Conv2DBackpropFilter.wasmMs).toBeGreaterThan(0);
+      expect(kernelStats.Conv2DBackpropFilter.wasmMs).toBeLessThanOrEqual(kernelStats.Conv2DBackpropFilter.ms);
       const err = maxAbsDiff(ref, got);
       expect(err, JSON.stringify(c)).toBeLessThan(1e-4);
       worst = Math.max(worst, err);
@@ -251,6 +308,9 @@ describe('wasm MaxPoolGrad against the cpu backend', () => {
       [3, 1, 'valid', 5, 6, 1],
       [2, 3, 'valid', 8, 8, 2],
       [3, 2, 'same', 7, 6, 3],
+      [2, 2, 'same', 7, 5, 2], // disjoint windows cut at the edge
+      [3, 3, 'same', 8, 7, 2],
+      [2, 2, 'same', 6, 6, 16],
     ] as const) {
       const shape: [number, number, number, number] = [3, h, w, c];
       const xv = values(size(shape), 61 + k * 10 + s); // distinct values: no ties
@@ -265,7 +325,25 @@ describe('wasm MaxPoolGrad against the cpu backend', () => {
       resetKernelStats();
       const got = await on('wasm', run);
       expect(kernelStats.MaxPoolGrad.calls).toBe(1);
+      expect(kernelStats.MaxPoolGrad.wasmMs).toBe(0); // all our own JavaScript
       expect(maxAbsDiff(ref, got), `${k} ${s} ${pad} ${h}×${w}×${c}`).toBeLessThan(1e-6);
+    }
+  });
+
+  it('sends the gradient of a tied window to its first maximum, as the cpu backend does (ReLU zeros)', async () => {
+    for (const [k, s] of [[2, 2], [3, 2]] as const) {
+      const shape: [number, number, number, number] = [2, 6, 6, 3];
+      const xv = Array.from(values(size(shape), 5), (v) => Math.max(0, Math.round(v * 2))); // many ties, many zeros
+      const run = (): tf.Tensor =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(xv, shape);
+          const dyShape = tf.maxPool(x, k, s, 'valid').shape;
+          const dy = tf.tensor(values(size(dyShape), 63), dyShape);
+          return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, k, s, 'valid'), dy)))(x);
+        });
+      const ref = await on('cpu', run);
+      const got = await on('wasm', run);
+      expect(maxAbsDiff(ref, got), `${k} ${s}`).toBeLessThan(1e-6);
     }
   });
 });
