@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { decimate, smooth } from '../model/smoothing';
 import { isActive, useAppStore } from '../state/store';
@@ -18,6 +18,37 @@ export function LossChart() {
   const train = useMemo(() => decimate(smooth(trainLoss, 0.9), MAX_POINTS), [trainLoss]);
   const test = useMemo(() => testLoss.map((p) => ({ step: p.step, loss: p.loss })), [testLoss]);
   const trainEval = useMemo(() => testLoss.map((p) => ({ step: p.step, loss: p.trainLoss })), [testLoss]);
+  return <LossChartView train={train} test={test} trainEval={trainEval} steps={trainLoss.length} logScale={logScale} setLogScale={setLogScale} />;
+}
+
+interface Point {
+  step: number;
+  loss: number;
+}
+
+interface ViewProps {
+  train: Point[];
+  test: Point[];
+  trainEval: Point[];
+  steps: number;
+  logScale: boolean;
+  setLogScale: (on: boolean) => void;
+}
+
+const AXIS_TICK = { fontSize: 13 };
+const MARGIN = { top: 8, right: 16, bottom: 8, left: 8 };
+const X_LABEL = { value: 'step', position: 'insideBottomRight', offset: -4, fill: '#9aa6bd' } as const;
+const TOOLTIP_STYLE = { background: '#151b26', border: '1px solid #2a3242' };
+const DOT = { r: 4 };
+const formatTick = (v: number): string => (v === 0 ? '0' : v < 0.01 ? v.toExponential(1) : v.toFixed(3));
+const formatValue = (v: unknown): string => (typeof v === 'number' ? v.toFixed(4) : String(v));
+
+/**
+ * The SVG chart itself, redrawn only when its data or scale change: the store sends training
+ * updates several times a second, and recharts redraws everything (path lengths, text measuring)
+ * whenever it renders, so the throttled data alone does not keep it still.
+ */
+const LossChartView = memo(function LossChartView({ train, test, trainEval, steps, logScale, setLogScale }: ViewProps) {
   const hasData = train.length > 0;
   return (
     <section className="panel chart" aria-label="Training curves">
@@ -28,12 +59,12 @@ export function LossChart() {
           Log scale
         </label>
       </div>
-      <div className="chart-box" data-testid="loss-chart" role="img" aria-label={hasData ? `Loss over ${trainLoss.length} steps` : 'No training yet'}>
+      <div className="chart-box" data-testid="loss-chart" role="img" aria-label={hasData ? `Loss over ${steps} steps` : 'No training yet'}>
         {hasData ? (
           <ResponsiveContainer width="100%" height="100%">
-            <LineChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+            <LineChart margin={MARGIN}>
               <CartesianGrid stroke="#2a3242" strokeDasharray="3 3" />
-              <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} stroke="#9aa6bd" tick={{ fontSize: 13 }} allowDuplicatedCategory={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4, fill: '#9aa6bd' }} />
+              <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} stroke="#9aa6bd" tick={AXIS_TICK} allowDuplicatedCategory={false} label={X_LABEL} />
               <YAxis
                 dataKey="loss"
                 type="number"
@@ -41,15 +72,15 @@ export function LossChart() {
                 domain={['auto', 'auto']}
                 allowDataOverflow
                 stroke="#9aa6bd"
-                tick={{ fontSize: 13 }}
+                tick={AXIS_TICK}
                 width={64}
-                tickFormatter={(v: number) => (v === 0 ? '0' : v < 0.01 ? v.toExponential(1) : v.toFixed(3))}
+                tickFormatter={formatTick}
               />
-              <Tooltip contentStyle={{ background: '#151b26', border: '1px solid #2a3242' }} formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} />
+              <Tooltip contentStyle={TOOLTIP_STYLE} formatter={formatValue} />
               <Legend />
               <Line data={train} dataKey="loss" name="train (smoothed)" stroke="#4f8cff" dot={false} strokeWidth={2} isAnimationActive={false} />
-              <Line data={trainEval} dataKey="loss" name="train, evaluated (per epoch)" stroke="#7cc4ff" strokeDasharray="5 4" strokeWidth={2} dot={{ r: 4 }} isAnimationActive={false} />
-              <Line data={test} dataKey="loss" name="test (per epoch)" stroke="#ffb547" strokeWidth={2} dot={{ r: 4 }} isAnimationActive={false} />
+              <Line data={trainEval} dataKey="loss" name="train, evaluated (per epoch)" stroke="#7cc4ff" strokeDasharray="5 4" strokeWidth={2} dot={DOT} isAnimationActive={false} />
+              <Line data={test} dataKey="loss" name="test (per epoch)" stroke="#ffb547" strokeWidth={2} dot={DOT} isAnimationActive={false} />
             </LineChart>
           </ResponsiveContainer>
         ) : (
@@ -58,4 +89,4 @@ export function LossChart() {
       </div>
     </section>
   );
-}
+});
