@@ -22,6 +22,8 @@ test.describe('bottleneck lab', () => {
       expect(cells[9]).toMatch(/^\d+\.\d% \/ \d+\.\d%$/);
       expect(cells[10]).toBe('wasm');
     }
+    // The wide runs table scrolls inside its panel: the page itself never scrolls sideways (a projector).
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
     // The last run's figures are on screen.
     await expect(page.getByTestId('probe-accuracy')).toHaveText(/^\d+\.\d%$/);
     await expect(page.getByTestId('copy-test-error')).toHaveText(/^\d/);

@@ -40,6 +40,9 @@ const MARGIN = { top: 8, right: 16, bottom: 8, left: 8 };
 const X_LABEL = { value: 'step', position: 'insideBottomRight', offset: -4, fill: '#9aa6bd' } as const;
 const TOOLTIP_STYLE = { background: '#151b26', border: '1px solid #2a3242' };
 const DOT = { r: 4 };
+const LINEAR_DOMAIN = ['auto', 'auto'] as const;
+// 'auto' on a log axis rounds the lower end up to a power of ten and clips the lowest losses.
+const LOG_DOMAIN = [(min: number) => min * 0.9, (max: number) => max * 1.1] as const;
 const formatTick = (v: number): string => (v === 0 ? '0' : v < 0.01 ? v.toExponential(1) : v.toFixed(3));
 const formatValue = (v: unknown): string => (typeof v === 'number' ? v.toFixed(4) : String(v));
 
@@ -69,7 +72,7 @@ const LossChartView = memo(function LossChartView({ train, test, trainEval, step
                 dataKey="loss"
                 type="number"
                 scale={logScale ? 'log' : 'linear'}
-                domain={['auto', 'auto']}
+                domain={logScale ? LOG_DOMAIN : LINEAR_DOMAIN}
                 allowDataOverflow
                 stroke="#9aa6bd"
                 tick={AXIS_TICK}

@@ -114,7 +114,7 @@ export function RunsPanel() {
                 <td>
                   <input type="checkbox" aria-label={`Overlay ${r.name}`} checked={r.id !== undefined && selected.includes(r.id)} onChange={() => r.id !== undefined && toggle(r.id)} />
                 </td>
-                <td>{r.name}</td>
+                <td className="run-name">{r.name}</td>
                 <td className="num">{formatShape(r.bottleneck)}</td>
                 <td className="num">{r.codeSize}</td>
                 <td className="num">{r.params}</td>
