@@ -4,7 +4,7 @@
 # (src/bench/webgpuNode.ts), Dawn's Node binding (npm package `webgpu`, linux-x64 only), this
 # machine's Node binary, the MNIST asset and the Vulkan loader. Then, on the GPU machine:
 #
-#   bash scripts/gpu-bench.sh run OUTDIR    # WebGPU in Node + PyTorch CUDA, JSON and logs into OUTDIR
+#   bash scripts/gpu-bench.sh run OUTDIR    # WebGPU (and WASM, one thread) in Node + PyTorch CUDA, JSON and logs into OUTDIR
 #
 # and here:  node scripts/gpu-report.mjs OUTDIR   (writes bench/gpu-results.{json,md})
 set -euo pipefail
@@ -22,6 +22,7 @@ if [ "${1:-prepare}" = "prepare" ]; then
   gzip -c "$(readlink -f "$(command -v node)")" > .gpu/node.gz
   npm run --silent data
   cp public/data/mnist.bin.gz .gpu/
+  mkdir -p .gpu/wasm && cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm .gpu/wasm/
   (cd .gpu/debs && apt-get download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2 2>/dev/null)
   du -sh .gpu
   exit 0
@@ -46,9 +47,10 @@ if [ "$1" = "run" ]; then
   gunzip -c .gpu/node.gz > /tmp/node && chmod +x /tmp/node
   rm -rf /tmp/webgpu && cp -r .gpu/webgpu /tmp/webgpu && mkdir -p /tmp/webgpu/dist/linux-x64
   gunzip -c .gpu/dawn.node.gz > /tmp/webgpu/dist/linux-x64/dawn.node
-  /tmp/node .gpu/bundle/webgpu-node-bench.mjs --webgpu /tmp/webgpu/index.js --data .gpu/mnist.bin.gz \
+  /tmp/node .gpu/bundle/webgpu-node-bench.mjs --webgpu /tmp/webgpu/index.js --data .gpu/mnist.bin.gz --wasm "$PWD/.gpu/wasm" \
     --presets "${PRESETS:-default,wiki-5-layer,dense}" --batches "${BATCHES:-32,256}" --seconds "${SECONDS_PER_WINDOW:-2}" --windows 3 --out "$out/webgpu-node.json" 2>&1 | tee "$out/webgpu-node.log" || true
   BATCHES=${BATCHES:-32,256}
+  [ -n "${SKIP_TORCH:-}" ] && BATCHES=""   # keep an earlier run's PyTorch files
   for b in ${BATCHES//,/ }; do
     PYTHONUNBUFFERED=1 python3 scripts/torch_bench.py --device cuda --data .gpu/mnist.bin.gz --presets "${PRESETS:-default,wiki-5-layer,dense}" --batch "$b" --seconds 2 --windows 3 \
       > "$out/torch-cuda-b$b.json" 2> "$out/torch-cuda-b$b.log" || echo "torch cuda batch $b failed"

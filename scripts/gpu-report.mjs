@@ -23,13 +23,15 @@ const torch = Object.fromEntries(
       return [t.batchSize, t];
     }),
 );
-const cell = (preset, batchSize, mode) => web.cells.find((c) => c.preset === preset && c.batchSize === batchSize && c.mode === mode);
+const cell = (preset, batchSize, mode, backend = 'webgpu') =>
+  web.cells.find((c) => c.preset === preset && c.batchSize === batchSize && c.mode === mode && (c.backend ?? 'webgpu') === backend);
 const torchRate = (preset, batchSize) => {
   const r = torch[batchSize]?.results?.[preset];
   return r ? Object.values(r)[0]?.imagesPerSec ?? null : null;
 };
-const presets = [...new Set(web.cells.map((c) => c.preset))];
-const batches = [...new Set(web.cells.map((c) => c.batchSize))];
+const gpuCells = web.cells.filter((c) => (c.backend ?? 'webgpu') === 'webgpu');
+const presets = [...new Set(gpuCells.map((c) => c.preset))];
+const batches = [...new Set(gpuCells.map((c) => c.batchSize))];
 const anyTorch = Object.values(torch)[0];
 
 const L = [];
@@ -38,7 +40,7 @@ L.push('');
 L.push(`- Date: ${web.date}; ${web.machine.cpus} × ${web.machine.cpuModel}, ${Math.round(web.machine.memGiB)} GiB, ${web.machine.platform}`);
 L.push(`- Adapter: ${web.adapter.vendor} ${web.adapter.device} (${web.adapter.description}), Vulkan; tfjs ${web.tfjs} \`${web.backend}\` backend in Node ${web.node} with Dawn's Node binding (npm \`webgpu\`) as \`navigator.gpu\` — no browser on that machine.`);
 if (anyTorch) L.push(`- PyTorch ${anyTorch.torch}, ${anyTorch.device}; same layers, Adam, BCE; ${anyTorch.data}.`);
-L.push(`- Images/s, median of ${web.windows} windows of ${web.seconds} s after a warm-up. "Loop" = the worker's training loop code (batch uploaded per step, losses read back every 250 ms with one read-back in flight; "views" = 16 reconstructions + codes every 400 ms); "fit" = plain \`model.fit\` with the data on the GPU. Tensors after each cell: ${[...new Set(web.cells.map((c) => c.tensorsAfter))].join(', ')}.`);
+L.push(`- Images/s, median of ${web.windows} windows of ${web.seconds} s after a warm-up. "Loop" = the worker's training loop code (batch uploaded per step, losses read back every 250 ms with one read-back in flight; "views" = 16 reconstructions + codes every 400 ms, or less often to stay under ~4% of the time, as the app does: src/train/cadence.ts); "fit" = plain \`model.fit\` with the data on the GPU. Tensors after each cell: ${[...new Set(web.cells.map((c) => c.tensorsAfter))].join(', ')}.`);
 L.push(`- The loop's optimizer: ${web.loopOptimizer ?? 'stock tf.train.adam — this run predates the flat optimizer, which the app now trains with (about half the kernel launches per step; not yet measured on a GPU)'}; model.fit: stock tf.train.adam.`);
 L.push(`- Made by \`bash scripts/gpu-bench.sh prepare\` here, \`bash scripts/gpu-bench.sh run OUT\` there (device tool), \`node scripts/gpu-report.mjs\`. Raw: bench/gpu/.`);
 L.push('');
@@ -53,10 +55,23 @@ for (const b of batches) {
     L.push(`| ${p} | ${b} | ${fmt(on)} | ${fmt(off)} | ${fmt(fit)} | ${ratio(on, fit)} | ${fmt(t)} | ${ratio(on, t)} |`);
   }
 }
+const wasmCells = web.cells.filter((c) => c.backend === 'wasm');
+if (wasmCells.length) {
+  L.push('');
+  L.push(`Auto's rule on this machine: it picks WebGPU (a hardware adapter). The same loop (views on, batch 32) on the machine's CPU through WASM (SIMD ${web.wasm?.simd ? 'on' : 'off'}, one thread as in the app without cross-origin isolation):`);
+  L.push('');
+  L.push('| Model | WebGPU (H100) | WASM (one CPU thread) | WebGPU / WASM | Faster |');
+  L.push('|---|---:|---:|---:|---|');
+  for (const p of presets) {
+    const g = cell(p, 32, 'loop')?.imagesPerSec;
+    const w = cell(p, 32, 'loop', 'wasm')?.imagesPerSec;
+    L.push(`| ${p} | ${fmt(g)} | ${fmt(w)} | ${ratio(g, w)} | ${g && w ? (g >= w ? 'WebGPU (Auto\'s pick)' : 'WASM') : '—'} |`);
+  }
+}
 const errors = web.cells.filter((c) => c.error);
 if (errors.length) {
   L.push('');
-  for (const c of errors) L.push(`- ${c.preset} b${c.batchSize} ${c.mode}: ${c.error}`);
+  for (const c of errors) L.push(`- ${c.backend ?? 'webgpu'} ${c.preset} b${c.batchSize} ${c.mode}: ${c.error}`);
 }
 L.push('');
 const out = path.join(ROOT, 'bench', 'gpu-results.md');

@@ -9,19 +9,22 @@
  *
  * For each preset and batch size it measures images/s (median of timed windows after a warm-up) of
  * - "loop": steps written exactly as the worker's loop writes them (a float batch uploaded per step,
- *   optimizer.minimize, losses read back every 250 ms with one read-back in flight), with and without
- *   the live views (16 reconstructions + codes every 400 ms);
+ *   optimizer.minimize, losses read back every 250 ms with one read-back in flight: src/train/cadence.ts),
+ *   with and without the live views (16 reconstructions + codes every 400 ms, or less often to stay
+ *   under ~4% of the time, as the worker does);
  * - "fit": plain `model.compile` + `model.fit(x, x, {batchSize, shuffle: true})`, the data on the GPU.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import os from 'node:os';
+import { createRequire } from 'node:module';
 import { decodeDataset, type DecodedDataset } from '../data/decode';
 import { splitIndices, epochOrder, pickDisplayIndices } from '../data/split';
 import { DATASET_INFO } from '../data/catalogue';
 import { findPreset } from '../model/presets';
 import { median } from '../model/smoothing';
+import { nextViewsInterval, shouldReadLosses, VIEWS_EVERY_MS } from '../train/cadence';
 import type { ExperimentSpec } from '../model/spec';
 
 import type * as T from '@tensorflow/tfjs';
@@ -30,6 +33,10 @@ type Tf = typeof T;
 
 interface Args {
   webgpu: string;
+  /** Folder with tfjs-backend-wasm's .wasm files: also time the loop on WASM (one thread, as in the app). */
+  wasm: string | null;
+  /** Skip Dawn and WebGPU (a local check of the WASM part on a machine without a GPU). */
+  onlyWasm: boolean;
   data: string;
   out: string | null;
   seconds: number;
@@ -47,6 +54,8 @@ function parseArgs(argv: string[]): Args {
   const list = (s: string | undefined, fallback: string): string[] => (s ?? fallback).split(',').filter(Boolean);
   return {
     webgpu: get('webgpu') ?? '.gpu/webgpu/index.js',
+    wasm: get('wasm') ?? null,
+    onlyWasm: argv.includes('--only-wasm'),
     data: get('data') ?? 'public/data/mnist.bin.gz',
     out: get('out') ?? null,
     seconds: Number(get('seconds') ?? 3),
@@ -58,6 +67,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 interface Cell {
+  backend: 'webgpu' | 'wasm';
   preset: string;
   batchSize: number;
   mode: 'loop' | 'loop-no-views' | 'fit';
@@ -77,26 +87,31 @@ interface WebGpuModule {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const t0 = performance.now();
-  // Dawn as navigator.gpu; tfjs-backend-webgpu registers itself only where `window` or a worker scope exists.
-  const dawn = (await import(pathToFileURL(args.webgpu).href)) as WebGpuModule;
-  Object.assign(globalThis, dawn.globals);
-  const gpu = dawn.create(args.flags);
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `node ${process.version}` }, configurable: true });
-  Object.defineProperty(globalThis, 'window', { value: globalThis, configurable: true });
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('no WebGPU adapter: is a Vulkan driver installed (VK_DRIVER_FILES / VK_ICD_FILENAMES)?');
-  const adapterInfo = adapter.info;
-  console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.device} ${adapterInfo.description}`);
+  let adapterInfo: { vendor: string; architecture: string; device: string; description: string } = { vendor: 'none', architecture: '', device: '', description: '' };
+  if (!args.onlyWasm) {
+    // Dawn as navigator.gpu; tfjs-backend-webgpu registers itself only where `window` or a worker scope exists.
+    const dawn = (await import(pathToFileURL(args.webgpu).href)) as WebGpuModule;
+    Object.assign(globalThis, dawn.globals);
+    const gpu = dawn.create(args.flags);
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: `node ${process.version}` }, configurable: true });
+    Object.defineProperty(globalThis, 'window', { value: globalThis, configurable: true });
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error('no WebGPU adapter: is a Vulkan driver installed (VK_DRIVER_FILES / VK_ICD_FILENAMES)?');
+    adapterInfo = adapter.info;
+    console.log(`adapter: ${adapterInfo.vendor} ${adapterInfo.architecture} ${adapterInfo.device} ${adapterInfo.description}`);
+  }
 
   const tf: Tf = await import('@tensorflow/tfjs');
-  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!args.onlyWasm) await import('@tensorflow/tfjs-backend-webgpu');
   const { buildModel } = await import('../train/worker/buildModel');
   const { makeOptimizer, makeTrainingOptimizer, lossFn, batchTensor } = await import('../train/worker/training');
   const { registerTrainingKernels } = await import('../train/worker/kernels');
-  if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
-  await tf.ready();
-  registerTrainingKernels();
-  console.log(`tfjs ${tf.version.tfjs} on ${tf.getBackend()}`);
+  if (!args.onlyWasm) {
+    if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
+    await tf.ready();
+    registerTrainingKernels();
+    console.log(`tfjs ${tf.version.tfjs} on ${tf.getBackend()}`);
+  }
 
   const data: DecodedDataset = decodeDataset(new Uint8Array(gunzipSync(readFileSync(args.data))));
   const info = DATASET_INFO.mnist;
@@ -112,7 +127,7 @@ async function main(): Promise<void> {
   };
 
   /** The worker's loop, timed: returns images/s per window. */
-  const loop = async (spec: ExperimentSpec, views: boolean): Promise<Omit<Cell, 'preset' | 'batchSize' | 'mode' | 'tensorsAfter'>> => {
+  const loop = async (spec: ExperimentSpec, views: boolean): Promise<Omit<Cell, 'backend' | 'preset' | 'batchSize' | 'mode' | 'tensorsAfter'>> => {
     const built = buildModel(spec, info.shape);
     const { model } = built;
     const optimizer = makeTrainingOptimizer(spec);
@@ -125,6 +140,7 @@ async function main(): Promise<void> {
     let from = 0;
     let lastRead = performance.now();
     let lastViews = performance.now();
+    let viewsEvery = VIEWS_EVERY_MS;
     const read = async (): Promise<void> => {
       if (inflight) {
         const v = await inflight;
@@ -144,7 +160,7 @@ async function main(): Promise<void> {
       x.dispose();
       pending.push(loss);
       const now = performance.now();
-      if (now - lastRead > 250 || pending.length >= 64) {
+      if (shouldReadLosses(now - lastRead, pending.length)) {
         await read();
         const stacked = tf.stack(pending);
         pending.forEach((l) => l.dispose());
@@ -155,7 +171,7 @@ async function main(): Promise<void> {
         });
         lastRead = now;
       }
-      if (views && now - lastViews > 400) {
+      if (views && now - lastViews > viewsEvery) {
         lastViews = now;
         const [recon, code] = built.views.predict(display) as T.Tensor[];
         const clipped = tf.clipByValue(recon, 0, 1);
@@ -163,6 +179,7 @@ async function main(): Promise<void> {
         await Promise.all([clipped.data(), code.data()]);
         clipped.dispose();
         code.dispose();
+        viewsEvery = nextViewsInterval(performance.now() - now); // as the worker does
       }
       await new Promise<void>((r) => setImmediate(r));
     };
@@ -205,7 +222,7 @@ async function main(): Promise<void> {
   };
 
   /** Plain model.fit with the data on the GPU, as a tfjs user writes it. */
-  const fit = async (spec: ExperimentSpec): Promise<Omit<Cell, 'preset' | 'batchSize' | 'mode' | 'tensorsAfter'>> => {
+  const fit = async (spec: ExperimentSpec): Promise<Omit<Cell, 'backend' | 'preset' | 'batchSize' | 'mode' | 'tensorsAfter'>> => {
     const { model } = buildModel(spec, info.shape);
     const optimizer = makeOptimizer(spec);
     model.compile({ optimizer, loss: spec.loss === 'bce' ? 'binaryCrossentropy' : 'meanSquaredError' });
@@ -251,32 +268,50 @@ async function main(): Promise<void> {
   };
 
   const cells: Cell[] = [];
-  for (const batchSize of args.batches) {
+  const measure = async (backend: Cell['backend'], preset: string, batchSize: number, mode: Cell['mode'], f: () => ReturnType<typeof loop>): Promise<void> => {
+    let cell: Cell;
+    try {
+      cell = { backend, preset, batchSize, mode, ...(await f()), tensorsAfter: tf.memory().numTensors };
+    } catch (e) {
+      cell = { backend, preset, batchSize, mode, imagesPerSec: null, windows: [], warmupMs: 0, finalLoss: null, tensorsAfter: tf.memory().numTensors, error: e instanceof Error ? e.message : String(e) };
+    }
+    cells.push(cell);
+    const rate = cell.imagesPerSec == null ? `failed: ${cell.error}` : `${cell.imagesPerSec.toFixed(0)} img/s`;
+    console.log(`${backend} ${preset} b${batchSize} ${mode}: ${rate} (windows ${cell.windows.map((w) => w.toFixed(0)).join(', ')}; warm-up ${cell.warmupMs.toFixed(0)} ms; loss ${cell.finalLoss?.toFixed(4) ?? '-'}; ${cell.tensorsAfter} tensors)`);
+  };
+  for (const batchSize of args.onlyWasm ? [] : args.batches) {
     for (const preset of args.presets) {
       const spec = specOf(preset, batchSize);
-      const modes: [Cell['mode'], () => ReturnType<typeof loop>][] = [
-        ['loop', () => loop(spec, true)],
-        ['loop-no-views', () => loop(spec, false)],
-        ['fit', () => fit(spec)],
-      ];
-      for (const [mode, f] of modes) {
-        let cell: Cell;
-        try {
-          cell = { preset, batchSize, mode, ...(await f()), tensorsAfter: tf.memory().numTensors };
-        } catch (e) {
-          cell = { preset, batchSize, mode, imagesPerSec: null, windows: [], warmupMs: 0, finalLoss: null, tensorsAfter: tf.memory().numTensors, error: e instanceof Error ? e.message : String(e) };
-        }
-        cells.push(cell);
-        const rate = cell.imagesPerSec == null ? `failed: ${cell.error}` : `${cell.imagesPerSec.toFixed(0)} img/s`;
-        console.log(`${preset} b${batchSize} ${mode}: ${rate} (windows ${cell.windows.map((w) => w.toFixed(0)).join(', ')}; warm-up ${cell.warmupMs.toFixed(0)} ms; loss ${cell.finalLoss?.toFixed(4) ?? '-'}; ${cell.tensorsAfter} tensors)`);
-      }
+      await measure('webgpu', preset, batchSize, 'loop', () => loop(spec, true));
+      await measure('webgpu', preset, batchSize, 'loop-no-views', () => loop(spec, false));
+      await measure('webgpu', preset, batchSize, 'fit', () => fit(spec));
+    }
+  }
+  let wasmInfo: { simd: boolean; threads: boolean } | null = null;
+  if (args.wasm) {
+    // The same loop on this machine's CPU through WASM, one thread as in the app (no cross-origin
+    // isolation there): is Auto's WebGPU-first rule the faster choice on a real GPU machine?
+    // tfjs-backend-wasm's Emscripten glue expects CommonJS globals, which this ES-module bundle lacks.
+    Object.assign(globalThis, { __dirname: args.wasm, __filename: `${args.wasm}/tfjs-backend-wasm.js`, require: createRequire(import.meta.url) });
+    const { setWasmPaths } = await import('@tensorflow/tfjs-backend-wasm');
+    setWasmPaths(`${args.wasm.replace(/\/$/, '')}/`);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+    await tf.ready();
+    registerTrainingKernels();
+    wasmInfo = { simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')), threads: false };
+    console.log(`tfjs on ${tf.getBackend()} (SIMD ${wasmInfo.simd}, one thread)`);
+    for (const preset of args.presets) {
+      const spec = { ...specOf(preset, 32), backend: 'wasm' as const };
+      await measure('wasm', preset, 32, 'loop', () => loop(spec, true));
     }
   }
   const result = {
     date: new Date().toISOString(),
     node: process.version,
     tfjs: tf.version.tfjs,
-    backend: tf.getBackend(),
+    backend: 'webgpu',
+    wasm: wasmInfo,
     loopOptimizer: 'flat (FlatOptimizer around tf.train.adam, as the app trains)',
     adapter: { vendor: adapterInfo.vendor, architecture: adapterInfo.architecture, device: adapterInfo.device, description: adapterInfo.description },
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: os.totalmem() / 2 ** 30, platform: `${os.platform()} ${os.release()}` },

@@ -17,6 +17,7 @@ import { gradientCheck } from './worker/gradcheck';
 import { selectBackend } from './worker/backends';
 import { buildModel, type BuiltModel } from './worker/buildModel';
 import { detectCollapse } from './collapse';
+import { nextViewsInterval, shouldReadLosses, VIEWS_EVERY_MS } from './cadence';
 import { copyTest, linearProbe } from './worker/analysis';
 import { batchTensor, lossFn, makeTrainingOptimizer } from './worker/training';
 
@@ -61,8 +62,6 @@ let liveViews = true;
 /** What the last run trained on, for the copy test and the probe. */
 let lastRun: { runId: number; spec: ExperimentSpec; data: DecodedDataset; trainIdx: Uint32Array; testIdx: Uint32Array } | null = null;
 
-const READ_EVERY_MS = 250;
-const IMAGES_EVERY_MS = 400;
 const MAX_TEST_IMAGES = 2000;
 const SNAPSHOTS_KEPT = 3;
 
@@ -283,7 +282,7 @@ async function trainFrom(
     let step = start.step;
     let lastRead = performance.now();
     let lastImages = performance.now();
-    let imagesEvery = IMAGES_EVERY_MS;
+    let imagesEvery = VIEWS_EVERY_MS;
     let windowStart = performance.now();
     let windowImages = 0;
     let imagesPerSec = 0;
@@ -382,7 +381,7 @@ async function trainFrom(
         windowImages += to - from;
         pending.push({ step, loss });
         const now = performance.now();
-        if (now - lastRead > READ_EVERY_MS || pending.length >= 64) {
+        if (shouldReadLosses(now - lastRead, pending.length)) {
           // Keep one read-back in flight: the device keeps working while we wait for the previous one.
           const bad = inflight ? await inflight : null;
           inflight = null;
@@ -399,7 +398,7 @@ async function trainFrom(
           lastImages = now;
           const px = await sendImages(run, display, step, 'reconstructions');
           // Keep the live views under ~4% of the time on slow backends: refresh less often there.
-          imagesEvery = Math.max(IMAGES_EVERY_MS, 25 * (performance.now() - now));
+          imagesEvery = nextViewsInterval(performance.now() - now);
           if (step >= 30) {
             const msg = detectCollapse(px);
             if (msg) post({ type: 'warning', runId: run.id, code: 'collapse', message: msg });

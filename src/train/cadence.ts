@@ -1,0 +1,27 @@
+/**
+ * The training loop's cadence, shared by the worker (src/train/worker.ts) and the real-GPU benchmark
+ * (src/bench/webgpuNode.ts), so that what the benchmark times is what the app does. Pure: no tfjs.
+ */
+
+/** Pending losses are read back (one transfer, at most one in flight) every this many ms... */
+export const READ_EVERY_MS = 250;
+/** ...or when this many have piled up. */
+export const READ_EVERY_STEPS = 64;
+/** The live views (16 reconstructions and their codes) refresh at most this often. */
+export const VIEWS_EVERY_MS = 400;
+/** A views refresh may take at most 1/VIEWS_BUDGET of the time (~4%). */
+export const VIEWS_BUDGET = 25;
+
+/**
+ * The wait before the next views refresh, given what the last one took (ms, from issuing it to its
+ * pixels on the CPU: on a GPU that includes waiting for the queued steps). Slow backends refresh less
+ * often, so the views never take more than ~4% of the training time.
+ */
+export function nextViewsInterval(lastCostMs: number): number {
+  return Math.max(VIEWS_EVERY_MS, VIEWS_BUDGET * (Number.isFinite(lastCostMs) ? Math.max(0, lastCostMs) : 0));
+}
+
+/** Whether it is time to read the pending losses back. */
+export function shouldReadLosses(msSinceLastRead: number, pending: number): boolean {
+  return msSinceLastRead > READ_EVERY_MS || pending >= READ_EVERY_STEPS;
+}
