@@ -672,26 +672,30 @@ export function maxPoolGradNHWC(x: ArrayLike<number>, dy: ArrayLike<number>, g: 
   const { batch: B, inHeight: H, inWidth: W, channels: C, outHeight: Ho, outWidth: Wo } = g;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
   dx.fill(0);
-  if (sh >= KH && sw >= KW) {
-    maxPoolGradDisjoint(x, dy, g, dx);
-    return;
-  }
+  // Windows that do not overlap (stride ≥ window, the usual 2×2 pooling with stride 2): each input pixel
+  // is in at most one window, so a window writes its one gradient per channel with no accumulation.
+  const disjoint = sh >= KH && sw >= KW;
+  const rowLen = W * C;
   const best = new Float64Array(C);
   const at = new Int32Array(C);
   let d = 0;
   for (let b = 0; b < B; b++) {
-    const xB = b * H * W * C;
+    const xB = b * H * rowLen;
     for (let oy = 0; oy < Ho; oy++) {
       const y0 = Math.max(0, oy * sh - pt);
       const y1 = Math.min(H, oy * sh - pt + KH);
       for (let ox = 0; ox < Wo; ox++) {
         const x0 = Math.max(0, ox * sw - pl);
         const x1 = Math.min(W, ox * sw - pl + KW);
+        if (disjoint) {
+          d = disjointWindowGrad(x, dy, dx, xB + y0 * rowLen + x0 * C, y1 - y0, x1 - x0, rowLen, C, d);
+          continue;
+        }
         best.fill(Number.NEGATIVE_INFINITY);
         at.fill(-1);
         for (let y = y0; y < y1; y++) {
           for (let xx = x0; xx < x1; xx++) {
-            const base = xB + (y * W + xx) * C;
+            const base = xB + y * rowLen + xx * C;
             for (let c = 0; c < C; c++) {
               const v = x[base + c];
               if (v > best[c]) {
@@ -708,68 +712,61 @@ export function maxPoolGradNHWC(x: ArrayLike<number>, dy: ArrayLike<number>, g: 
 }
 
 /**
- * maxPoolGradNHWC where windows do not overlap (stride ≥ window, e.g. the usual 2×2 pooling with
- * stride 2): each input pixel is in at most one window, so each window writes its one gradient with no
- * accumulation, channel by channel, and the 2×2 in-image window is unrolled. dx is zero on entry.
+ * One window of maxPoolGradNHWC when windows do not overlap: rows × cols pixels from x offset p0,
+ * channel by channel (the 2×2 window unrolled); dx[first maximum] = dy[d + c]. Returns d + C.
+ * The first maximum in (ky, kx) order, and NaN is never a maximum, as on the cpu backend.
  */
-function maxPoolGradDisjoint(x: ArrayLike<number>, dy: ArrayLike<number>, g: PoolGeometry, dx: Float32Array): void {
-  const { batch: B, inHeight: H, inWidth: W, channels: C, outHeight: Ho, outWidth: Wo } = g;
-  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
-  const rowLen = W * C;
-  let d = 0;
-  for (let b = 0; b < B; b++) {
-    const xB = b * H * rowLen;
-    for (let oy = 0; oy < Ho; oy++) {
-      const y0 = Math.max(0, oy * sh - pt);
-      const y1 = Math.min(H, oy * sh - pt + KH);
-      for (let ox = 0; ox < Wo; ox++) {
-        const x0 = Math.max(0, ox * sw - pl);
-        const x1 = Math.min(W, ox * sw - pl + KW);
-        const p0 = xB + y0 * rowLen + x0 * C;
-        if (y1 - y0 === 2 && x1 - x0 === 2) {
-          const p1 = p0 + C;
-          const p2 = p0 + rowLen;
-          const p3 = p2 + C;
-          for (let c = 0; c < C; c++, d++) {
-            // the first maximum in (ky, kx) order; NaN is never a maximum (as on the cpu backend)
-            let v = x[p0 + c];
-            let at = v > Number.NEGATIVE_INFINITY ? p0 + c : -1;
-            let best = at >= 0 ? v : Number.NEGATIVE_INFINITY;
-            v = x[p1 + c];
-            if (v > best) {
-              best = v;
-              at = p1 + c;
-            }
-            v = x[p2 + c];
-            if (v > best) {
-              best = v;
-              at = p2 + c;
-            }
-            v = x[p3 + c];
-            if (v > best) at = p3 + c;
-            if (at >= 0) dx[at] = dy[d];
-          }
-        } else if (y1 <= y0 || x1 <= x0) {
-          d += C;
-        } else {
-          for (let c = 0; c < C; c++, d++) {
-            let best = Number.NEGATIVE_INFINITY;
-            let at = -1;
-            for (let y = y0; y < y1; y++) {
-              for (let p = xB + y * rowLen + x0 * C + c, pEnd = p + (x1 - x0) * C; p < pEnd; p += C) {
-                const v = x[p];
-                if (v > best) {
-                  best = v;
-                  at = p;
-                }
-              }
-            }
-            if (at >= 0) dx[at] = dy[d];
-          }
+function disjointWindowGrad(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  dx: Float32Array,
+  p0: number,
+  rows: number,
+  cols: number,
+  rowLen: number,
+  C: number,
+  d: number,
+): number {
+  if (rows <= 0 || cols <= 0) return d + C;
+  if (rows === 2 && cols === 2) {
+    const p1 = p0 + C;
+    const p2 = p0 + rowLen;
+    const p3 = p2 + C;
+    for (let c = 0; c < C; c++, d++) {
+      let v = x[p0 + c];
+      let at = v > Number.NEGATIVE_INFINITY ? p0 + c : -1;
+      let best = at >= 0 ? v : Number.NEGATIVE_INFINITY;
+      v = x[p1 + c];
+      if (v > best) {
+        best = v;
+        at = p1 + c;
+      }
+      v = x[p2 + c];
+      if (v > best) {
+        best = v;
+        at = p2 + c;
+      }
+      v = x[p3 + c];
+      if (v > best) at = p3 + c;
+      if (at >= 0) dx[at] = dy[d];
+    }
+    return d;
+  }
+  for (let c = 0; c < C; c++, d++) {
+    let best = Number.NEGATIVE_INFINITY;
+    let at = -1;
+    for (let y = 0; y < rows; y++) {
+      for (let p = p0 + y * rowLen + c, pEnd = p + cols * C; p < pEnd; p += C) {
+        const v = x[p];
+        if (v > best) {
+          best = v;
+          at = p;
         }
       }
     }
+    if (at >= 0) dx[at] = dy[d];
   }
+  return d;
 }
 
 function attrPair(v: unknown, what: string): [number, number] {
