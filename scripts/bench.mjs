@@ -633,25 +633,23 @@ const fmtRatio = (r) => (r === null || r === undefined ? '—' : `${fmt(r, 2)}×
  */
 function pairedRatio(w, p, hidden) {
   if (!w?.interleaved || !p?.windows?.length) return null;
-  const per = p.windows
-    .map((f) => {
-      const mine = w.windows.find((x) => x.round === f.round && x.hidden === hidden);
-      return mine?.imagesPerSec && f.imagesPerSec ? mine.imagesPerSec / f.imagesPerSec : null;
-    })
-    .filter((r) => r !== null);
-  return per.length ? { median: median(per), rounds: per } : null;
+  return perRound(w.windows.filter((x) => x.hidden === hidden), p.windows);
 }
 
 /** Views on / off per round (the on window against the off window of the same round), and the median. */
 function viewsPairedRatio(c) {
-  const rounds = [...new Set((c.windows ?? []).map((w) => w.round).filter((r) => r !== undefined))];
-  const per = rounds
-    .map((r) => {
-      const on = c.windows.find((w) => w.round === r && !w.hidden);
-      const off = c.windows.find((w) => w.round === r && w.hidden);
-      return on?.imagesPerSec && off?.imagesPerSec ? on.imagesPerSec / off.imagesPerSec : null;
+  const ws = c.windows ?? [];
+  return perRound(ws.filter((w) => !w.hidden), ws.filter((w) => w.hidden));
+}
+
+/** Windows a and b paired by round: a's rate over b's, per round with both, and their median. */
+function perRound(a, b) {
+  const per = b
+    .map((y) => {
+      const x = a.find((w) => w.round !== undefined && w.round === y.round);
+      return x?.imagesPerSec && y.imagesPerSec ? x.imagesPerSec / y.imagesPerSec : null;
     })
-    .filter((x) => x !== null);
+    .filter((r) => r !== null);
   return per.length ? { median: median(per), rounds: per } : null;
 }
 

@@ -820,9 +820,6 @@ const wasmMaxPoolGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Registration
-
-// ---------------------------------------------------------------------------------------------
 // BatchMatMul on wasm with a transposed operand (the dense layers' gradients: xᵀ·dy and dy·Wᵀ): the
 // stock kernel runs a scalar loop there (19 ms of a 42 ms dense-AE step), but XNNPACK without
 // transposes. So transpose the operand with wasm's Transpose and call the stock kernel without.
@@ -850,75 +847,6 @@ export function wasmBatchMatMulNoTranspose(stock: tf.KernelFunc | null): tf.Kern
     }
   };
 }
-
-interface Replacement {
-  kernelName: string;
-  backendName: string;
-  /** Builds our kernel; gets the backend's own kernel, if any, to fall back on. */
-  make: (stock: tf.KernelFunc | null) => tf.KernelFunc;
-  /** Replace a stock kernel (true) or only fill a gap (false). */
-  replace: boolean;
-  why: string;
-}
-
-const REPLACEMENTS: readonly Replacement[] = [
-  {
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    make: (stock) => wasmBatchMatMulNoTranspose(stock),
-    replace: true,
-    why: 'stock kernel runs a scalar loop when an operand is transposed (dense gradients); XNNPACK otherwise',
-  },
-  {
-    kernelName: 'Conv2DBackpropFilter',
-    backendName: 'wasm',
-    make: () => wasmConv2DBackpropFilter,
-    replace: false,
-    why: 'missing in tfjs-backend-wasm 4.22 (conv layers cannot train)',
-  },
-  {
-    kernelName: 'Conv2DBackpropInput',
-    backendName: 'wasm',
-    make: () => wasmConv2DBackpropInput,
-    replace: true,
-    why: 'stock kernel is a scalar C++ loop, 2-10× slower than XNNPACK-based formulations',
-  },
-  {
-    kernelName: 'MaxPoolGrad',
-    backendName: 'wasm',
-    make: () => wasmMaxPoolGrad,
-    replace: true,
-    why: 'stock kernel is a slow scalar loop',
-  },
-  {
-    kernelName: 'ResizeNearestNeighborGrad',
-    backendName: 'wasm',
-    make: () => wasmResizeNearestNeighborGrad,
-    replace: true,
-    why: 'stock kernel searches a window per input pixel; the direct scatter is several times faster',
-  },
-  {
-    kernelName: 'ResizeNearestNeighborGrad',
-    backendName: 'cpu',
-    make: () => cpuResizeNearestNeighborGrad,
-    replace: true,
-    why: 'stock kernel reads dy at the images’ batch stride: wrong for every image after the first',
-  },
-  {
-    kernelName: 'ResizeNearestNeighborGrad',
-    backendName: 'webgl',
-    make: (stock) => blockSumResizeNearestNeighborGrad('webgl', stock),
-    replace: true,
-    why: 'stock kernel can misroute rows for some sizes (float32 rounding; GPU-dependent)',
-  },
-  {
-    kernelName: 'ResizeNearestNeighborGrad',
-    backendName: 'webgpu',
-    make: (stock) => blockSumResizeNearestNeighborGrad('webgpu', stock),
-    replace: true,
-    why: 'stock kernel misroutes rows for some sizes (float32 rounding), e.g. 22 rows ×2',
-  },
-];
 
 // ---------------------------------------------------------------------------------------------
 // Gradients (all backends): same mathematics as tfjs-core's, fewer and cheaper kernels.
@@ -1004,6 +932,78 @@ export function restoreStockGradients(): void {
   }
   stockGradients.clear();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+
+interface Replacement {
+  kernelName: string;
+  backendName: string;
+  /** Builds our kernel; gets the backend's own kernel, if any, to fall back on. */
+  make: (stock: tf.KernelFunc | null) => tf.KernelFunc;
+  /** Replace a stock kernel (true) or only fill a gap (false). */
+  replace: boolean;
+  why: string;
+}
+
+const REPLACEMENTS: readonly Replacement[] = [
+  {
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    make: (stock) => wasmBatchMatMulNoTranspose(stock),
+    replace: true,
+    why: 'stock kernel runs a scalar loop when an operand is transposed (dense gradients); XNNPACK otherwise',
+  },
+  {
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    make: () => wasmConv2DBackpropFilter,
+    replace: false,
+    why: 'missing in tfjs-backend-wasm 4.22 (conv layers cannot train)',
+  },
+  {
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    make: () => wasmConv2DBackpropInput,
+    replace: true,
+    why: 'stock kernel is a scalar C++ loop, 2-10× slower than XNNPACK-based formulations',
+  },
+  {
+    kernelName: 'MaxPoolGrad',
+    backendName: 'wasm',
+    make: () => wasmMaxPoolGrad,
+    replace: true,
+    why: 'stock kernel is a slow scalar loop',
+  },
+  {
+    kernelName: 'ResizeNearestNeighborGrad',
+    backendName: 'wasm',
+    make: () => wasmResizeNearestNeighborGrad,
+    replace: true,
+    why: 'stock kernel searches a window per input pixel; the direct scatter is several times faster',
+  },
+  {
+    kernelName: 'ResizeNearestNeighborGrad',
+    backendName: 'cpu',
+    make: () => cpuResizeNearestNeighborGrad,
+    replace: true,
+    why: 'stock kernel reads dy at the images’ batch stride: wrong for every image after the first',
+  },
+  {
+    kernelName: 'ResizeNearestNeighborGrad',
+    backendName: 'webgl',
+    make: (stock) => blockSumResizeNearestNeighborGrad('webgl', stock),
+    replace: true,
+    why: 'stock kernel can misroute rows for some sizes (float32 rounding; GPU-dependent)',
+  },
+  {
+    kernelName: 'ResizeNearestNeighborGrad',
+    backendName: 'webgpu',
+    make: (stock) => blockSumResizeNearestNeighborGrad('webgpu', stock),
+    replace: true,
+    why: 'stock kernel misroutes rows for some sizes (float32 rounding), e.g. 22 rows ×2',
+  },
+];
 
 /** Kernel functions we registered, so a second call recognises them. */
 const ours = new WeakSet<tf.KernelFunc>();
