@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { snapshot, useTinyExperiment, waitForPhase } from './helpers';
 
-async function fault(page: Page, kind: 'loseDevice' | 'hang' | 'crash' | 'kill'): Promise<void> {
+async function fault(page: Page, kind: 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'kill'): Promise<void> {
   await page.evaluate((k) => window.__aePlayground?.fault(k), kind);
 }
 
@@ -135,5 +135,43 @@ test.describe('faults and bad input: a clear message, nothing lost', () => {
     console.log(`tensor count after each of 25 epochs: ${epochs.join(',')}`);
     expect(epochs.length).toBe(25);
     expect(new Set(epochs).size).toBe(1);
+    // The live-views helper (CPU backends) keeps its own tensors flat too.
+    const helper = snap.memoryLog.map((m) => m.viewsHelperTensors).filter((v) => v !== null);
+    console.log(`live-views helper tensor counts: ${helper.join(',')}`);
+    expect(new Set(helper).size).toBeLessThanOrEqual(1);
+  });
+
+  test('on a CPU backend a helper thread draws the live views; if it fails, the training thread takes over', async ({ page }) => {
+    await page.goto('/');
+    test.skip((await page.evaluate(() => navigator.hardwareConcurrency)) < 2, 'one core: the app does not start the helper');
+    await page.getByLabel('Training images').fill('6000');
+    await page.getByLabel('Epochs').fill('1');
+    await page.getByLabel('Backend').selectOption('wasm');
+    await page.getByRole('button', { name: 'Train' }).click();
+    const grid = page.getByTestId('reconstructions');
+    const reconStep = async (): Promise<number> => Number(/step (\d+)/.exec((await page.getByTestId('reconstruction-step').textContent()) ?? '')?.[1] ?? -1);
+    await expect(grid).toHaveAttribute('data-rendered-by', 'helper', { timeout: 90_000 });
+    // The helper's renders follow training, and its tensor count stays flat from render to render.
+    const first = await reconStep();
+    await expect.poll(reconStep, { timeout: 10_000 }).toBeGreaterThan(first);
+    const helperTensors = async (): Promise<(number | null)[]> => {
+      const before = (await snapshot(page)).memoryLog.length;
+      await page.evaluate(() => window.__aePlayground?.requestMemory());
+      await expect.poll(async () => (await snapshot(page)).memoryLog.length).toBeGreaterThan(before);
+      return (await snapshot(page)).memoryLog.slice(before).map((m) => m.viewsHelperTensors);
+    };
+    const a = await helperTensors();
+    await page.waitForTimeout(1500);
+    const b = await helperTensors();
+    expect(a[0]).not.toBeNull();
+    expect(b).toEqual(a);
+    // A crashed helper: a clear note, the views go on from the training thread, training goes on.
+    await fault(page, 'crashViews');
+    await expect(page.getByText(/live-views helper thread failed/)).toBeVisible({ timeout: 20_000 });
+    await expect(grid).toHaveAttribute('data-rendered-by', 'worker', { timeout: 10_000 });
+    const after = await reconStep();
+    await expect.poll(reconStep, { timeout: 10_000 }).toBeGreaterThan(after);
+    expect((await snapshot(page)).phase).toBe('training');
+    await page.getByRole('button', { name: 'Reset' }).click();
   });
 });

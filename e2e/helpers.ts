@@ -4,7 +4,7 @@ export interface Snapshot {
   phase: string;
   trainLoss: { step: number; loss: number }[];
   testLoss: { epoch: number; loss: number }[];
-  memoryLog: { numTensors: number; numBytes: number; runsActive: number }[];
+  memoryLog: { numTensors: number; numBytes: number; runsActive: number; viewsHelperTensors: number | null }[];
   backend: string | null;
   imagesPerSec: number;
 }

@@ -16,7 +16,7 @@ export interface TestHooks {
   };
   requestMemory: () => void;
   /** Fault injection for robustness tests. */
-  fault: (kind: 'loseDevice' | 'hang' | 'crash' | 'kill') => void;
+  fault: (kind: 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'kill') => void;
 }
 
 declare global {

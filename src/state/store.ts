@@ -17,6 +17,8 @@ export interface MemoryReport {
   numTensors: number;
   numBytes: number;
   runsActive: number;
+  /** Tensors alive in the live-views helper worker after its last render; null when it is not used. */
+  viewsHelperTensors: number | null;
 }
 
 export interface TestPoint {
@@ -126,7 +128,7 @@ let client: TrainingClient | null = null;
 export const useAppStore = create<AppState>()((set, get) => {
   const handle = (msg: FromWorker): void => {
     if (msg.type === 'memory') {
-      const memory = { numTensors: msg.numTensors, numBytes: msg.numBytes, runsActive: msg.runsActive };
+      const memory = { numTensors: msg.numTensors, numBytes: msg.numBytes, runsActive: msg.runsActive, viewsHelperTensors: msg.viewsHelperTensors };
       set((st) => ({ memoryLog: st.memoryLog.concat(memory).slice(-200) }));
       return;
     }
@@ -174,7 +176,7 @@ export const useAppStore = create<AppState>()((set, get) => {
         set(msg.what === 'probe' ? { probe: { running: false, result: null, error: msg.message } } : { copyTest: { running: false, result: null, error: msg.message } });
         break;
       case 'images': {
-        const batch: ImageBatch = { step: msg.step, count: msg.count, height: msg.height, width: msg.width, channels: msg.channels, pixels: msg.pixels };
+        const batch: ImageBatch = { step: msg.step, count: msg.count, height: msg.height, width: msg.width, channels: msg.channels, pixels: msg.pixels, renderedBy: msg.renderedBy };
         if (msg.kind === 'originals') set({ originals: batch });
         else set({ reconstructions: batch });
         break;
@@ -281,7 +283,7 @@ export const useAppStore = create<AppState>()((set, get) => {
 });
 
 /** Test hooks: ask the worker for its tensor count, or inject a fault. */
-export function debugWorker(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'kill'): void {
+export function debugWorker(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'kill'): void {
   if (!client) return;
   if (action === 'kill') client.killSilently();
   else client.debug(action);

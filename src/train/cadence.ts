@@ -25,3 +25,4 @@ export function nextViewsInterval(lastCostMs: number): number {
 export function shouldReadLosses(msSinceLastRead: number, pending: number): boolean {
   return msSinceLastRead > READ_EVERY_MS || pending >= READ_EVERY_STEPS;
 }
+

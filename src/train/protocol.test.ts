@@ -11,7 +11,7 @@ describe('worker protocol', () => {
 
   it('messages survive structured cloning; image buffers move instead of being copied', () => {
     const pixels = new Float32Array(2 * 28 * 28).fill(0.5);
-    const msg: FromWorker = { type: 'images', runId: 3, kind: 'reconstructions', step: 10, count: 2, height: 28, width: 28, channels: 1, pixels };
+    const msg: FromWorker = { type: 'images', runId: 3, kind: 'reconstructions', step: 10, count: 2, height: 28, width: 28, channels: 1, pixels, renderedBy: 'helper' };
     const clone = structuredClone(msg, { transfer: [pixels.buffer] });
     expect(pixels.byteLength).toBe(0); // transferred: the sender no longer holds it
     expect(clone.type).toBe('images');

@@ -13,8 +13,8 @@ export type ToWorker =
   | { type: 'stop'; runId: number }
   /** Liveness check: the worker answers with a pong between training steps. */
   | { type: 'ping'; id: number }
-  /** Test hooks: report memory now, or inject a fault (lose the GPU device, hang, crash). */
-  | { type: 'debug'; action: 'memory' | 'loseDevice' | 'hang' | 'crash' }
+  /** Test hooks: report memory now, or inject a fault (lose the GPU device, hang, crash, crash the live-views helper). */
+  | { type: 'debug'; action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' }
   /** After a run: reconstruct inputs unlike the data (copy test), or fit a linear probe on the codes. */
   | { type: 'analyze'; runId: number; what: 'copyTest' | 'probe' }
   /** Runs one training step of every layer kind on each backend and compares gradients with finite differences. */
@@ -82,11 +82,16 @@ export type FromWorker =
       channels: number;
       /** Values in [0, 1], count×H×W×C, transferred. */
       pixels: Float32Array;
+      /** Who computed them: the training worker, or its live-views helper on another core (CPU backends). */
+      renderedBy: 'worker' | 'helper';
     }
-  | { type: 'warning'; runId: number; code: 'collapse'; message: string }
+  | { type: 'warning'; runId: number; code: 'collapse' | 'viewsHelper'; message: string }
   | { type: 'pong'; id: number }
-  /** Tensor count and bytes; runsActive counts training loops running now (never more than 1). */
-  | { type: 'memory'; numTensors: number; numBytes: number; runsActive: number }
+  /**
+   * Tensor count and bytes; runsActive counts training loops running now (never more than 1);
+   * viewsHelperTensors: tensors alive in the live-views helper after its last render (null: not used).
+   */
+  | { type: 'memory'; numTensors: number; numBytes: number; runsActive: number; viewsHelperTensors: number | null }
   | { type: 'gradCheck'; backend: BackendName; rows: GradCheckRow[]; error: string | null; done: boolean }
   | { type: 'error'; runId: number; message: string };
 

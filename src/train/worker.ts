@@ -19,7 +19,8 @@ import { buildModel, type BuiltModel } from './worker/buildModel';
 import { detectCollapse } from './collapse';
 import { nextViewsInterval, shouldReadLosses, VIEWS_EVERY_MS } from './cadence';
 import { copyTest, linearProbe } from './worker/analysis';
-import { batchTensor, lossFn, makeTrainingOptimizer } from './worker/training';
+import { batchTensor, lossFn, makeTrainingOptimizer, pixelsOf } from './worker/training';
+import { ViewsOffload, type RenderedViews } from './worker/viewsOffload';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -61,6 +62,51 @@ let runsActive = 0;
 let liveViews = true;
 /** What the last run trained on, for the copy test and the probe. */
 let lastRun: { runId: number; spec: ExperimentSpec; data: DecodedDataset; trainIdx: Uint32Array; testIdx: Uint32Array } | null = null;
+
+/**
+ * The live views' forward pass on another core while training on the CPU (WASM, plain JS): the
+ * training thread only copies the weights (a fraction of a millisecond). `viewsTarget` says which run
+ * and model the helper's renders belong to, and the newest step already shown.
+ */
+let viewsTarget: { run: Run; key: number; shownStep: number } | null = null;
+const offload = new ViewsOffload(
+  (views) => showHelperViews(views),
+  (reason) => {
+    const run = viewsTarget?.run;
+    viewsTarget = null;
+    if (run && !run.stopped) {
+      post({
+        type: 'warning',
+        runId: run.id,
+        code: 'viewsHelper',
+        message: `The live-views helper thread failed (${reason}); the training thread draws the live views itself from now on. Training goes on.`,
+      });
+    }
+  },
+);
+
+/** Whether the live views go to the helper: CPU backends, a second core, and a helper that works. */
+function viewsHelperWanted(): boolean {
+  const name = activeBackend?.report.name;
+  return (name === 'wasm' || name === 'cpu') && (self.navigator.hardwareConcurrency ?? 1) >= 2 && offload.usable;
+}
+
+function showHelperViews(views: RenderedViews): void {
+  const target = viewsTarget;
+  if (!target || target.key !== views.key || target.run.stopped || views.step <= target.shownStep) return;
+  target.shownStep = views.step;
+  const { run } = target;
+  const { count } = views;
+  post({ type: 'codes', runId: run.id, step: views.step, count, shape: views.codeShape, values: views.codes }, [views.codes.buffer]);
+  const info = DATASET_INFO[run.spec.dataset];
+  const [height, width, channels] = info.shape;
+  const copy = views.pixels.slice();
+  post({ type: 'images', runId: run.id, kind: 'reconstructions', step: views.step, count, height, width, channels, pixels: copy, renderedBy: 'helper' }, [copy.buffer]);
+  if (views.step >= 30) {
+    const msg = detectCollapse(views.pixels);
+    if (msg) post({ type: 'warning', runId: run.id, code: 'collapse', message: msg });
+  }
+}
 
 const MAX_TEST_IMAGES = 2000;
 const SNAPSHOTS_KEPT = 3;
@@ -115,7 +161,7 @@ function reportMemory(): void {
   } catch {
     // no backend yet
   }
-  post({ type: 'memory', numTensors, numBytes, runsActive });
+  post({ type: 'memory', numTensors, numBytes, runsActive, viewsHelperTensors: offload.helperTensors });
 }
 
 async function waitIfPaused(run: Run): Promise<void> {
@@ -176,7 +222,8 @@ async function sendImages(run: Run, display: tf.Tensor4D, step: number, kind: 'o
     if (!run.stopped) post({ type: 'codes', runId: run.id, step, count, shape: codeShape, values }, [values.buffer]);
   }
   const copy = pixels.slice();
-  if (!run.stopped) post({ type: 'images', runId: run.id, kind, step, count, height, width, channels, pixels: copy }, [copy.buffer]);
+  if (!run.stopped) post({ type: 'images', runId: run.id, kind, step, count, height, width, channels, pixels: copy, renderedBy: 'worker' }, [copy.buffer]);
+  if (kind === 'reconstructions' && viewsTarget?.run === run) viewsTarget.shownStep = Math.max(viewsTarget.shownStep, step);
   return pixels;
 }
 
@@ -263,6 +310,11 @@ async function trainFrom(
   }
   optimizer = makeTrainingOptimizer(spec);
   const display = batchTensor(data, displayIdx, 0, displayIdx.length);
+  viewsTarget = null;
+  if (viewsHelperWanted()) {
+    const key = offload.prepare(spec, info.shape, pixelsOf(data, displayIdx), displayIdx.length);
+    viewsTarget = { run, key, shownStep: -1 };
+  }
   const snapshots: Snapshot[] = [];
   let pending: { step: number; loss: tf.Scalar }[] = [];
   let inflight: Promise<number | null> | null = null;
@@ -394,7 +446,15 @@ async function trainFrom(
           pending = [];
           lastRead = now;
         }
-        if (liveViews && now - lastImages > imagesEvery) {
+        if (liveViews && now - lastImages > imagesEvery && viewsTarget?.run === run && viewsHelperWanted()) {
+          // The helper renders on another core: hand it a copy of the weights (one in flight at a time).
+          if (!offload.pending) {
+            lastImages = now;
+            offload.render(step, model.weights.map((w) => w.read().dataSync() as Float32Array));
+            // Same cadence as on the training thread: each refresh also costs the page its redraws.
+            imagesEvery = nextViewsInterval(offload.lastRenderMs);
+          }
+        } else if (liveViews && now - lastImages > imagesEvery) {
           lastImages = now;
           const px = await sendImages(run, display, step, 'reconstructions');
           // Keep the live views under ~4% of the time on slow backends: refresh less often there.
@@ -553,6 +613,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         while (performance.now() < until) {
           // a deliberate busy loop: the page's watchdog must notice
         }
+      } else if (msg.action === 'crashViews') {
+        offload.crash();
       } else if (msg.action === 'crash') {
         setTimeout(() => {
           throw new Error('crash requested by a test hook');

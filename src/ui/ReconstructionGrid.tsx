@@ -17,7 +17,7 @@ export function ReconstructionGrid() {
           {!liveViews && ' · live views off: updated at each epoch’s end'}
         </span>
       </div>
-      <div className="recon-grid" data-testid="reconstructions">
+      <div className="recon-grid" data-testid="reconstructions" data-rendered-by={reconstructions?.renderedBy}>
         {count === 0 && <p className="empty">Originals (top) and reconstructions (bottom) of 16 test images appear here.</p>}
         {originals &&
           Array.from({ length: count }, (_, i) => (
