@@ -89,6 +89,35 @@ test.describe('core playground', () => {
     expect(snap.memoryLog[1].numTensors).toBe(snap.memoryLog[0].numTensors);
   });
 
+  test("Auto times a few steps of the model on each fast backend and trains on the fastest, saying what it measured", async ({ page }) => {
+    test.setTimeout(240_000);
+    await page.goto('/');
+    // No GPU here: let the race include the software adapters (on a GPU machine they are hardware).
+    await page.evaluate(() => window.__aePlayground?.raceSoftwareBackends());
+    await useTinyExperiment(page, { trainSize: 64, epochs: 1 });
+    await page.getByRole('button', { name: 'Train' }).click();
+    await expect(page.getByText(/Auto: timing a few training steps on/)).toBeVisible({ timeout: 60_000 });
+    const reason = page.locator('.backend-reason');
+    await expect(reason).toContainText('Auto: timed this model', { timeout: 200_000 });
+    const text = (await reason.textContent()) ?? '';
+    console.log(text);
+    // Every candidate with its time per step; the winner is the fastest of them, and it is what runs.
+    const times = [...text.matchAll(/(WebGPU|WebGL|WASM) ([\d.]+) ms/g)].map((m) => ({ name: m[1], ms: Number(m[2]) }));
+    expect(times.map((t) => t.name)).toContain('WASM');
+    expect(times.length).toBeGreaterThanOrEqual(2);
+    const fastest = times.reduce((a, b) => (b.ms < a.ms ? b : a));
+    expect(text).toContain(`${fastest.name} is the fastest here`);
+    await expect(page.getByTestId('backend')).toHaveText(fastest.name);
+    await waitForPhase(page, ['done', 'error']);
+    expect((await snapshot(page)).phase).toBe('done');
+    // Training again with the same layers reuses the result: no second race.
+    await page.getByRole('button', { name: 'Train' }).click();
+    await waitForPhase(page, ['done', 'error']);
+    await expect(reason).toHaveText(text);
+    const memory = (await snapshot(page)).memoryLog.at(-1);
+    expect(memory?.runsActive).toBe(0);
+  });
+
   test('Auto skips the software WebGPU adapter and says why; pause, resume and reset work', async ({ page }) => {
     await page.goto('/');
     // Long enough (9,000 images × 5 epochs) that it cannot finish while we pause and resume.

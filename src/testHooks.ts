@@ -17,6 +17,8 @@ export interface TestHooks {
   requestMemory: () => void;
   /** Fault injection for robustness tests. */
   fault: (kind: 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'kill') => void;
+  /** Lets Auto race software GPU adapters too (on a machine without a GPU, to test the race). */
+  raceSoftwareBackends: () => void;
 }
 
 declare global {
@@ -40,5 +42,6 @@ export function installTestHooks(): void {
     },
     requestMemory: () => debugWorker('memory'),
     fault: (kind) => debugWorker(kind),
+    raceSoftwareBackends: () => debugWorker('raceSoftware'),
   };
 }

@@ -124,6 +124,8 @@ const ACTIVE: Phase[] = ['loading', 'building', 'training', 'paused'];
 export const isActive = (phase: Phase): boolean => ACTIVE.includes(phase);
 
 let client: TrainingClient | null = null;
+/** Starts the client (and its worker) if need be; set by the store. */
+let ensureClient: (() => TrainingClient) | null = null;
 
 export const useAppStore = create<AppState>()((set, get) => {
   const handle = (msg: FromWorker): void => {
@@ -197,6 +199,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     );
     return client;
   };
+  ensureClient = getClient;
 
   /** Any change to the experiment stops a run in progress, so what runs is always what is shown. */
   const editSpec = (next: ExperimentSpec): void => {
@@ -283,8 +286,10 @@ export const useAppStore = create<AppState>()((set, get) => {
 });
 
 /** Test hooks: ask the worker for its tensor count, or inject a fault. */
-export function debugWorker(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'kill'): void {
-  if (!client) return;
-  if (action === 'kill') client.killSilently();
-  else client.debug(action);
+export function debugWorker(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'raceSoftware' | 'kill'): void {
+  // A setting for runs to come reaches a worker not started yet too; faults only hit a running one.
+  const c = action === 'raceSoftware' ? (ensureClient?.() ?? null) : client;
+  if (!c) return;
+  if (action === 'kill') c.killSilently();
+  else c.debug(action);
 }

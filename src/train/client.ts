@@ -119,7 +119,7 @@ export class TrainingClient {
   }
 
   /** Test hooks: tensor count now, or a fault injected into the worker. */
-  debug(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews'): void {
+  debug(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'raceSoftware'): void {
     this.send({ type: 'debug', action });
   }
 

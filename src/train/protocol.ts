@@ -13,8 +13,8 @@ export type ToWorker =
   | { type: 'stop'; runId: number }
   /** Liveness check: the worker answers with a pong between training steps. */
   | { type: 'ping'; id: number }
-  /** Test hooks: report memory now, or inject a fault (lose the GPU device, hang, crash, crash the live-views helper). */
-  | { type: 'debug'; action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' }
+  /** Test hooks: report memory now, or inject a fault (lose the GPU device, hang, crash, crash the live-views helper), or let Auto race software GPU adapters. */
+  | { type: 'debug'; action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'raceSoftware' }
   /** After a run: reconstruct inputs unlike the data (copy test), or fit a linear probe on the codes. */
   | { type: 'analyze'; runId: number; what: 'copyTest' | 'probe' }
   /** Runs one training step of every layer kind on each backend and compares gradients with finite differences. */

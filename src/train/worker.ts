@@ -11,10 +11,12 @@ import { DATASET_INFO } from '../data/catalogue';
 import { loadDataset } from '../data/load';
 import type { DecodedDataset } from '../data/decode';
 import { epochOrder, mulberry32, pickDisplayIndices, splitIndices } from '../data/split';
-import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
+import { BACKEND_LABELS, type BackendChoice, type BackendName, type ExperimentSpec } from '../model/spec';
 import type { BackendReport, FromWorker, GradCheckRow, LossPoint, ToWorker } from './protocol';
 import { gradientCheck } from './worker/gradcheck';
-import { selectBackend } from './worker/backends';
+import { autoCandidates, selectBackend } from './worker/backends';
+import { raceBackends } from './worker/race';
+import { pickFastest, raceKey, raceSummary } from './race';
 import { buildModel, type BuiltModel } from './worker/buildModel';
 import { detectCollapse } from './collapse';
 import { nextViewsInterval, shouldReadLosses, VIEWS_EVERY_MS } from './cadence';
@@ -50,7 +52,12 @@ interface Run {
 class DeviceLostError extends Error {}
 
 let current: Run | null = null;
-let activeBackend: { requested: BackendChoice; report: BackendReport } | null = null;
+/** The backend in use; `raced`: the key of the model Auto timed it for (src/train/race.ts), if it did. */
+let activeBackend: { requested: BackendChoice; report: BackendReport; raced?: string } | null = null;
+/** Auto's race results in this worker, per model (raceKey): timing again would only cost time. */
+const raceResults = new Map<string, { winner: BackendName; summary: string }>();
+/** Test hook: let Auto race software adapters too (on machines without a GPU they are all there is). */
+let raceSoftware = false;
 /** Backends whose device was lost in this worker: never chosen again. */
 const lostBackends = new Set<BackendName>();
 /** Rejects when the active GPU device is lost, so no await hangs on a dead device. */
@@ -142,6 +149,52 @@ async function chooseBackend(requested: BackendChoice): Promise<BackendReport> {
   activeBackend = { requested, report };
   watchDevice(report);
   return report;
+}
+
+/**
+ * Auto with more than one fast candidate (a hardware GPU and WASM): time a few training steps of this
+ * model on each and keep the fastest (src/train/race.ts). One candidate: the plain rule.
+ */
+async function chooseAuto(run: Run, data: DecodedDataset, trainIdx: Uint32Array): Promise<BackendReport> {
+  const { spec } = run;
+  const candidates = await autoCandidates(raceSoftware, lostBackends);
+  if (candidates.length < 2) {
+    if (activeBackend?.raced) activeBackend = null;
+    return chooseBackend('auto');
+  }
+  const key = `${raceKey(spec)}|${candidates.join(',')}`;
+  if (activeBackend?.raced === key && !lostBackends.has(activeBackend.report.name)) return activeBackend.report;
+  let result = raceResults.get(key);
+  if (!result) {
+    disposeModel();
+    activeBackend = null;
+    const count = Math.min(spec.batchSize, trainIdx.length);
+    const info = DATASET_INFO[spec.dataset];
+    const timings = await raceBackends(
+      candidates,
+      spec,
+      info.shape,
+      pixelsOf(data, trainIdx, 0, count),
+      count,
+      (backend, i) =>
+        post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Auto: timing a few training steps on ${BACKEND_LABELS[backend]} (${i + 1} of ${candidates.length})` }),
+      yieldToEvents,
+    );
+    const winner = pickFastest(timings);
+    if (!winner) return chooseBackend('auto');
+    result = { winner, summary: raceSummary(timings, winner, count) };
+    raceResults.set(key, result);
+  }
+  disposeModel();
+  const report = await selectBackend(result.winner, lostBackends);
+  const raced: BackendReport = {
+    ...report,
+    requested: 'auto',
+    reason: report.name === result.winner ? `${result.summary}${report.device ? ` (${report.device})` : ''}` : report.reason,
+  };
+  activeBackend = { requested: 'auto', report: raced, raced: key };
+  watchDevice(raced);
+  return raced;
 }
 
 function disposeModel(): void {
@@ -242,12 +295,6 @@ interface Snapshot {
 async function train(run: Run): Promise<void> {
   const { spec } = run;
   const info = DATASET_INFO[spec.dataset];
-  // tfjs' unseeded random ops (dropout masks) draw their seeds from Math.random: seed it per run so
-  // the same spec on the same backend gives the same curve.
-  Math.random = mulberry32((spec.seed ^ 0x5bd1e995) >>> 0);
-  post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Starting the ${spec.backend === 'auto' ? 'best' : spec.backend} backend` });
-  let report = await chooseBackend(spec.backend);
-  post({ type: 'backend', runId: run.id, report });
   post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Loading ${info.label}` });
   const base = new URL(`${import.meta.env.BASE_URL}data/`, self.location.origin).href;
   const loadStart = performance.now();
@@ -258,6 +305,13 @@ async function train(run: Run): Promise<void> {
   const trainIdx = split.train.subarray(0, Math.min(split.train.length, spec.trainSize));
   const displayIdx = pickDisplayIndices(split.test, data.labels, 16);
   const detail = `Training on ${trainIdx.length} images (data loaded in ${loadSeconds.toFixed(2)} s)`;
+  post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Starting the ${spec.backend === 'auto' ? 'best' : spec.backend} backend` });
+  let report = spec.backend === 'auto' ? await chooseAuto(run, data, trainIdx) : await chooseBackend(spec.backend);
+  post({ type: 'backend', runId: run.id, report });
+  if (run.stopped) return;
+  // tfjs' unseeded random ops (dropout masks) draw their seeds from Math.random: seed it per run (after
+  // Auto's race, which draws too) so the same spec on the same backend gives the same curve.
+  Math.random = mulberry32((spec.seed ^ 0x5bd1e995) >>> 0);
 
   lastRun = { runId: run.id, spec, data, trainIdx, testIdx: split.test };
   let checkpoint: Checkpoint = { epoch: 0, step: 0, weights: null };
@@ -613,6 +667,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         while (performance.now() < until) {
           // a deliberate busy loop: the page's watchdog must notice
         }
+      } else if (msg.action === 'raceSoftware') {
+        raceSoftware = true;
       } else if (msg.action === 'crashViews') {
         offload.crash();
       } else if (msg.action === 'crash') {

@@ -54,7 +54,8 @@ function probeWebGl(): Probe {
   }
 }
 
-async function trySet(name: BackendName): Promise<string | null> {
+/** Makes `name` the active backend (with our training kernels); the reason it failed, or null. */
+export async function trySet(name: BackendName): Promise<string | null> {
   try {
     const ok = await tf.setBackend(name);
     await tf.ready();
@@ -117,4 +118,18 @@ export async function selectBackend(requested: BackendChoice, exclude: ReadonlyS
     return { name, requested, reason, device };
   }
   throw new Error(`No backend could start: ${notes.join('; ')}`);
+}
+
+/**
+ * The backends Auto races (src/train/race.ts) when there is more than one: WebGPU and WebGL on
+ * hardware (or on a software adapter too, when a test asks), then WASM. CPU never wins against WASM.
+ */
+export async function autoCandidates(includeSoftware: boolean, exclude: ReadonlySet<BackendName>): Promise<BackendName[]> {
+  const webgpu = await probeWebGpu();
+  const webgl = probeWebGl();
+  const out: BackendName[] = [];
+  if (webgpu.available && (webgpu.hardware || includeSoftware)) out.push('webgpu');
+  if (webgl.available && (webgl.hardware || includeSoftware)) out.push('webgl');
+  out.push('wasm');
+  return out.filter((b) => !exclude.has(b));
 }
