@@ -504,7 +504,8 @@ async function trainFrom(
           // The helper renders on another core: hand it a copy of the weights (one in flight at a time).
           if (!offload.pending) {
             lastImages = now;
-            offload.render(step, model.weights.map((w) => w.read().dataSync() as Float32Array));
+            // A copy each: the cpu backend's dataSync hands out its own storage, which must not be transferred.
+            offload.render(step, model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()));
             // Same cadence as on the training thread: each refresh also costs the page its redraws.
             imagesEvery = nextViewsInterval(offload.lastRenderMs);
           }

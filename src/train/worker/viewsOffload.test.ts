@@ -116,6 +116,25 @@ describe('ViewsOffload', () => {
     }
   });
 
+  it('a message that cannot be sent turns the helper off instead of failing the training', () => {
+    const spy = {
+      postMessage: (_msg: unknown, transfer: Transferable[]) => {
+        if (transfer.length > 1 && transfer[0] === transfer[1]) throw new Error('ArrayBuffer at index 1 is a duplicate of an earlier ArrayBuffer.');
+      },
+      onmessage: null,
+      onerror: null,
+      onmessageerror: null,
+      terminate: () => undefined,
+    };
+    const broken: string[] = [];
+    const offload = new ViewsOffload(() => undefined, (r) => broken.push(r), () => spy as unknown as Worker);
+    offload.prepare(spec, [2, 2, 1], new Float32Array(4), 1);
+    const shared = new Float32Array(4);
+    expect(offload.render(1, [shared, shared])).toBe(false);
+    expect(broken[0]).toMatch(/duplicate/);
+    expect(offload.usable).toBe(false);
+  });
+
   it('a helper that cannot start is reported once and never retried', () => {
     let tries = 0;
     const { broken, offload } = setup(() => {

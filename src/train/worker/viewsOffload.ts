@@ -91,8 +91,13 @@ export class ViewsOffload {
   private send(msg: ToViewsHelper, transfer: Transferable[] = []): boolean {
     const worker = this.ensure();
     if (!worker) return false;
-    worker.postMessage(msg, transfer);
-    return true;
+    try {
+      worker.postMessage(msg, transfer);
+      return true;
+    } catch (e) {
+      this.fail(e instanceof Error ? e.message : String(e));
+      return false;
+    }
   }
 
   /** A new model (or the same spec rebuilt): renders for older keys are dropped. Returns the key. */
