@@ -110,12 +110,20 @@ test.describe('core playground', () => {
     await expect(page.getByTestId('backend')).toHaveText(fastest.name);
     await waitForPhase(page, ['done', 'error']);
     expect((await snapshot(page)).phase).toBe('done');
-    // Training again with the same layers reuses the result: no second race.
+    // The worker's report after the run (runsActive back to 0), not the one at the epoch's end.
+    const afterRun = async (): Promise<number | undefined> => {
+      await expect.poll(async () => (await snapshot(page)).memoryLog.at(-1)?.runsActive).toBe(0);
+      return (await snapshot(page)).memoryLog.at(-1)?.numTensors;
+    };
+    const tensorsAfterFirst = await afterRun();
+    // Training again with the same layers reuses the result: no second race, and the race left no
+    // tensor behind on any backend (tf.memory counts them all).
     await page.getByRole('button', { name: 'Train' }).click();
+    await expect(page.getByText(/Auto: timing a few training steps on/)).toHaveCount(0);
     await waitForPhase(page, ['done', 'error']);
     await expect(reason).toHaveText(text);
-    const memory = (await snapshot(page)).memoryLog.at(-1);
-    expect(memory?.runsActive).toBe(0);
+    expect((await snapshot(page)).phase).toBe('done');
+    expect(await afterRun()).toBe(tensorsAfterFirst);
   });
 
   test('Auto skips the software WebGPU adapter and says why; pause, resume and reset work', async ({ page }) => {

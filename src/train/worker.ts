@@ -179,9 +179,11 @@ async function chooseAuto(run: Run, data: DecodedDataset, trainIdx: Uint32Array)
       (backend, i) =>
         post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Auto: timing a few training steps on ${BACKEND_LABELS[backend]} (${i + 1} of ${candidates.length})` }),
       yieldToEvents,
+      () => run.stopped,
     );
     const winner = pickFastest(timings);
-    if (!winner) return chooseBackend('auto');
+    // Stopped mid-race (the caller returns at once) or nothing could be timed: the plain rule, nothing kept.
+    if (!winner || run.stopped) return chooseBackend('auto');
     result = { winner, summary: raceSummary(timings, winner, count) };
     raceResults.set(key, result);
   }

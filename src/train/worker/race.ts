@@ -51,7 +51,7 @@ export async function timeSteps(spec: Spec, inputShape: Shape, batch: Float32Arr
   }
 }
 
-/** Times each candidate in turn; a candidate that fails is reported as such, never thrown. */
+/** Times each candidate in turn (until cancelled); a candidate that fails is reported as such, never thrown. */
 export async function raceBackends(
   candidates: readonly BackendName[],
   spec: Spec,
@@ -60,9 +60,10 @@ export async function raceBackends(
   count: number,
   onCandidate: (backend: BackendName, index: number) => void,
   pause: () => Promise<void>,
+  cancelled: () => boolean,
 ): Promise<RaceTiming[]> {
   const timings: RaceTiming[] = [];
-  for (let i = 0; i < candidates.length; i++) {
+  for (let i = 0; i < candidates.length && !cancelled(); i++) {
     const backend = candidates[i];
     onCandidate(backend, i);
     const failure = await trySet(backend);
