@@ -13,7 +13,7 @@
 // Usage: node scripts/bench.mjs [--quick] [--no-build] [--port 4174] [--models a,b] [--backends a,b]
 //                               [--skip worker,plain,views,memory,kernels,torch] [--out bench] [--report-only]
 // --quick: a ~2 min smoke run (short windows; every model on wasm, the default model on cpu).
-// Every cell that fails records its error and the bench goes on. The full run takes ~15 min on 2 cores.
+// Every cell that fails records its error and the bench goes on. The full run takes ~21 min on 2 cores.
 // PyTorch: `python3` (or Debian's /usr/bin/python3, where apt's python3-torch lives) must import torch.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
