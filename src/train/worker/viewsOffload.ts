@@ -1,8 +1,9 @@
 /**
  * The training worker's side of the live-views helper (viewsHelper.ts): starts it, hands it the model
  * and the display images once per (re)build, and a copy of the weights at each views refresh, at most
- * one render in flight. Any failure of the helper (it cannot start, crashes, or errs) turns it off for
- * good in this worker, and the training worker renders the views itself again: nothing is lost.
+ * one render in flight. Any failure of the helper (it cannot start, errs, crashes, does not answer for
+ * 15 s, or a message to it cannot be posted) turns it off for good in this worker, and the training
+ * worker renders the views itself again: nothing is lost.
  */
 import type { ExperimentSpec, Shape } from '../../model/spec';
 import type { FromViewsHelper, ToViewsHelper } from './viewsProtocol';
@@ -10,16 +11,8 @@ import type { FromViewsHelper, ToViewsHelper } from './viewsProtocol';
 /** A render unanswered for this long counts as a hung helper. */
 const HELPER_HANG_MS = 15_000;
 
-export interface RenderedViews {
-  key: number;
-  step: number;
-  count: number;
-  pixels: Float32Array;
-  codes: Float32Array;
-  codeShape: number[];
-  ms: number;
-  numTensors: number;
-}
+/** A render as the helper sends it. */
+export type RenderedViews = Omit<Extract<FromViewsHelper, { type: 'rendered' }>, 'type'>;
 
 export class ViewsOffload {
   private worker: Worker | null = null;
