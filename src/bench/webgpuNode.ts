@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const tf: Tf = await import('@tensorflow/tfjs');
   if (!args.onlyWasm) await import('@tensorflow/tfjs-backend-webgpu');
   const { buildModel } = await import('../train/worker/buildModel');
-  const { makeOptimizer, makeTrainingOptimizer, lossFn, batchTensor } = await import('../train/worker/training');
+  const { makeOptimizer, makeTrainingOptimizer, trainStep, batchTensor } = await import('../train/worker/training');
   const { registerTrainingKernels } = await import('../train/worker/kernels');
   if (!args.onlyWasm) {
     if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       const to = Math.min(order.length, from + spec.batchSize);
       const x = batchTensor(data, order, from, to);
       from = to;
-      const loss = optimizer.minimize(() => lossFn(spec, x, model.apply(x, { training: true }) as T.Tensor), true) as T.Scalar;
+      const loss = trainStep(optimizer, spec, model, x);
       x.dispose();
       pending.push(loss);
       const now = performance.now();

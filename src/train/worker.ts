@@ -21,7 +21,7 @@ import { buildModel, type BuiltModel } from './worker/buildModel';
 import { detectCollapse } from './collapse';
 import { nextViewsInterval, shouldReadLosses, VIEWS_EVERY_MS } from './cadence';
 import { copyTest, linearProbe } from './worker/analysis';
-import { batchTensor, lossFn, makeTrainingOptimizer, pixelsOf } from './worker/training';
+import { batchTensor, lossFn, makeTrainingOptimizer, pixelsOf, trainStep } from './worker/training';
 import { ViewsOffload, type RenderedViews } from './worker/viewsOffload';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -483,7 +483,7 @@ async function trainFrom(
         const to = Math.min(order.length, from + spec.batchSize);
         const x = batchTensor(data, order, from, to);
         const opt = optimizer;
-        const loss = opt.minimize(() => lossFn(spec, x, model.apply(x, { training: true }) as tf.Tensor), true) as tf.Scalar;
+        const loss = trainStep(opt, spec, model, x);
         x.dispose();
         step++;
         windowImages += to - from;

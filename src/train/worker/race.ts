@@ -8,7 +8,7 @@ import type { BackendName, ExperimentSpec, Shape } from '../../model/spec';
 import { keepTiming, RACE_WARMUP_LIMIT_MS, RACE_WARMUP_STEPS, type RaceTiming } from '../race';
 import { trySet } from './backends';
 import { buildModel } from './buildModel';
-import { lossFn, makeTrainingOptimizer } from './training';
+import { makeTrainingOptimizer, trainStep } from './training';
 
 type Spec = Pick<ExperimentSpec, 'encoder' | 'decoder' | 'seed' | 'loss' | 'optimizer' | 'learningRate'>;
 
@@ -18,7 +18,7 @@ export async function timeSteps(spec: Spec, inputShape: Shape, batch: Float32Arr
   const built = buildModel(spec, inputShape);
   const optimizer = makeTrainingOptimizer(spec);
   const x = tf.tensor4d(batch, [count, ...inputShape] as [number, number, number, number]);
-  const step = (): tf.Scalar => optimizer.minimize(() => lossFn(spec, x, built.model.apply(x, { training: true }) as tf.Tensor), true) as tf.Scalar;
+  const step = (): tf.Scalar => trainStep(optimizer, spec, built.model, x);
   try {
     const w0 = performance.now();
     for (let i = 0; i < RACE_WARMUP_STEPS; i++) {

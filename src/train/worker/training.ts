@@ -36,6 +36,11 @@ export function lossFn(spec: Pick<ExperimentSpec, 'loss'>, target: tf.Tensor, ou
   return tf.neg(tf.mean(ce));
 }
 
+/** One training step of `model` on the batch `x` (input = target); returns the loss, still on the device. */
+export function trainStep(optimizer: tf.Optimizer, spec: Pick<ExperimentSpec, 'loss'>, model: tf.LayersModel, x: tf.Tensor): tf.Scalar {
+  return optimizer.minimize(() => lossFn(spec, x, model.apply(x, { training: true }) as tf.Tensor), true) as tf.Scalar;
+}
+
 /** Pixels of images indices[from..to) as floats in [0, 1] (indices wrap around). */
 export function pixelsOf(data: DecodedDataset, indices: ArrayLike<number>, from = 0, to = indices.length): Float32Array {
   const size = data.height * data.width * data.channels;
