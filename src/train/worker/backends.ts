@@ -2,12 +2,11 @@
  * Backend choice: WebGPU on a hardware adapter first; where WebGPU is missing or only a software
  * fallback adapter exists (SwiftShader), the fastest of the rest. Always says which one runs and why.
  */
-import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import './wasmPaths';
 import { BACKEND_LABELS, type BackendChoice, type BackendName } from '../../model/spec';
 import type { BackendReport } from '../protocol';
-import { registerTrainingKernels } from './kernels';
+import { trySet } from './startBackend';
 
 interface Probe {
   available: boolean;
@@ -54,17 +53,14 @@ function probeWebGl(): Probe {
   }
 }
 
-/** Makes `name` the active backend (with our training kernels); the reason it failed, or null. */
-export async function trySet(name: BackendName): Promise<string | null> {
-  try {
-    const ok = await tf.setBackend(name);
-    await tf.ready();
-    if (!ok || tf.getBackend() !== name) return `${name} failed to initialise`;
-    registerTrainingKernels();
-    return null;
-  } catch (e) {
-    return `${name} failed to initialise: ${e instanceof Error ? e.message : String(e)}`;
-  }
+/**
+ * What this browser offers, probed once per worker (an adapter request and a throw-away WebGL context
+ * at every Train would be work done again; a lost device is handled by the callers' `exclude`).
+ */
+let probed: Promise<{ webgpu: Probe; webgl: Probe }> | null = null;
+function probeAll(): Promise<{ webgpu: Probe; webgl: Probe }> {
+  probed ??= probeWebGpu().then((webgpu) => ({ webgpu, webgl: probeWebGl() }));
+  return probed;
 }
 
 const LABEL = BACKEND_LABELS;
@@ -75,8 +71,7 @@ const LABEL = BACKEND_LABELS;
  * if it cannot start, and the reason says so.
  */
 export async function selectBackend(requested: BackendChoice, exclude: ReadonlySet<BackendName> = new Set()): Promise<BackendReport> {
-  const webgpu = await probeWebGpu();
-  const webgl = probeWebGl();
+  const { webgpu, webgl } = await probeAll();
   const notes: string[] = [];
   let order: BackendName[];
   if (requested === 'auto') {
@@ -125,8 +120,7 @@ export async function selectBackend(requested: BackendChoice, exclude: ReadonlyS
  * hardware (or on a software adapter too, when a test asks), then WASM. CPU never wins against WASM.
  */
 export async function autoCandidates(includeSoftware: boolean, exclude: ReadonlySet<BackendName>): Promise<BackendName[]> {
-  const webgpu = await probeWebGpu();
-  const webgl = probeWebGl();
+  const { webgpu, webgl } = await probeAll();
   const out: BackendName[] = [];
   if (webgpu.available && (webgpu.hardware || includeSoftware)) out.push('webgpu');
   if (webgl.available && (webgl.hardware || includeSoftware)) out.push('webgl');

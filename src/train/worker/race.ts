@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, ExperimentSpec, Shape } from '../../model/spec';
 import { keepTiming, RACE_WARMUP_LIMIT_MS, RACE_WARMUP_STEPS, type RaceTiming } from '../race';
-import { trySet } from './backends';
+import { trySet } from './startBackend';
 import { buildModel } from './buildModel';
 import { makeTrainingOptimizer, trainStep } from './training';
 

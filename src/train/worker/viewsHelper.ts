@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import './wasmPaths';
 import { buildModel, type BuiltModel } from './buildModel';
-import { registerTrainingKernels } from './kernels';
+import { trySet } from './startBackend';
 import type { FromViewsHelper, ToViewsHelper } from './viewsProtocol';
 import { renderViews } from './viewsRender';
 
@@ -32,11 +32,8 @@ function dispose(): void {
 }
 
 async function start(): Promise<void> {
-  const ok = await tf.setBackend('wasm');
-  await tf.ready();
-  if (!ok || tf.getBackend() !== 'wasm') throw new Error('WASM failed to initialise in the views helper');
-  registerTrainingKernels();
-  post({ type: 'ready', backend: tf.getBackend() });
+  const failure = await trySet('wasm');
+  if (failure) throw new Error(`views helper: ${failure}`);
 }
 
 const started = start();

@@ -13,7 +13,6 @@ export type ToViewsHelper =
   | { type: 'crash' };
 
 export type FromViewsHelper =
-  | { type: 'ready'; backend: string }
   | {
       type: 'rendered';
       key: number;
