@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentSpec, LayerSpec, Shape } from '../../model/spec';
+import { TrainingBatchNorm } from './batchNorm';
 
 export interface BuiltModel {
   /** input → reconstruction */
@@ -58,7 +59,7 @@ export function makeLayer(layer: LayerSpec, seed: number, name: string): tf.laye
       // Pass [s, s]: a bare number yields NaN shapes in tfjs 4.22.
       return tf.layers.upSampling2d({ name, size: [layer.size, layer.size] });
     case 'batchNorm':
-      return tf.layers.batchNormalization({ name });
+      return new TrainingBatchNorm({ name });
     case 'activation':
       return layer.activation === 'leakyRelu'
         ? tf.layers.leakyReLU({ name, alpha: layer.alpha })

@@ -106,7 +106,7 @@ function casesFor(kind: LayerKind): GradCase[] {
         { ...c('×2, 22 rows', { kind, size: 2 }, [22, 1, 1]), samples: 66 },
       ];
     case 'batchNorm':
-      return [c('training', { kind }, [4, 4, 3], 'signed', true)];
+      return [c('training', { kind }, [4, 4, 3], 'signed', true), c('training, dense-shaped', { kind }, [5], 'signed', true)];
     case 'activation':
       return ACTIVATIONS.map((a) =>
         c(a === 'leakyRelu' ? 'leakyRelu α=0.2' : a, { kind, activation: a, alpha: 0.2 }, [4, 4, 2], 'awayFromZero'),

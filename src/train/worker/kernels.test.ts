@@ -87,6 +87,9 @@ describe('registration', () => {
         'wasm:MaxPoolGrad',
         'wasm:ResizeNearestNeighborGrad',
         'wasm:BatchMatMul',
+        'wasm:Sum',
+        'wasm:Mean',
+        'wasm:FusedBatchNorm',
         'cpu:ResizeNearestNeighborGrad',
       ]),
     );
@@ -452,6 +455,86 @@ describe('ResizeNearestNeighborGrad (the gradient of upSampling2d)', () => {
     } finally {
       tf.unregisterKernel('ResizeNearestNeighborGrad', backend);
       tf.registerKernel(stock);
+    }
+  });
+});
+
+describe('wasm per-channel kernels (Sum, Mean, FusedBatchNorm) against the cpu backend', () => {
+  const cases: { label: string; shape: number[]; axis: number | number[]; keepDims?: boolean }[] = [
+    { label: 'conv batch, axes [0,1,2]', shape: [4, 5, 3, 6], axis: [0, 1, 2] },
+    { label: 'unsorted axes, keepDims', shape: [4, 5, 3, 6], axis: [2, 0, 1], keepDims: true },
+    { label: 'dense batch, axis 0', shape: [9, 5], axis: 0 },
+    { label: 'negative axes', shape: [3, 4, 2], axis: [-3, -2] },
+    { label: 'training size 32×28×28×64', shape: [32, 28, 28, 64], axis: [0, 1, 2] },
+  ];
+
+  it.each(['Sum', 'Mean'] as const)('%s over every axis but the last: our pooling path, same values', async (kind) => {
+    for (const c of cases) {
+      const xv = values(size(c.shape), size(c.shape) + 3);
+      const f = (): tf.Tensor => {
+        const x = tf.tensor(xv, c.shape);
+        const y = kind === 'Sum' ? tf.sum(x, c.axis, c.keepDims) : tf.mean(x, c.axis, c.keepDims);
+        x.dispose();
+        return y;
+      };
+      const ref = await on('cpu', f);
+      resetKernelStats();
+      await switchTo('wasm');
+      const shape = tf.tidy(() => f().shape);
+      const got = await on('wasm', f);
+      expect(kernelStats[kind].calls, c.label).toBe(2);
+      expect(shape, c.label).toEqual(c.keepDims === true ? [...c.shape.slice(0, -1).map(() => 1), c.shape[c.shape.length - 1]] : [c.shape[c.shape.length - 1]]);
+      const scale = kind === 'Sum' ? Math.sqrt(size(c.shape) / c.shape[c.shape.length - 1]) : 1;
+      expect(maxAbsDiff(got, ref) / scale, c.label).toBeLessThan(2e-5);
+    }
+  });
+
+  it('other reductions go to the stock kernels and stay right', async () => {
+    const xv = values(4 * 5 * 3, 61);
+    for (const [axis, keepDims] of [
+      [[1, 2], false],
+      [2, true],
+      [[0, 1, 2], false],
+      [[0, 2], false],
+    ] as const) {
+      const f = (): tf.Tensor => tf.tidy(() => tf.add(tf.sum(tf.tensor(xv, [4, 5, 3]), axis, keepDims), tf.mean(tf.tensor(xv, [4, 5, 3]), axis, keepDims)));
+      const ref = await on('cpu', f);
+      resetKernelStats();
+      const got = await on('wasm', f);
+      expect(kernelStats.Sum.calls + kernelStats.Mean.calls).toBe(0);
+      expect(maxAbsDiff(got, ref)).toBeLessThan(1e-5);
+    }
+    // int32 sums stay int32 (stock)
+    const ints = await on('wasm', () => tf.tidy(() => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0)));
+    expect(Array.from(ints)).toEqual([9, 12]);
+  });
+
+  it('FusedBatchNorm: per-channel, scalar and missing parameters, rank 2 and 4', async () => {
+    for (const [shape, paramSizes, withOffset, withScale] of [
+      [[4, 5, 3, 6], [6, 6, 6, 6], true, true],
+      [[32, 28, 28, 64], [64, 64, 64, 64], true, true],
+      [[7, 5], [5, 5, 5, 5], true, true],
+      [[3, 4, 4, 6], [6, 1, 6, 1], true, true],
+      [[3, 4, 4, 6], [6, 6, 6, 6], false, false],
+    ] as const) {
+      const xv = values(size([...shape]), 81);
+      const p = paramSizes.map((n, i) => Array.from(values(n, 90 + i), (v) => (i === 1 || i === 3 ? 0.6 + v : v)));
+      const f = (): tf.Tensor =>
+        tf.tidy(() =>
+          tf.batchNorm(
+            tf.tensor(xv, [...shape]),
+            tf.tensor1d(p[0]),
+            tf.tensor1d(p[1]),
+            withOffset ? tf.tensor1d(p[2]) : undefined,
+            withScale ? tf.tensor1d(p[3]) : undefined,
+            1e-3,
+          ),
+        );
+      const ref = await on('cpu', f);
+      resetKernelStats();
+      const got = await on('wasm', f);
+      expect(kernelStats.FusedBatchNorm.calls, `[${shape.join(',')}]`).toBe(1);
+      expect(maxAbsDiff(got, ref), `[${shape.join(',')}]`).toBeLessThan(2e-5);
     }
   });
 });

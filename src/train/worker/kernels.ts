@@ -286,10 +286,16 @@ export interface KernelStat {
 }
 
 /** Time spent in some of our wasm kernels and number of calls, for benchmarks and tests. */
-export const kernelStats: Record<'Conv2DBackpropFilter' | 'Conv2DBackpropInput' | 'MaxPoolGrad', KernelStat> = {
+export const kernelStats: Record<
+  'Conv2DBackpropFilter' | 'Conv2DBackpropInput' | 'MaxPoolGrad' | 'Sum' | 'Mean' | 'FusedBatchNorm',
+  KernelStat
+> = {
   Conv2DBackpropFilter: { calls: 0, ms: 0, wasmMs: 0 },
   Conv2DBackpropInput: { calls: 0, ms: 0, wasmMs: 0 },
   MaxPoolGrad: { calls: 0, ms: 0, wasmMs: 0 },
+  Sum: { calls: 0, ms: 0, wasmMs: 0 },
+  Mean: { calls: 0, ms: 0, wasmMs: 0 },
+  FusedBatchNorm: { calls: 0, ms: 0, wasmMs: 0 },
 };
 
 export function resetKernelStats(): void {
@@ -641,6 +647,21 @@ const wasmResizeNearestNeighborGrad: tf.KernelFunc = ({ inputs, backend, attrs }
   const dy = input(inputs, 'dy');
   checkFloat32(what, dy);
   const p = resizeParams(images, dy, attrs);
+  const sy = p.outHeight / p.inHeight;
+  const sx = p.outWidth / p.inWidth;
+  if (Number.isInteger(sy) && Number.isInteger(sx) && sy * sx > 1 && !p.alignCorners) {
+    // Whole-number factors: each input pixel's gradient is the sum of its sy×sx block of dy, i.e.
+    // XNNPACK's average pooling (window = stride = the factors) times sy·sx: ~10× the JS scatter.
+    const pooled = runWasmKernel('AvgPool', backend, { x: dy }, { filterSize: [sy, sx], strides: [sy, sx], pad: 'valid' });
+    const factor = backend.makeOutput([], 'float32');
+    try {
+      f32(backend, factor)[0] = sy * sx;
+      return runWasmKernel('Multiply', backend, { a: pooled, b: factor }, {});
+    } finally {
+      backend.disposeData(pooled.dataId);
+      backend.disposeData(factor.dataId);
+    }
+  }
   const dx = backend.makeOutput([p.batch, p.inHeight, p.inWidth, p.channels], 'float32');
   resizeNearestNeighborGradNHWC(f32(backend, dy), p, f32(backend, dx));
   return dx;
@@ -849,6 +870,114 @@ export function wasmBatchMatMulNoTranspose(stock: tf.KernelFunc | null): tf.Kern
 }
 
 // ---------------------------------------------------------------------------------------------
+// Per-channel kernels on wasm: sums and means over every axis but the last (bias gradients,
+// batch-norm statistics and gradients) and batch normalization itself.
+//
+// wasm's Sum and Mean first Transpose the reduced axes innermost (a full copy with a scattered
+// write), and its FusedBatchNorm works out each element's channel with a division. On a
+// 32×28×28×64 batch (Node): Sum 3.5-6.5 ms, Mean 3.5-6.5 ms, FusedBatchNorm 6.9-7.8 ms. Here the
+// mean is XNNPACK's average pooling with one window over all the rows (the tensor seen as a
+// [1, rows, 1, C] image: 0.2-0.35 ms; the sum is that times the row count), and batch norm is
+// x·k + b with k and b per channel, i.e. XNNPACK's 1×1 depthwise convolution with bias (0.4-0.6 ms).
+// Other axes, dtypes and parameter shapes go to the stock kernels.
+
+/** True if `axis` names exactly the axes 0 … rank−2 of `shape` (rank ≥ 2, nothing empty). */
+function reducesAllButLast(shape: readonly number[], axis: unknown): boolean {
+  if (shape.length < 2 || shape.some((d) => d === 0)) return false;
+  if (typeof axis !== 'number' && !isNumberArray(axis)) return false;
+  const axes = tf.util.parseAxisParam(axis, [...shape]).sort((a, b) => a - b);
+  return axes.length === shape.length - 1 && axes.every((a, i) => a === i);
+}
+
+function wasmChannelReduce(kind: 'Sum' | 'Mean', stock: tf.KernelFunc | null): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const x = input(inputs, 'x');
+    const C = x.shape[x.shape.length - 1] ?? 0;
+    const rows = C > 0 ? tf.util.sizeFromShape(x.shape) / C : 0;
+    if (!isWasmBackend(backend) || x.dtype !== 'float32' || rows < 2 || !reducesAllButLast(x.shape, attrs?.axis)) {
+      if (stock == null) throw new Error(`${kind} (wasm): no stock kernel for this case`);
+      return stock(args);
+    }
+    const t0 = now();
+    const inner0 = wasmInnerMs;
+    // The rows as one [1, rows, 1, C] image, averaged by one pooling window over all of it.
+    const image: TensorInfo = { dataId: x.dataId, shape: [1, rows, 1, C], dtype: 'float32' };
+    const pooled = runWasmKernel('AvgPool', backend, { x: image }, { filterSize: [rows, 1], strides: [1, 1], pad: 'valid' });
+    const outShape = attrs?.keepDims === true ? [...x.shape.slice(0, -1).map(() => 1), C] : [C];
+    if (kind === 'Mean') {
+      countCall(kernelStats[kind], t0, inner0);
+      return { dataId: pooled.dataId, shape: outShape, dtype: 'float32' };
+    }
+    const out = backend.makeOutput(outShape, 'float32');
+    const pv = f32(backend, pooled);
+    const ov = f32(backend, out);
+    for (let c = 0; c < C; c++) ov[c] = pv[c] * rows;
+    backend.disposeData(pooled.dataId);
+    countCall(kernelStats[kind], t0, inner0);
+    return out;
+  };
+}
+
+/** A per-channel batch-norm parameter as C values (it may hold C values, or 1 for all), or null if neither. */
+function channelParam(backend: WasmBackendLike, t: TensorInfo | undefined, C: number, fill: number): Float64Array | null {
+  if (t == null) return new Float64Array(C).fill(fill);
+  const v = f32(backend, t);
+  if (v.length === C) return Float64Array.from(v);
+  if (v.length === 1) return new Float64Array(C).fill(v[0]);
+  return null;
+}
+
+function wasmFusedBatchNorm(stock: tf.KernelFunc | null): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const x = input(inputs, 'x');
+    const C = x.shape[x.shape.length - 1] ?? 0;
+    const fallback = (): TensorInfo | TensorInfo[] => {
+      if (stock == null) throw new Error('FusedBatchNorm (wasm): no stock kernel for this case');
+      return stock(args);
+    };
+    const all = [x, inputs.mean, inputs.variance, inputs.offset, inputs.scale];
+    if (!isWasmBackend(backend) || C === 0 || all.some((t) => t != null && t.dtype !== 'float32')) return fallback();
+    const t0 = now();
+    const inner0 = wasmInnerMs;
+    const mean = channelParam(backend, input(inputs, 'mean'), C, 0);
+    const variance = channelParam(backend, input(inputs, 'variance'), C, 1);
+    const offset = channelParam(backend, inputs.offset, C, 0);
+    const scale = channelParam(backend, inputs.scale, C, 1);
+    if (mean == null || variance == null || offset == null || scale == null) return fallback();
+    const eps = Number(attrs?.varianceEpsilon ?? 1e-3);
+    // y = (x − mean)·scale/√(var + ε) + offset = x·k + b: a 1×1 depthwise convolution with bias
+    // over x seen as one [1, rows, 1, C] image.
+    const k = backend.makeOutput([1, 1, C, 1], 'float32');
+    const b = backend.makeOutput([C], 'float32');
+    try {
+      const kv = f32(backend, k);
+      const bv = f32(backend, b);
+      for (let c = 0; c < C; c++) {
+        const kc = scale[c] / Math.sqrt(variance[c] + eps);
+        kv[c] = kc;
+        bv[c] = offset[c] - mean[c] * kc;
+      }
+      const rows = tf.util.sizeFromShape(x.shape) / C;
+      const image: TensorInfo = { dataId: x.dataId, shape: [1, rows, 1, C], dtype: 'float32' };
+      const out = runWasmKernel('FusedDepthwiseConv2D', backend, { x: image, filter: k, bias: b }, {
+        strides: [1, 1],
+        pad: 'valid',
+        dilations: [1, 1],
+        dataFormat: 'NHWC',
+        activation: 'linear',
+      });
+      countCall(kernelStats.FusedBatchNorm, t0, inner0);
+      return { dataId: out.dataId, shape: [...x.shape], dtype: 'float32' };
+    } finally {
+      backend.disposeData(k.dataId);
+      backend.disposeData(b.dataId);
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Gradients (all backends): same mathematics as tfjs-core's, fewer and cheaper kernels.
 //
 // LeakyRelu: tfjs-core computes where(x > 0, dy, dy·α) — Greater, Multiply and Select, the last two
@@ -981,6 +1110,27 @@ const REPLACEMENTS: readonly Replacement[] = [
     make: () => wasmResizeNearestNeighborGrad,
     replace: true,
     why: 'stock kernel searches a window per input pixel; the direct scatter is several times faster',
+  },
+  {
+    kernelName: 'Sum',
+    backendName: 'wasm',
+    make: (stock) => wasmChannelReduce('Sum', stock),
+    replace: true,
+    why: 'stock kernel transposes the whole tensor first; over all axes but the last (bias and batch-norm gradients) XNNPACK average pooling is ~15× faster',
+  },
+  {
+    kernelName: 'Mean',
+    backendName: 'wasm',
+    make: (stock) => wasmChannelReduce('Mean', stock),
+    replace: true,
+    why: 'stock kernel transposes the whole tensor first; over all axes but the last (batch-norm statistics) XNNPACK average pooling is ~15× faster',
+  },
+  {
+    kernelName: 'FusedBatchNorm',
+    backendName: 'wasm',
+    make: (stock) => wasmFusedBatchNorm(stock),
+    replace: true,
+    why: 'stock kernel divides per element to find its channel; x·k + b as an XNNPACK 1×1 depthwise convolution with bias is ~15× faster',
   },
   {
     kernelName: 'ResizeNearestNeighborGrad',
