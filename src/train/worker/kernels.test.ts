@@ -90,6 +90,7 @@ describe('registration', () => {
         'wasm:Sum',
         'wasm:Mean',
         'wasm:FusedBatchNorm',
+        'wasm:LeakyRelu',
         'cpu:ResizeNearestNeighborGrad',
       ]),
     );
@@ -535,6 +536,25 @@ describe('wasm per-channel kernels (Sum, Mean, FusedBatchNorm) against the cpu b
       const got = await on('wasm', f);
       expect(kernelStats.FusedBatchNorm.calls, `[${shape.join(',')}]`).toBe(1);
       expect(maxAbsDiff(got, ref), `[${shape.join(',')}]`).toBeLessThan(2e-5);
+    }
+  });
+});
+
+describe('wasm LeakyRelu (XNNPACK PReLU) against the cpu backend', () => {
+  it('matches for mixed signs, exact zeros, one channel, rank 1 to 4 and several slopes', async () => {
+    expect(isOurKernel('LeakyRelu', 'wasm')).toBe(true);
+    for (const [shape, alpha] of [
+      [[4, 5, 3, 6], 0.2],
+      [[32, 28, 28, 16], 0.01],
+      [[3, 7], 0.3],
+      [[5, 4, 1], 0.2],
+      [[11], 0.5],
+    ] as const) {
+      const xv = Array.from(values(size([...shape]), 101), (v, i) => (i % 5 === 0 ? 0 : v));
+      const f = (): tf.Tensor => tf.tidy(() => tf.leakyRelu(tf.tensor(xv, [...shape]), alpha));
+      const ref = await on('cpu', f);
+      const got = await on('wasm', f);
+      expect(maxAbsDiff(got, ref), `[${shape.join(',')}] α=${alpha}`).toBeLessThan(1e-7);
     }
   });
 });

@@ -5,7 +5,9 @@
  *   layers cannot train. We add one that rearranges the data in JS and runs the wasm backend's own
  *   XNNPACK Conv2D. We also replace wasm's `Conv2DBackpropInput` (input gradient of conv2d, forward
  *   of conv2dTranspose): the stock one is correct but a scalar loop, 2-10× slower. Likewise
- *   `MaxPoolGrad` and `ResizeNearestNeighborGrad` (correct, ~4× slower than a direct JS pass).
+ *   `MaxPoolGrad` (correct, ~4× slower than a direct JS pass) and, through XNNPACK operators that
+ *   tfjs-wasm already has, `ResizeNearestNeighborGrad`, `Sum` and `Mean` over the leading axes,
+ *   `FusedBatchNorm` and `LeakyRelu` (each 4-30× faster than the stock kernel on training-size batches).
  * - cpu: `ResizeNearestNeighborGrad` (the gradient of upSampling2d) reads dy at the *images'* batch
  *   stride, so every image after the first in a batch gets a wrong gradient. Replaced by the exact
  *   adjoint of the cpu forward kernel.
@@ -977,6 +979,30 @@ function wasmFusedBatchNorm(stock: tf.KernelFunc | null): tf.KernelFunc {
   };
 }
 
+/**
+ * LeakyRelu on wasm as XNNPACK's PReLU with the same slope for every channel: the stock kernel is a
+ * scalar C++ loop whose branch the data's mixed signs keep mispredicting (9.7 ms on 32×28×28×64 normal
+ * values, 1.2 ms on positive ones), PReLU is vectorized (0.3 ms).
+ */
+function wasmLeakyRelu(stock: tf.KernelFunc | null): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const x = input(inputs, 'x');
+    const C = x.shape[x.shape.length - 1] ?? 0;
+    if (!isWasmBackend(backend) || x.dtype !== 'float32' || C === 0 || tf.util.sizeFromShape(x.shape) === 0) {
+      if (stock == null) throw new Error('LeakyRelu (wasm): no stock kernel for this case');
+      return stock(args);
+    }
+    const alpha = backend.makeOutput([C], 'float32');
+    try {
+      f32(backend, alpha).fill(Number(attrs?.alpha ?? 0.2));
+      return runWasmKernel('Prelu', backend, { x, alpha }, {});
+    } finally {
+      backend.disposeData(alpha.dataId);
+    }
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gradients (all backends): same mathematics as tfjs-core's, fewer and cheaper kernels.
 //
@@ -1131,6 +1157,13 @@ const REPLACEMENTS: readonly Replacement[] = [
     make: (stock) => wasmFusedBatchNorm(stock),
     replace: true,
     why: 'stock kernel divides per element to find its channel; x·k + b as an XNNPACK 1×1 depthwise convolution with bias is ~15× faster',
+  },
+  {
+    kernelName: 'LeakyRelu',
+    backendName: 'wasm',
+    make: (stock) => wasmLeakyRelu(stock),
+    replace: true,
+    why: 'stock kernel is a branchy scalar loop (9.7 ms on a 32×28×28×64 batch of mixed signs); XNNPACK PReLU with one slope is ~30× faster',
   },
   {
     kernelName: 'ResizeNearestNeighborGrad',
