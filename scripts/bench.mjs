@@ -766,7 +766,7 @@ function markdown(results) {
   L.push('');
   L.push('## Cost of the live views');
   L.push('');
-  L.push('The bench flips the app\'s **Live views** switch (Training panel) between timed windows. On: 16 reconstructions and their codes are computed every 400 ms (less often where that would take over 4% of the time; on WASM and CPU by a helper thread from weights the training worker copies out, on GPU backends by the training worker), the page draws them and redraws the loss chart once a second. Off: none until the epoch ends, and the chart holds still. So the ratio is everything the views cost: the forward passes and read-backs, and the main thread\'s React, layout, paint and SVG — which, on 2 cores, compete with the training worker for CPU.');
+  L.push('The bench flips the app\'s **Live views** switch (Training panel) between timed windows. On: 16 reconstructions and their codes are computed every 400 ms — every second on a machine with two cores or fewer, like this one — (less often where that would take over 4% of the time; on WASM and CPU by a helper thread from weights the training worker copies out, on GPU backends by the training worker), the page draws them and redraws the loss chart once a second. Off: none until the epoch ends, and the chart holds still. So the ratio is everything the views cost: the forward passes and read-backs, and the main thread\'s React, layout, paint and SVG — which, on 2 cores, compete with the training worker for CPU.');
   L.push('');
   L.push('"On / off" is per round, like the ratios above (each round\'s views-on window against the views-off window right after it; median, and each round in brackets).');
   L.push('');

@@ -56,6 +56,8 @@ interface ExperimentSlice {
 interface TrainingSlice {
   phase: Phase;
   phaseDetail: string;
+  /** How far the phase has got (0-1) before training steps report progress (Auto's race), if known. */
+  phaseFraction: number | null;
   runId: number;
   backend: BackendReport | null;
   progress: ProgressInfo | null;
@@ -107,6 +109,7 @@ export type AppState = ExperimentSlice & TrainingSlice & UiSlice;
 const freshTraining = {
   phase: 'idle' as Phase,
   phaseDetail: '',
+  phaseFraction: null,
   progress: null,
   trainLoss: [] as LossPoint[],
   testLoss: [] as TestPoint[],
@@ -148,7 +151,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     if (msg.runId !== get().runId) return; // a message from a run that was reset or replaced
     switch (msg.type) {
       case 'phase':
-        set({ phase: msg.phase, phaseDetail: msg.detail });
+        set({ phase: msg.phase, phaseDetail: msg.detail, phaseFraction: msg.fraction ?? null });
         break;
       case 'backend':
         set({ backend: msg.report });

@@ -59,7 +59,8 @@ export interface ProgressInfo {
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'phase'; runId: number; phase: Phase; detail: string }
+  /** fraction: how far the phase has got (0-1), where known before training steps report progress (Auto's race). */
+  | { type: 'phase'; runId: number; phase: Phase; detail: string; fraction?: number }
   | { type: 'backend'; runId: number; report: BackendReport }
   /** Losses read back since the last report, with the progress they bring (one message: one page update). */
   | { type: 'trainLoss'; runId: number; points: LossPoint[]; progress: ProgressInfo }

@@ -35,12 +35,14 @@ function fmtMs(ms: number): string {
   return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 }
 
-/** The reason the page shows: every candidate's time per step and the winner. */
+/** The reason the page shows: the winner, then every candidate's time per step, one line each. */
 export function raceSummary(timings: readonly RaceTiming[], winner: BackendName, batchSize: number): string {
-  const parts = timings.map((t) =>
-    t.msPerStep === null ? `${BACKEND_LABELS[t.backend]} ${t.error}` : `${BACKEND_LABELS[t.backend]} ${fmtMs(t.msPerStep)} ms`,
+  const lines = timings.map((t) =>
+    t.msPerStep === null
+      ? `${BACKEND_LABELS[t.backend]} ${t.error}`
+      : `${BACKEND_LABELS[t.backend]} ${fmtMs(t.msPerStep)} ms a step${t.backend === winner ? ' (fastest)' : ''}`,
   );
-  return `Auto: timed this model's training steps (batch ${batchSize}) on each backend — ${parts.join(', ')} — ${BACKEND_LABELS[winner]} is the fastest here`;
+  return [`Auto: ${BACKEND_LABELS[winner]} is the fastest here for this model (training steps of ${batchSize} images timed on each backend):`, ...lines].join('\n');
 }
 
 /** What the race's result depends on: the layers, the batch and the images' shape. */

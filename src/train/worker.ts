@@ -19,7 +19,7 @@ import { raceBackends } from './worker/race';
 import { pickFastest, raceKey, raceSummary } from './race';
 import { buildModel, type BuiltModel } from './worker/buildModel';
 import { detectCollapse } from './collapse';
-import { nextViewsInterval, shouldReadLosses, VIEWS_EVERY_MS } from './cadence';
+import { nextViewsInterval, shouldReadLosses, viewsMinInterval } from './cadence';
 import { copyTest, linearProbe } from './worker/analysis';
 import { batchTensor, lossFn, makeTrainingOptimizer, pixelsOf, trainStep } from './worker/training';
 import { ViewsOffload, type RenderedViews } from './worker/viewsOffload';
@@ -177,7 +177,13 @@ async function chooseAuto(run: Run, data: DecodedDataset, trainIdx: Uint32Array)
       pixelsOf(data, trainIdx, 0, count),
       count,
       (backend, i) =>
-        post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Auto: timing a few training steps on ${BACKEND_LABELS[backend]} (${i + 1} of ${candidates.length})` }),
+        post({
+          type: 'phase',
+          runId: run.id,
+          phase: 'loading',
+          detail: `Auto: timing a few training steps on ${BACKEND_LABELS[backend]} (${i + 1} of ${candidates.length})`,
+          fraction: i / candidates.length,
+        }),
       yieldToEvents,
       () => run.stopped,
     );
@@ -192,7 +198,7 @@ async function chooseAuto(run: Run, data: DecodedDataset, trainIdx: Uint32Array)
   const raced: BackendReport = {
     ...report,
     requested: 'auto',
-    reason: report.name === result.winner ? `${result.summary}${report.device ? ` (${report.device})` : ''}` : report.reason,
+    reason: report.name === result.winner ? `${result.summary}${report.device ? `\nDevice: ${report.device}` : ''}` : report.reason,
   };
   activeBackend = { requested: 'auto', report: raced, raced: key };
   watchDevice(raced);
@@ -390,7 +396,9 @@ async function trainFrom(
     let step = start.step;
     let lastRead = performance.now();
     let lastImages = performance.now();
-    let imagesEvery = VIEWS_EVERY_MS;
+    // Fewer refreshes on a two-core machine, where the page's redraws compete with training for the cores.
+    const viewsMinMs = viewsMinInterval(self.navigator.hardwareConcurrency);
+    let imagesEvery = viewsMinMs;
     let windowStart = performance.now();
     let windowImages = 0;
     let imagesPerSec = 0;
@@ -509,13 +517,13 @@ async function trainFrom(
             // A copy each: the cpu backend's dataSync hands out its own storage, which must not be transferred.
             offload.render(step, model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()));
             // Same cadence as on the training thread: each refresh also costs the page its redraws.
-            imagesEvery = nextViewsInterval(offload.lastRenderMs);
+            imagesEvery = nextViewsInterval(offload.lastRenderMs, viewsMinMs);
           }
         } else if (liveViews && now - lastImages > imagesEvery) {
           lastImages = now;
           const px = await sendImages(run, display, step, 'reconstructions');
           // Keep the live views under ~4% of the time on slow backends: refresh less often there.
-          imagesEvery = nextViewsInterval(performance.now() - now);
+          imagesEvery = nextViewsInterval(performance.now() - now, viewsMinMs);
           if (step >= 30) {
             const msg = detectCollapse(px);
             if (msg) post({ type: 'warning', runId: run.id, code: 'collapse', message: msg });

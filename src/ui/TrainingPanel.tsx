@@ -15,6 +15,7 @@ export function TrainingPanel() {
   const phase = useAppStore((s) => s.phase);
   const phaseDetail = useAppStore((s) => s.phaseDetail);
   const progress = useAppStore((s) => s.progress);
+  const phaseFraction = useAppStore((s) => s.phaseFraction);
   const backend = useAppStore((s) => s.backend);
   const trainLoss = useAppStore((s) => s.trainLoss);
   const testLoss = useAppStore((s) => s.testLoss);
@@ -38,7 +39,7 @@ export function TrainingPanel() {
   const lastTest = testLoss[testLoss.length - 1]?.loss;
   const lastTrainEval = testLoss[testLoss.length - 1]?.trainLoss;
   const memoryReport = useAppStore((s) => s.memoryLog[s.memoryLog.length - 1]);
-  const fraction = progress ? progress.step / Math.max(1, progress.totalSteps) : phase === 'done' ? 1 : 0;
+  const fraction = progress ? progress.step / Math.max(1, progress.totalSteps) : phase === 'done' ? 1 : (phaseFraction ?? 0);
   const recentTrain = useMemo(() => {
     const tail = trainLoss.slice(-20);
     return tail.length ? tail.reduce((a, p) => a + p.loss, 0) / tail.length : undefined;
