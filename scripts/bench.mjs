@@ -819,7 +819,7 @@ function markdown(results) {
   L.push('');
   L.push('## WASM: share of a training step in our custom kernels');
   L.push('');
-  L.push('Measured on bench.html (main thread, wasm), steps written like the worker loop (batch from uint8 pixels, `optimizer.minimize`). "Ours" comes from `kernelStats` (our kernels always time themselves): "all" includes the wasm kernels they are built from (XNNPACK Conv2D and BatchMatMul, wasm\'s Transpose), "own code" is the rest, our JavaScript (index arithmetic, small layout loops, MaxPoolGrad). The breakdown wraps every wasm kernel in a timer (exclusive times) in a second run.');
+  L.push('Measured on bench.html (main thread, wasm), steps written like the worker loop (batch from uint8 pixels, `optimizer.minimize`). "Ours" comes from `kernelStats` (our kernels always time themselves): "all" includes the wasm kernels they are built from (XNNPACK Conv2D, BatchMatMul, average pooling and depthwise convolution, wasm\'s Transpose), "own code" is the rest, our JavaScript (index arithmetic, small layout loops, MaxPoolGrad). Sum and Mean count only where ours runs (over all axes but the last); LeakyRelu (one XNNPACK PReLU call), ResizeNearestNeighborGrad and the BatchMatMul wrapper are not timed by kernelStats. The breakdown wraps every wasm kernel in a timer (exclusive times) in a second run.');
   L.push('');
   L.push('| Model | Step (ms) | Our kernels, all (ms, share) | Our kernels, own code (ms, share) | Step with all kernels timed (ms) | All kernels\' share | Top kernels (ms/step) |');
   L.push('|---|---:|---:|---:|---:|---:|---|');

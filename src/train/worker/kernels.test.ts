@@ -91,6 +91,7 @@ describe('registration', () => {
         'wasm:Mean',
         'wasm:FusedBatchNorm',
         'wasm:LeakyRelu',
+        'wasm:Slice',
         'cpu:ResizeNearestNeighborGrad',
       ]),
     );
@@ -555,6 +556,27 @@ describe('wasm LeakyRelu (XNNPACK PReLU) against the cpu backend', () => {
       const ref = await on('cpu', f);
       const got = await on('wasm', f);
       expect(maxAbsDiff(got, ref), `[${shape.join(',')}] α=${alpha}`).toBeLessThan(1e-7);
+    }
+  });
+});
+
+describe('wasm Slice against the cpu backend', () => {
+  it('matches for contiguous and strided slices, numbers or arrays as bounds, float32 and int32', async () => {
+    expect(isOurKernel('Slice', 'wasm')).toBe(true);
+    const xv = values(4 * 5 * 6, 111);
+    const cases: [string, () => tf.Tensor][] = [
+      ['1-D, number bounds', () => tf.slice(tf.tensor1d(xv), 17, 40)],
+      ['1-D, to the end', () => tf.slice(tf.tensor1d(xv), [100])],
+      ['rows of a matrix (contiguous)', () => tf.slice(tf.tensor2d(xv, [20, 6]), [3, 0], [5, 6])],
+      ['columns of a matrix (strided: stock)', () => tf.slice(tf.tensor2d(xv, [20, 6]), [3, 1], [5, 4])],
+      ['4-D block', () => tf.slice(tf.tensor4d(xv, [4, 5, 3, 2]), [1, 0, 0, 0], [2, -1, -1, -1])],
+      ['int32', () => tf.slice(tf.tensor1d(Array.from({ length: 30 }, (_, i) => i * 3), 'int32'), 5, 7)],
+    ];
+    for (const [label, f] of cases) {
+      const g = (): tf.Tensor => tf.tidy(f);
+      const ref = await on('cpu', g);
+      const got = await on('wasm', g);
+      expect(Array.from(got), label).toEqual(Array.from(ref));
     }
   });
 });
