@@ -144,8 +144,9 @@ test.describe('faults and bad input: a clear message, nothing lost', () => {
   test('on a CPU backend a helper thread draws the live views; if it fails, the training thread takes over', async ({ page }) => {
     await page.goto('/');
     test.skip((await page.evaluate(() => navigator.hardwareConcurrency)) < 2, 'one core: the app does not start the helper');
+    // Long enough to outlast every check below (WASM trains the default model at ~1,400 images/s here).
     await page.getByLabel('Training images').fill('6000');
-    await page.getByLabel('Epochs').fill('1');
+    await page.getByLabel('Epochs').fill('8');
     await page.getByLabel('Backend').selectOption('wasm');
     await page.getByRole('button', { name: 'Train' }).click();
     const grid = page.getByTestId('reconstructions');
