@@ -891,20 +891,25 @@ function reducesAllButLast(shape: readonly number[], axis: unknown): boolean {
   return axes.length === shape.length - 1 && axes.every((a, i) => a === i);
 }
 
+/** `x` seen as one [1, rows, 1, C] image (same storage): what XNNPACK's pooling and depthwise kernels take per channel. */
+function asChannelRows(x: TensorInfo): { image: TensorInfo; rows: number; C: number } {
+  const C = x.shape[x.shape.length - 1] ?? 0;
+  const rows = C > 0 ? tf.util.sizeFromShape(x.shape) / C : 0;
+  return { image: { dataId: x.dataId, shape: [1, rows, 1, C], dtype: x.dtype }, rows, C };
+}
+
 function wasmChannelReduce(kind: 'Sum' | 'Mean', stock: tf.KernelFunc | null): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const x = input(inputs, 'x');
-    const C = x.shape[x.shape.length - 1] ?? 0;
-    const rows = C > 0 ? tf.util.sizeFromShape(x.shape) / C : 0;
+    const { image, rows, C } = asChannelRows(x);
     if (!isWasmBackend(backend) || x.dtype !== 'float32' || rows < 2 || !reducesAllButLast(x.shape, attrs?.axis)) {
       if (stock == null) throw new Error(`${kind} (wasm): no stock kernel for this case`);
       return stock(args);
     }
     const t0 = now();
     const inner0 = wasmInnerMs;
-    // The rows as one [1, rows, 1, C] image, averaged by one pooling window over all of it.
-    const image: TensorInfo = { dataId: x.dataId, shape: [1, rows, 1, C], dtype: 'float32' };
+    // The rows averaged by one pooling window over all of them.
     const pooled = runWasmKernel('AvgPool', backend, { x: image }, { filterSize: [rows, 1], strides: [1, 1], pad: 'valid' });
     const outShape = attrs?.keepDims === true ? [...x.shape.slice(0, -1).map(() => 1), C] : [C];
     if (kind === 'Mean') {
@@ -937,7 +942,7 @@ function wasmFusedBatchNorm(stock: tf.KernelFunc | null): tf.KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const x = input(inputs, 'x');
-    const C = x.shape[x.shape.length - 1] ?? 0;
+    const { image, C } = asChannelRows(x);
     const fallback = (): TensorInfo | TensorInfo[] => {
       if (stock == null) throw new Error('FusedBatchNorm (wasm): no stock kernel for this case');
       return stock(args);
@@ -953,7 +958,7 @@ function wasmFusedBatchNorm(stock: tf.KernelFunc | null): tf.KernelFunc {
     if (mean == null || variance == null || offset == null || scale == null) return fallback();
     const eps = Number(attrs?.varianceEpsilon ?? 1e-3);
     // y = (x − mean)·scale/√(var + ε) + offset = x·k + b: a 1×1 depthwise convolution with bias
-    // over x seen as one [1, rows, 1, C] image.
+    // over x seen as rows of C channels.
     const k = backend.makeOutput([1, 1, C, 1], 'float32');
     const b = backend.makeOutput([C], 'float32');
     try {
@@ -964,8 +969,6 @@ function wasmFusedBatchNorm(stock: tf.KernelFunc | null): tf.KernelFunc {
         kv[c] = kc;
         bv[c] = offset[c] - mean[c] * kc;
       }
-      const rows = tf.util.sizeFromShape(x.shape) / C;
-      const image: TensorInfo = { dataId: x.dataId, shape: [1, rows, 1, C], dtype: 'float32' };
       const out = runWasmKernel('FusedDepthwiseConv2D', backend, { x: image, filter: k, bias: b }, {
         strides: [1, 1],
         pad: 'valid',
