@@ -602,6 +602,17 @@ function isDisposingBackend(b: unknown): b is DisposingBackend {
 }
 
 /**
+ * The whole-number factors [sy, sx] of an upsampling whose gradient is a block sum (each input pixel
+ * gets the sum of its sy×sx block of dy), or null when the sizes or alignCorners make it something else.
+ */
+function blockFactors(p: ResizeNearestParams): [number, number] | null {
+  const sy = p.outHeight / p.inHeight;
+  const sx = p.outWidth / p.inWidth;
+  const whole = Number.isInteger(sy) && Number.isInteger(sx) && (!p.alignCorners || (sy === 1 && sx === 1));
+  return whole ? [sy, sx] : null;
+}
+
+/**
  * ResizeNearestNeighborGrad for whole-number factors (upSampling2d: size = input × s, no
  * alignCorners) as Reshape + Sum kernels of the same backend:
  *   dx = sum over (a, c) of dy reshaped to [B, H, sy, W, sx, C].
@@ -615,13 +626,12 @@ export function blockSumResizeNearestNeighborGrad(backendName: string, fallback:
     const images = input(inputs, 'images');
     const dy = input(inputs, 'dy');
     const p = resizeParams(images, dy, attrs);
-    const sy = p.outHeight / p.inHeight;
-    const sx = p.outWidth / p.inWidth;
-    const integral = Number.isInteger(sy) && Number.isInteger(sx) && (!p.alignCorners || (sy === 1 && sx === 1));
-    if (!integral) {
+    const factors = blockFactors(p);
+    if (factors == null) {
       if (fallback == null) throw new Error(`ResizeNearestNeighborGrad (${backendName}): unsupported sizes`);
       return fallback({ inputs, backend, attrs });
     }
+    const [sy, sx] = factors;
     if (!isDisposingBackend(backend)) throw new Error(`ResizeNearestNeighborGrad (${backendName}): unexpected backend`);
     const reshapeK = tf.getKernel('Reshape', backendName);
     const sumK = tf.getKernel('Sum', backendName);
@@ -649,9 +659,9 @@ const wasmResizeNearestNeighborGrad: tf.KernelFunc = ({ inputs, backend, attrs }
   const dy = input(inputs, 'dy');
   checkFloat32(what, dy);
   const p = resizeParams(images, dy, attrs);
-  const sy = p.outHeight / p.inHeight;
-  const sx = p.outWidth / p.inWidth;
-  if (Number.isInteger(sy) && Number.isInteger(sx) && sy * sx > 1 && !p.alignCorners) {
+  const factors = blockFactors(p);
+  if (factors != null && factors[0] * factors[1] > 1) {
+    const [sy, sx] = factors;
     // Whole-number factors: each input pixel's gradient is the sum of its sy×sx block of dy, i.e.
     // XNNPACK's average pooling (window = stride = the factors) times sy·sx: ~10× the JS scatter.
     const pooled = runWasmKernel('AvgPool', backend, { x: dy }, { filterSize: [sy, sx], strides: [sy, sx], pad: 'valid' });
