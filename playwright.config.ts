@@ -1,5 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
+/** E2E_PORT lets two checkouts run their e2e tests side by side. */
+const port = Number(process.env.E2E_PORT ?? 4173);
 const chromium = process.env.CHROMIUM_PATH ?? process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH ?? '/usr/bin/chromium';
 
 /** Debian's Chromium, headless; WebGPU through SwiftShader where no GPU exists. */
@@ -26,15 +28,15 @@ export default defineConfig({
   retries: process.env.CI ? 1 : 0,
   reporter: [['list']],
   use: {
-    baseURL: 'http://127.0.0.1:4173',
+    baseURL: `http://127.0.0.1:${port}`,
     browserName: 'chromium',
     launchOptions: { executablePath: chromium, args: CHROMIUM_ARGS },
     screenshot: 'only-on-failure',
     viewport: { width: 1600, height: 1000 },
   },
   webServer: {
-    command: 'npx vite preview --host 127.0.0.1 --port 4173 --strictPort',
-    url: 'http://127.0.0.1:4173',
+    command: `npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
+    url: `http://127.0.0.1:${port}`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
   },
