@@ -1,10 +1,14 @@
 /**
- * Read-only hooks for end-to-end tests and benchmarks (ours and outside ones): they observe the store,
- * they never drive the app (tests click and type like a person).
+ * The hooks for end-to-end tests and benchmarks (ours and outside ones) on `window.__aePlayground`:
+ * their types (installTestHooks.ts installs them). Every build has the read-only ones: they observe
+ * the store, they never drive the app (tests click and type like a person). Only a test build
+ * (VITE_TEST_HOOKS=1, the e2e tests' dist-e2e) also has the fault hooks; the production build does
+ * not contain their code at all. Types only, so the e2e tests can import them without the app.
  */
-import { debugWorker, useAppStore, type MemoryReport } from './state/store';
+import type { Fault, MemoryReport } from './train/protocol';
 
-export interface TestHooks {
+/** In every build. */
+export interface ReadHooks {
   /** Loss points and phases, as plain data. */
   snapshot: () => {
     phase: string;
@@ -15,33 +19,18 @@ export interface TestHooks {
     imagesPerSec: number;
   };
   requestMemory: () => void;
+}
+
+/** In a test build only (VITE_TEST_HOOKS=1). */
+export interface FaultHooks {
   /** Fault injection for robustness tests. */
-  fault: (kind: 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'kill') => void;
+  fault: (kind: Fault) => void;
   /** Lets Auto race software GPU adapters too (on a machine without a GPU, to test the race). */
   raceSoftwareBackends: () => void;
 }
 
-declare global {
-  interface Window {
-    __aePlayground?: TestHooks;
-  }
-}
+/** The hooks of the test build, which the e2e tests run against. */
+export type TestHooks = ReadHooks & FaultHooks;
 
-export function installTestHooks(): void {
-  window.__aePlayground = {
-    snapshot: () => {
-      const s = useAppStore.getState();
-      return {
-        phase: s.phase,
-        trainLoss: s.trainLoss,
-        testLoss: s.testLoss.map((t) => ({ epoch: t.epoch, loss: t.loss, trainLoss: t.trainLoss })),
-        memoryLog: s.memoryLog,
-        backend: s.backend?.name ?? null,
-        imagesPerSec: s.progress?.imagesPerSec ?? 0,
-      };
-    },
-    requestMemory: () => debugWorker('memory'),
-    fault: (kind) => debugWorker(kind),
-    raceSoftwareBackends: () => debugWorker('raceSoftware'),
-  };
-}
+/** What a build installs: the fault hooks only where VITE_TEST_HOOKS is '1'. */
+export type InstalledHooks = ReadHooks & Partial<FaultHooks>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LAYER_KIND_LIST, defaultLayer, convOutLength, deconvOutLength } from './catalogue';
-import { bottleneckSummary, checkSettings, inferShapes } from './inferShapes';
+import { bottleneckSummary, inferShapes } from './inferShapes';
+import { checkSettings } from './settings';
 import { DEFAULT_SPEC, PRESETS } from './presets';
 import type { LayerSpec } from './spec';
 

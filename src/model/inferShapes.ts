@@ -1,5 +1,6 @@
 /**
- * Shape inference and validation of an experiment. Pure: no React, no tfjs.
+ * Shape inference of an experiment's layers, and the layer field checks. Pure: no React, no tfjs.
+ * (The training settings are checked in settings.ts; the whole verdict is checkExperiment.ts.)
  * The worker builds exactly this model; a browser test checks that tfjs agrees with these shapes.
  */
 import { layerDef, layerOutputShape, layerParams, type FieldDef } from './catalogue';
@@ -121,42 +122,6 @@ export function inferShapes(spec: Pick<ExperimentSpec, 'encoder' | 'decoder'>, i
     error: errors[0] ?? null,
     errors,
   };
-}
-
-export interface SettingLimits {
-  learningRate: { min: number; max: number };
-  batchSize: { min: number; max: number };
-  epochs: { min: number; max: number };
-  seed: { min: number; max: number };
-  trainSize: { min: number; max: number };
-}
-
-export const SETTING_LIMITS: SettingLimits = {
-  learningRate: { min: 1e-6, max: 10 },
-  batchSize: { min: 1, max: 1024 },
-  epochs: { min: 1, max: 1000 },
-  seed: { min: 0, max: 2 ** 31 - 1 },
-  trainSize: { min: 16, max: 70000 },
-};
-
-/** Checks the numeric training settings; returns one message per bad field, keyed by field. */
-export function checkSettings(spec: ExperimentSpec): Partial<Record<keyof SettingLimits, string>> {
-  const out: Partial<Record<keyof SettingLimits, string>> = {};
-  const label: Record<keyof SettingLimits, string> = {
-    learningRate: 'Learning rate',
-    batchSize: 'Batch size',
-    epochs: 'Epochs',
-    seed: 'Seed',
-    trainSize: 'Training images',
-  };
-  for (const key of Object.keys(SETTING_LIMITS) as (keyof SettingLimits)[]) {
-    const v = spec[key];
-    const { min, max } = SETTING_LIMITS[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) out[key] = `${label[key]} must be a number`;
-    else if (key !== 'learningRate' && !Number.isInteger(v)) out[key] = `${label[key]} must be a whole number`;
-    else if (v < min || v > max) out[key] = `${label[key]} must be between ${min} and ${max}`;
-  }
-  return out;
 }
 
 /** Values in the bottleneck and their ratio to the input's values. */

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { compressToEncodedURIComponent, decompressFromEncodedURIComponent } from 'lz-string';
 import { LAYER_KINDS, LAYER_KIND_LIST, defaultLayer, type FieldDef } from '../model/catalogue';
 import { DATASET_INFO } from '../data/catalogue';
-import { SETTING_LIMITS, checkLayerFields, checkSettings, inferShapes } from '../model/inferShapes';
+import { checkLayerFields, inferShapes } from '../model/inferShapes';
+import { SETTING_LIMITS, checkSettings } from '../model/settings';
+import { MAX_LAYERS_PER_STACK, MAX_WARNINGS, isValidSpec, normalizeSpec, type DecodeResult } from '../model/validate';
 import { DEFAULT_SPEC, PRESETS } from '../model/presets';
 import {
   ACTIVATIONS,
@@ -20,23 +22,38 @@ import {
 import {
   JSON_APP_ID,
   LINK_VERSION,
-  MAX_LAYERS_PER_STACK,
   MAX_LINK_CHARS,
   MAX_LINK_JSON_CHARS,
-  MAX_WARNINGS,
   V1_WIRE,
   decodeExperiment,
   encodeExperiment,
   hashFor,
-  isValidSpec,
-  normalizeSpec,
   readHash,
   specFromJson,
   specToJson,
-  type DecodeResult,
 } from './codec';
-import { V1_JSON_FIXTURE, V1_LINK_FIXTURES } from './fixtures';
+import linksV1 from './testdata/links-v1.json';
 import { lzDecompressedLength } from './lzLength';
+
+// ---------------------------------------------------------------------------------------------
+// The frozen v1 fixtures (test data, read from JSON; see the file's $comment)
+// ---------------------------------------------------------------------------------------------
+
+interface LinkFixture {
+  name: string;
+  /** The `#x=` value, exactly as encodeExperiment wrote it. */
+  link: string;
+  spec: ExperimentSpec;
+}
+
+/** A stored spec as an ExperimentSpec; a fixture that is not a complete, valid spec fails every test that reads it. */
+function fixtureSpec(value: unknown, name: string): ExperimentSpec {
+  if (!isValidSpec(value)) throw new Error(`fixture ${name}: its stored spec is not a valid experiment`);
+  return value;
+}
+
+const V1_LINK_FIXTURES: readonly LinkFixture[] = linksV1.links.map((f) => ({ name: f.name, link: f.link, spec: fixtureSpec(f.spec, f.name) }));
+const V1_JSON_FIXTURE: { text: string; spec: ExperimentSpec } = { text: linksV1.json.text, spec: fixtureSpec(linksV1.json.spec, 'json file') };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

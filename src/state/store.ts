@@ -2,39 +2,41 @@
  * One zustand store built from slices: experiment (the spec and its edits), training (what the
  * worker reports), ui (view toggles). Components read it through narrow selectors.
  */
-import { create } from 'zustand';
+import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import { defaultLayer } from '../model/catalogue';
+import { checkExperiment } from '../model/checkExperiment';
 import { DEFAULT_SPEC, findPreset } from '../model/presets';
 import type { BackendName, ExperimentSpec, LayerKind, LayerSpec } from '../model/spec';
 import type { Stack } from '../model/inferShapes';
-import { TrainingClient } from '../train/client';
-import type { BackendReport, CopyTestResult, FromWorker, GradCheckRow, LossPoint, Phase, ProbeResult, ProgressInfo } from '../train/protocol';
+import { TrainingClient, type WorkerListener } from '../train/client';
+import {
+  isActive,
+  type BackendReport,
+  type CopyTestResult,
+  type DebugAction,
+  type Fault,
+  type FromWorker,
+  type FromWorkerOf,
+  type GradCheckRow,
+  type LossPoint,
+  type MemoryReport,
+  type Phase,
+  type ProbeResult,
+  type ProgressInfo,
+} from '../train/protocol';
+
+export { isActive } from '../train/protocol';
 
 /** A batch of images as the worker sends it, without the envelope. */
-export type ImageBatch = Omit<Extract<FromWorker, { type: 'images' }>, 'type' | 'runId' | 'kind'>;
+export type ImageBatch = Omit<FromWorkerOf<'images'>, 'type' | 'runId' | 'kind'>;
 
-export interface MemoryReport {
-  numTensors: number;
-  numBytes: number;
-  runsActive: number;
-  /** Tensors alive in the live-views helper worker after its last render; null when it is not used. */
-  viewsHelperTensors: number | null;
-}
+export type { MemoryReport } from '../train/protocol';
 
-export interface TestPoint {
-  epoch: number;
-  step: number;
-  loss: number;
-  /** Training loss evaluated like the test loss (no dropout), on the training images. */
-  trainLoss: number;
-}
+/** An epoch's end: the test loss, and the training loss evaluated the same way (no dropout). */
+export type TestPoint = Omit<FromWorkerOf<'testLoss'>, 'type' | 'runId'>;
 
-export interface CodeBatch {
-  step: number;
-  count: number;
-  shape: number[];
-  values: Float32Array;
-}
+/** The bottleneck activations of the display images. */
+export type CodeBatch = Omit<FromWorkerOf<'codes'>, 'type' | 'runId'>;
 
 export interface AnalysisState<T> {
   running: boolean;
@@ -82,7 +84,11 @@ interface TrainingSlice {
   memoryLog: MemoryReport[];
   gradCheck: { running: boolean; rows: GradCheckRow[]; errors: string[] };
   runGradCheck: (backends: BackendName[]) => void;
-  train: () => void;
+  /**
+   * Starts a run of the spec on screen, if checkExperiment allows it; otherwise starts nothing
+   * (no worker either), says why in `error`, and returns false.
+   */
+  train: () => boolean;
   pause: () => void;
   resume: () => void;
   reset: () => void;
@@ -123,176 +129,227 @@ const freshTraining = {
   probe: { running: false, result: null, error: null },
 };
 
-const ACTIVE: Phase[] = ['loading', 'building', 'training', 'paused'];
-export const isActive = (phase: Phase): boolean => ACTIVE.includes(phase);
+/** What the store needs of the training worker's client (TrainingClient; a fake in unit tests). */
+export type TrainingPort = Pick<
+  TrainingClient,
+  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently'
+>;
+/** Makes the client; called at most once per store, on the first action that needs the worker. */
+export type ClientFactory = (onMessage: WorkerListener, onFailure: (message: string) => void) => TrainingPort;
 
-let client: TrainingClient | null = null;
-/** Starts the client (and its worker) if need be; set by the store. */
-let ensureClient: (() => TrainingClient) | null = null;
+const workerClient: ClientFactory = (onMessage, onFailure) => new TrainingClient(onMessage, onFailure);
 
-export const useAppStore = create<AppState>()((set, get) => {
-  const handle = (msg: FromWorker): void => {
-    if (msg.type === 'memory') {
-      const memory = { numTensors: msg.numTensors, numBytes: msg.numBytes, runsActive: msg.runsActive, viewsHelperTensors: msg.viewsHelperTensors };
-      set((st) => ({ memoryLog: st.memoryLog.concat(memory).slice(-200) }));
-      return;
-    }
-    if (msg.type === 'ready' || msg.type === 'pong') return;
-    if (msg.type === 'gradCheck') {
-      set((st) => ({
-        gradCheck: {
-          running: !msg.done,
-          rows: st.gradCheck.rows.concat(msg.rows),
-          errors: msg.error ? st.gradCheck.errors.concat(`${msg.backend}: ${msg.error}`) : st.gradCheck.errors,
-        },
-      }));
-      return;
-    }
-    if (msg.runId !== get().runId) return; // a message from a run that was reset or replaced
-    switch (msg.type) {
-      case 'phase':
-        set({ phase: msg.phase, phaseDetail: msg.detail, phaseFraction: msg.fraction ?? null });
-        break;
-      case 'backend':
-        set({ backend: msg.report });
-        break;
-      case 'trainLoss':
-        // A run that resumes from a checkpoint (after a device loss or a divergence) re-sends steps: they replace the old tail.
-        set((s) => {
-          const first = msg.points[0]?.step ?? Infinity;
-          const last = s.trainLoss[s.trainLoss.length - 1];
-          const kept = last && last.step >= first ? s.trainLoss.filter((p) => p.step < first) : s.trainLoss;
-          return { trainLoss: kept.concat(msg.points), progress: msg.progress };
-        });
-        break;
-      case 'testLoss':
-        set((s) => ({ testLoss: s.testLoss.filter((t) => t.epoch < msg.epoch).concat({ epoch: msg.epoch, step: msg.step, loss: msg.loss, trainLoss: msg.trainLoss }) }));
-        break;
-      case 'codes':
-        set({ codes: { step: msg.step, count: msg.count, shape: msg.shape, values: msg.values } });
-        break;
-      case 'copyTest':
-        set({ copyTest: { running: false, result: msg.results, error: null } });
-        break;
-      case 'probe':
-        set({ probe: { running: false, result: msg.result, error: null } });
-        break;
-      case 'analysisError':
-        set(msg.what === 'probe' ? { probe: { running: false, result: null, error: msg.message } } : { copyTest: { running: false, result: null, error: msg.message } });
-        break;
-      case 'images': {
-        const batch: ImageBatch = { step: msg.step, count: msg.count, height: msg.height, width: msg.width, channels: msg.channels, pixels: msg.pixels, renderedBy: msg.renderedBy };
-        if (msg.kind === 'originals') set({ originals: batch });
-        else set({ reconstructions: batch });
-        break;
-      }
-      case 'warning':
-        set({ warning: msg.message });
-        break;
-      case 'error':
-        set({ error: msg.message });
-        break;
-    }
-  };
-
-  const getClient = (): TrainingClient => {
-    // A dead or hung worker: the client already started a new one; keep the spec and the curves.
-    client ??= new TrainingClient(handle, (message) =>
-      set((s) => ({ error: message, phase: 'idle', phaseDetail: 'The worker was restarted', runId: -1, gradCheck: { ...s.gradCheck, running: false } })),
-    );
-    return client;
-  };
-  ensureClient = getClient;
-
-  /** Any change to the experiment stops a run in progress, so what runs is always what is shown. */
-  const editSpec = (next: ExperimentSpec): void => {
-    const s = get();
-    if (isActive(s.phase)) {
-      getClient().stop();
-      set({ spec: next, phase: 'idle', phaseDetail: 'Stopped: the experiment changed', runId: -1 });
-    } else {
-      // Results on screen now belong to an earlier experiment: say so rather than hide them.
-      set({ spec: next, resultsStale: s.trainLoss.length > 0 });
-    }
-  };
-
-  const editStack = (stack: Stack, fn: (layers: LayerSpec[]) => LayerSpec[]): void => {
-    const spec = get().spec;
-    editSpec({ ...spec, [stack]: fn(spec[stack].slice()) });
-  };
-
-  return {
-    spec: DEFAULT_SPEC,
-    setSpec: (patch) => editSpec({ ...get().spec, ...patch }),
-    replaceSpec: (spec) => editSpec(spec),
-    loadPreset: (id) => {
-      const p = findPreset(id);
-      if (p) editSpec(structuredClone(p.spec));
-    },
-    addLayer: (stack, kind) => editStack(stack, (l) => [...l, defaultLayer(kind)]),
-    removeLayer: (stack, index) => editStack(stack, (l) => l.filter((_, i) => i !== index)),
-    moveLayer: (stack, index, delta) =>
-      editStack(stack, (l) => {
-        const j = index + delta;
-        if (j < 0 || j >= l.length) return l;
-        [l[index], l[j]] = [l[j], l[index]];
-        return l;
-      }),
-    updateLayer: (stack, index, layer) => editStack(stack, (l) => l.map((x, i) => (i === index ? layer : x))),
-
-    ...freshTraining,
-    runId: 0,
-    backend: null,
-    memoryLog: [],
-    gradCheck: { running: false, rows: [], errors: [] },
-    runGradCheck: (backends) => {
-      const s = get();
-      if (isActive(s.phase)) s.reset();
-      set({ gradCheck: { running: true, rows: [], errors: [] } });
-      getClient().gradCheck(backends);
-    },
-    train: () => {
-      const runId = getClient().start(structuredClone(get().spec), get().liveViews);
-      set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting', startedAt: Date.now() });
-    },
-    selectedImage: 0,
-    selectImage: (i) => set({ selectedImage: i }),
-    startedAt: 0,
-    requestAnalysis: (what) => {
-      const s = get();
-      if (s.phase !== 'done') return;
-      getClient().analyze(s.runId, what);
-      set(what === 'probe' ? { probe: { running: true, result: null, error: null } } : { copyTest: { running: true, result: null, error: null } });
-    },
-    pause: () => {
-      getClient().pause();
-    },
-    resume: () => {
-      getClient().resume();
-    },
-    reset: () => {
-      getClient().stop();
-      set({ ...freshTraining, runId: -1 });
-    },
-    dismissError: () => set({ error: null }),
-
-    logScale: false,
-    setLogScale: (v) => set({ logScale: v }),
-    liveViews: true,
-    setLiveViews: (v) => {
-      set({ liveViews: v });
-      client?.setLiveViews(v);
-    },
-    shareNotice: null,
-    setShareNotice: (n) => set({ shareNotice: n }),
-  };
-});
-
-/** Test hooks: ask the worker for its tensor count, or inject a fault. */
-export function debugWorker(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'raceSoftware' | 'kill'): void {
-  // A setting for runs to come reaches a worker not started yet too; faults only hit a running one.
-  const c = action === 'raceSoftware' ? (ensureClient?.() ?? null) : client;
-  if (!c) return;
-  if (action === 'kill') c.killSilently();
-  else c.debug(action);
+export interface AppStore {
+  useStore: UseBoundStore<StoreApi<AppState>>;
+  /** Test hooks: the worker's tensor count now; in a test build, also a fault injected (see FAULTS). */
+  debugWorker: (action: DebugAction | Fault) => void;
 }
+
+/** The app's store (one per page: useAppStore); tests make their own with a fake client. */
+export function createAppStore(makeClient: ClientFactory = workerClient): AppStore {
+  let client: TrainingPort | null = null;
+  let getClient: () => TrainingPort = () => {
+    throw new Error('the store is not built yet');
+  };
+
+  const useStore = create<AppState>()((set, get) => {
+    /** The page's one switch over worker messages; a message type not handled here does not compile. */
+    const handle = (msg: FromWorker): void => {
+      switch (msg.type) {
+        case 'ready':
+        case 'pong':
+          return;
+        case 'memory': {
+          const { type: _type, ...memory } = msg;
+          set((st) => ({ memoryLog: st.memoryLog.concat(memory).slice(-200) }));
+          return;
+        }
+        case 'gradCheck':
+          set((st) => ({
+            gradCheck: {
+              running: !msg.done,
+              rows: st.gradCheck.rows.concat(msg.rows),
+              errors: msg.error ? st.gradCheck.errors.concat(`${msg.backend}: ${msg.error}`) : st.gradCheck.errors,
+            },
+          }));
+          return;
+        default:
+          break;
+      }
+      if (msg.runId !== get().runId) return; // a message from a run that was reset or replaced
+      switch (msg.type) {
+        case 'phase':
+          set({ phase: msg.phase, phaseDetail: msg.detail, phaseFraction: msg.fraction ?? null });
+          break;
+        case 'backend':
+          set({ backend: msg.report });
+          break;
+        case 'trainLoss':
+          // A run that resumes from a checkpoint (after a device loss or a divergence) re-sends steps: they replace the old tail.
+          set((s) => {
+            const first = msg.points[0]?.step ?? Infinity;
+            const last = s.trainLoss[s.trainLoss.length - 1];
+            const kept = last && last.step >= first ? s.trainLoss.filter((p) => p.step < first) : s.trainLoss;
+            return { trainLoss: kept.concat(msg.points), progress: msg.progress };
+          });
+          break;
+        case 'testLoss': {
+          const { type: _type, runId: _runId, ...point } = msg;
+          set((s) => ({ testLoss: s.testLoss.filter((t) => t.epoch < msg.epoch).concat(point) }));
+          break;
+        }
+        case 'codes': {
+          const { type: _type, runId: _runId, ...codes } = msg;
+          set({ codes });
+          break;
+        }
+        case 'copyTest':
+          set({ copyTest: { running: false, result: msg.results, error: null } });
+          break;
+        case 'probe':
+          set({ probe: { running: false, result: msg.result, error: null } });
+          break;
+        case 'analysisError':
+          set(msg.what === 'probe' ? { probe: { running: false, result: null, error: msg.message } } : { copyTest: { running: false, result: null, error: msg.message } });
+          break;
+        case 'images': {
+          const { type: _type, runId: _runId, kind, ...batch } = msg;
+          if (kind === 'originals') set({ originals: batch });
+          else set({ reconstructions: batch });
+          break;
+        }
+        case 'warning':
+          set({ warning: msg.message });
+          break;
+        case 'error':
+          set({ error: msg.message });
+          break;
+        default: {
+          const unhandled: never = msg;
+          throw new Error(`unhandled worker message ${JSON.stringify(unhandled)}`);
+        }
+      }
+    };
+
+    getClient = (): TrainingPort => {
+      // A dead or hung worker: the client already started a new one; keep the spec and the curves.
+      client ??= makeClient(handle, (message) =>
+        set((s) => ({ error: message, phase: 'idle', phaseDetail: 'The worker was restarted', runId: -1, gradCheck: { ...s.gradCheck, running: false } })),
+      );
+      return client;
+    };
+
+    /** Any change to the experiment stops a run in progress, so what runs is always what is shown. */
+    const editSpec = (next: ExperimentSpec): void => {
+      const s = get();
+      if (isActive(s.phase)) {
+        getClient().stop();
+        set({ spec: next, phase: 'idle', phaseDetail: 'Stopped: the experiment changed', runId: -1 });
+      } else {
+        // Results on screen now belong to an earlier experiment: say so rather than hide them.
+        set({ spec: next, resultsStale: s.trainLoss.length > 0 });
+      }
+    };
+
+    const editStack = (stack: Stack, fn: (layers: LayerSpec[]) => LayerSpec[]): void => {
+      const spec = get().spec;
+      editSpec({ ...spec, [stack]: fn(spec[stack].slice()) });
+    };
+
+    return {
+      spec: DEFAULT_SPEC,
+      setSpec: (patch) => editSpec({ ...get().spec, ...patch }),
+      replaceSpec: (spec) => editSpec(spec),
+      loadPreset: (id) => {
+        const p = findPreset(id);
+        if (p) editSpec(structuredClone(p.spec));
+      },
+      addLayer: (stack, kind) => editStack(stack, (l) => [...l, defaultLayer(kind)]),
+      removeLayer: (stack, index) => editStack(stack, (l) => l.filter((_, i) => i !== index)),
+      moveLayer: (stack, index, delta) =>
+        editStack(stack, (l) => {
+          const j = index + delta;
+          if (j < 0 || j >= l.length) return l;
+          [l[index], l[j]] = [l[j], l[index]];
+          return l;
+        }),
+      updateLayer: (stack, index, layer) => editStack(stack, (l) => l.map((x, i) => (i === index ? layer : x))),
+
+      ...freshTraining,
+      runId: 0,
+      backend: null,
+      memoryLog: [],
+      gradCheck: { running: false, rows: [], errors: [] },
+      runGradCheck: (backends) => {
+        const s = get();
+        if (isActive(s.phase)) s.reset();
+        set({ gradCheck: { running: true, rows: [], errors: [] } });
+        getClient().gradCheck(backends);
+      },
+      train: () => {
+        const spec = get().spec;
+        const check = checkExperiment(spec);
+        if (!check.canTrain) {
+          set({ error: `Cannot train: ${check.reasons[0]}` });
+          return false;
+        }
+        const runId = getClient().start(structuredClone(spec), get().liveViews);
+        set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting', startedAt: Date.now() });
+        return true;
+      },
+      selectedImage: 0,
+      selectImage: (i) => set({ selectedImage: i }),
+      startedAt: 0,
+      requestAnalysis: (what) => {
+        const s = get();
+        if (s.phase !== 'done') return;
+        getClient().analyze(s.runId, what);
+        set(what === 'probe' ? { probe: { running: true, result: null, error: null } } : { copyTest: { running: true, result: null, error: null } });
+      },
+      pause: () => {
+        getClient().pause();
+      },
+      resume: () => {
+        getClient().resume();
+      },
+      reset: () => {
+        getClient().stop();
+        set({ ...freshTraining, runId: -1 });
+      },
+      dismissError: () => set({ error: null }),
+
+      logScale: false,
+      setLogScale: (v) => set({ logScale: v }),
+      liveViews: true,
+      setLiveViews: (v) => {
+        set({ liveViews: v });
+        client?.setLiveViews(v);
+      },
+      shareNotice: null,
+      setShareNotice: (n) => set({ shareNotice: n }),
+    };
+  });
+
+  const debugWorker = (action: DebugAction | Fault): void => {
+    if (action === 'memory') {
+      client?.debug('memory');
+      return;
+    }
+    // Fault injection exists in test builds only: the production build drops this block.
+    if (import.meta.env.VITE_TEST_HOOKS === '1') {
+      // A setting for runs to come reaches a worker not started yet too; faults only hit a running one.
+      const c = action === 'raceSoftware' ? getClient() : client;
+      if (!c) return;
+      if (action === 'kill') c.killSilently();
+      else c.debug(action);
+    }
+  };
+
+  return { useStore, debugWorker };
+}
+
+const app = createAppStore();
+/** The page's store. */
+export const useAppStore = app.useStore;
+/** Test hooks (testHooks.ts): the worker's tensor count; faults in a test build only. */
+export const debugWorker = app.debugWorker;

@@ -4,6 +4,22 @@
  */
 import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
 
+/**
+ * Faults a test build can inject into the worker: lose the GPU device, hang, crash, crash the
+ * live-views helper. They exist only where VITE_TEST_HOOKS is '1' (the e2e build), never in production.
+ */
+export const WORKER_FAULTS = ['loseDevice', 'hang', 'crash', 'crashViews'] as const;
+export type WorkerFault = (typeof WORKER_FAULTS)[number];
+/** Every fault a test may inject: the worker's, and 'kill' (the page ends the worker without a word, as a browser might). */
+export const FAULTS = [...WORKER_FAULTS, 'kill'] as const;
+export type Fault = (typeof FAULTS)[number];
+/**
+ * The worker's debug actions: report memory now (every build), a fault, or let Auto race software
+ * GPU adapters too (on a machine without a GPU, to test the race; test builds only).
+ */
+export const DEBUG_ACTIONS = ['memory', ...WORKER_FAULTS, 'raceSoftware'] as const;
+export type DebugAction = (typeof DEBUG_ACTIONS)[number];
+
 export type ToWorker =
   | { type: 'start'; runId: number; spec: ExperimentSpec; liveViews: boolean }
   /** Live views on: reconstructions and codes several times a second; off: only at each epoch's end (full speed). */
@@ -13,8 +29,8 @@ export type ToWorker =
   | { type: 'stop'; runId: number }
   /** Liveness check: the worker answers with a pong between training steps. */
   | { type: 'ping'; id: number }
-  /** Test hooks: report memory now, or inject a fault (lose the GPU device, hang, crash, crash the live-views helper), or let Auto race software GPU adapters. */
-  | { type: 'debug'; action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'raceSoftware' }
+  /** Test hooks: see DEBUG_ACTIONS. */
+  | { type: 'debug'; action: DebugAction }
   /** After a run: reconstruct inputs unlike the data (copy test), or fit a linear probe on the codes. */
   | { type: 'analyze'; runId: number; what: 'copyTest' | 'probe' }
   /** Runs one training step of every layer kind on each backend and compares gradients with finite differences. */
@@ -29,6 +45,12 @@ export interface GradCheckRow {
 }
 
 export type Phase = 'idle' | 'loading' | 'building' | 'training' | 'paused' | 'done' | 'error';
+
+/** The phases of a run in progress (paused included): the one definition of "a run is active". */
+export const ACTIVE_PHASES: readonly Phase[] = ['loading', 'building', 'training', 'paused'];
+export function isActive(phase: Phase): boolean {
+  return ACTIVE_PHASES.includes(phase);
+}
 
 export interface BackendReport {
   name: BackendName;
@@ -114,6 +136,12 @@ export interface ProbeResult {
   testCount: number;
   seconds: number;
 }
+
+/** One message from the worker, by its type. */
+export type FromWorkerOf<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>;
+
+/** Tensor counts as the worker reports them, without the envelope. */
+export type MemoryReport = Omit<FromWorkerOf<'memory'>, 'type'>;
 
 export function isFromWorker(data: unknown): data is FromWorker {
   return typeof data === 'object' && data !== null && typeof (data as { type?: unknown }).type === 'string';

@@ -7,11 +7,9 @@ import { ReconstructionGrid } from './ReconstructionGrid';
 import { RunsPanel } from './RunsPanel';
 import { SettingsPanel } from './SettingsPanel';
 import { ShareBar } from './ShareBar';
-import { useShareSync } from './useShareSync';
 import { TrainingPanel } from './TrainingPanel';
 
 export function App() {
-  useShareSync();
   return (
     <div className="app">
       <header className="app-header">

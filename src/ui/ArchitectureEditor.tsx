@@ -3,7 +3,7 @@ import { LAYER_KIND_LIST, LAYER_KINDS, layerDef, type FieldDef } from '../model/
 import { bottleneckSummary, type LayerInfo, type ShapeReport, type Stack } from '../model/inferShapes';
 import { formatShape, shapeSize, type LayerKind, type LayerSpec } from '../model/spec';
 import { useAppStore } from '../state/store';
-import { useMemoryEstimate, useShapeReport } from './useShapeReport';
+import { useExperimentCheck } from './useExperimentCheck';
 import { formatBytes } from '../model/memory';
 
 const STACK_LABEL: Record<Stack, string> = { encoder: 'Encoder', decoder: 'Decoder' };
@@ -184,8 +184,7 @@ export function BottleneckCard({ report }: { report: ShapeReport }) {
 }
 
 export function ArchitectureEditor() {
-  const report = useShapeReport();
-  const memory = useMemoryEstimate();
+  const { report, memory } = useExperimentCheck();
   return (
     <div className="architecture">
       <div className="io-row">

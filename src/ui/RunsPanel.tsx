@@ -1,10 +1,9 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatShape } from '../model/spec';
 import { formatLoss } from './format';
 import { useRunsStore } from '../state/runs';
-import type { RunRecord } from '../runs/db';
-import { startRunRecorder } from '../state/runs';
+import type { RunRecord } from '../storage/runsDb';
 
 const COLORS = ['#4f8cff', '#ffb547', '#4fd18b', '#ff6b6b', '#c38bff', '#7cc4ff', '#f2e35b', '#ff9ecf'];
 const STUDY_SHAPES = '7x7x4, 14x14x1, 2x2x49, 1x1x196';
@@ -43,7 +42,6 @@ export function RunsPanel() {
   const sweep = useRunsStore((s) => s.sweep);
   const { remove, open, toggle, startSweep, stopSweep } = useRunsStore.getState();
   const [shapes, setShapes] = useState(STUDY_SHAPES);
-  useEffect(() => startRunRecorder(), []);
   const overlay = runs.filter((r) => r.id !== undefined && selected.includes(r.id));
   return (
     <section className="panel runs" aria-label="Runs and sweeps">

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { BACKEND_LABELS } from '../model/spec';
 import { formatLoss } from './format';
 import { isActive, useAppStore } from '../state/store';
-import { useMemoryEstimate, useSettingErrors, useShapeReport } from './useShapeReport';
+import { useExperimentCheck } from './useExperimentCheck';
 
 function formatTime(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds <= 0) return '—';
@@ -29,11 +29,8 @@ export function TrainingPanel() {
   const dismissError = useAppStore((s) => s.dismissError);
   const liveViews = useAppStore((s) => s.liveViews);
   const setLiveViews = useAppStore((s) => s.setLiveViews);
-  const report = useShapeReport();
-  const settingErrors = useSettingErrors();
-
-  const memory = useMemoryEstimate();
-  const blocker = report.error ?? Object.values(settingErrors)[0] ?? (memory.level === 'refuse' ? memory.message : null);
+  const { memory, reasons } = useExperimentCheck();
+  const blocker = reasons[0] ?? null;
   const active = isActive(phase);
   const lastTrain = trainLoss[trainLoss.length - 1]?.loss;
   const lastTest = testLoss[testLoss.length - 1]?.loss;
@@ -46,8 +43,8 @@ export function TrainingPanel() {
   }, [trainLoss]);
 
   let primaryLabel = 'Train';
-  let primaryAction = train;
-  if (phase === 'training' || phase === 'loading' || phase === 'building') {
+  let primaryAction: () => void = train;
+  if (active && phase !== 'paused') {
     primaryLabel = 'Pause';
     primaryAction = pause;
   } else if (phase === 'paused') {

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SPEC } from '../model/presets';
-import { MAX_TRAIN_POINTS, decimateCurve, openRunsDb, parseRunRecord, type RunRecord, type RunsDb } from './db';
+import { MAX_TRAIN_POINTS, decimateCurve, openRunsDb, parseRunRecord, type RunRecord, type RunsDb } from './runsDb';
 
 let counter = 0;
 const opened: RunsDb[] = [];

@@ -1,13 +1,13 @@
 /**
- * The saved-runs store: one IndexedDB database (through Dexie) with one table of finished runs.
+ * The saved-runs database: one IndexedDB database (through Dexie) with one table of finished runs.
  * No React, no tfjs.
  *
  * Reading is defensive: every record read back is checked, and one written by an older or newer
  * version of the app, or corrupted, is skipped rather than crashing the app (`list()` returns the
- * good ones, `get()` returns undefined). The experiment inside a record goes through the share
- * codec's normalisation, the same path an imported JSON file takes. Fields this version does not
- * know are dropped from what is returned but kept in the database (`update` merges into the stored
- * object).
+ * good ones, `get()` returns undefined). The experiment inside a record goes through normalizeSpec
+ * (model/validate.ts), the same path a link, an imported JSON file and a stored design take.
+ * Fields this version does not know are dropped from what is returned but kept in the database
+ * (`update` merges into the stored object).
  *
  * Failures of IndexedDB itself (missing API, private mode, blocked or closed database) reach the
  * caller as an Error whose message starts "Saved runs are unavailable in this browser: ".
@@ -17,7 +17,7 @@
  */
 import Dexie, { type Table } from 'dexie';
 import { z } from 'zod';
-import { isValidSpec, normalizeSpec } from '../share/codec';
+import { isValidSpec, normalizeSpec } from '../model/validate';
 import type { ExperimentSpec } from '../model/spec';
 import { decimate } from '../model/smoothing';
 
@@ -93,7 +93,7 @@ const CurvesSchema = z.object({
   test: z.array(z.object({ epoch: finite, step: finite, loss: anyNumber })),
 });
 
-/** Everything but the id and the experiment (checked by the share codec). */
+/** Everything but the id and the experiment (checked by model/validate.ts). */
 const RecordFieldsSchema = z.object({
   createdAt: finite,
   name: z.string(),

@@ -1,0 +1,141 @@
+/**
+ * The settings table: one entry per training setting of the experiment (everything but the two
+ * layer stacks), with its label, type, range or options (with their labels), input step and help.
+ * Like the layer catalogue, it is the one place these are written: the settings panel renders its
+ * fields from it, the field checks below run from it, and validation (validate.ts, used by links,
+ * files and stored runs) builds its schema from it. Pure: no React, no tfjs.
+ */
+import { DATASET_INFO } from '../data/catalogue';
+import { BACKEND_CHOICES, BACKEND_LABELS, DATASETS, LOSSES, OPTIMIZERS, type ExperimentSpec } from './spec';
+
+/** Every field of the spec but the layer stacks. */
+export type SettingKey = Exclude<keyof ExperimentSpec, 'encoder' | 'decoder'>;
+/** The settings that hold a number. */
+export type NumberSettingKey = { [K in SettingKey]: ExperimentSpec[K] extends number ? K : never }[SettingKey];
+/** The settings that hold one of a list of options. */
+export type SelectSettingKey = Exclude<SettingKey, NumberSettingKey>;
+
+export interface SettingOption<V extends string = string> {
+  value: V;
+  label: string;
+}
+
+export interface NumberSettingDef<K extends NumberSettingKey = NumberSettingKey> {
+  key: K;
+  label: string;
+  type: 'int' | 'float';
+  min: number;
+  max: number;
+  /** The input's step: 1 for whole numbers, 'any' where every value is allowed. */
+  step: number | 'any';
+  help: string;
+}
+
+export interface SelectSettingDef<K extends SelectSettingKey = SelectSettingKey> {
+  key: K;
+  label: string;
+  type: 'select';
+  /** In the order the panel lists them (never the wire order of a link: that is frozen in share/codec.ts). */
+  options: readonly SettingOption<ExperimentSpec[K]>[];
+  help: string;
+}
+
+export type SettingDef = NumberSettingDef | SelectSettingDef;
+
+function options<V extends string>(values: readonly V[], label: (v: V) => string): readonly SettingOption<V>[] {
+  return values.map((value) => ({ value, label: label(value) }));
+}
+
+const LOSS_LABELS: Record<(typeof LOSSES)[number], string> = { mse: 'Mean squared error', bce: 'Binary cross-entropy' };
+/** The app's SGD always uses momentum 0.9 (the worker's optimizer is built to match this label). */
+const OPTIMIZER_LABELS: Record<(typeof OPTIMIZERS)[number], string> = { adam: 'Adam', sgd: 'SGD with momentum 0.9', rmsprop: 'RMSprop' };
+
+/** The table, in the order the settings panel shows them (the same order as link format v1). */
+export const SETTINGS = {
+  dataset: {
+    key: 'dataset',
+    label: 'Data set',
+    type: 'select',
+    options: options(DATASETS, (d) => `${DATASET_INFO[d].label} (${DATASET_INFO[d].count.toLocaleString('en-US')})`),
+    help: 'The images to learn from, with a fixed train/test split.',
+  },
+  loss: {
+    key: 'loss',
+    label: 'Loss',
+    type: 'select',
+    options: options(LOSSES, (l) => LOSS_LABELS[l]),
+    help: 'How a reconstruction is compared with its input.',
+  },
+  optimizer: {
+    key: 'optimizer',
+    label: 'Optimizer',
+    type: 'select',
+    options: options(OPTIMIZERS, (o) => OPTIMIZER_LABELS[o]),
+    help: 'How the gradients change the weights.',
+  },
+  learningRate: {
+    key: 'learningRate',
+    label: 'Learning rate',
+    type: 'float',
+    min: 1e-6,
+    max: 10,
+    step: 'any',
+    help: 'The size of each optimizer step.',
+  },
+  batchSize: { key: 'batchSize', label: 'Batch size', type: 'int', min: 1, max: 1024, step: 1, help: 'Images per training step.' },
+  epochs: { key: 'epochs', label: 'Epochs', type: 'int', min: 1, max: 1000, step: 1, help: 'Passes over the training images.' },
+  seed: { key: 'seed', label: 'Seed', type: 'int', min: 0, max: 2 ** 31 - 1, step: 1, help: 'Fixes the initial weights and the order of the images.' },
+  trainSize: {
+    key: 'trainSize',
+    label: 'Training images',
+    type: 'int',
+    min: 16,
+    max: 70000,
+    step: 1,
+    help: 'How many images of the train split to use (at most all of them).',
+  },
+  backend: {
+    key: 'backend',
+    label: 'Backend',
+    type: 'select',
+    options: options(BACKEND_CHOICES, (b) => BACKEND_LABELS[b]),
+    help: 'Where the tensors are computed; Auto times the fast ones and picks the fastest.',
+  },
+} as const satisfies { [K in NumberSettingKey]: NumberSettingDef<K> } & { [K in SelectSettingKey]: SelectSettingDef<K> };
+
+/** Every setting, in table order. */
+export const SETTING_LIST: readonly SettingDef[] = Object.values(SETTINGS);
+
+export type SettingLimits = { [K in NumberSettingKey]: { min: number; max: number } };
+
+/** The ranges of the numeric settings, from the table. */
+export const SETTING_LIMITS: SettingLimits = {
+  learningRate: { min: SETTINGS.learningRate.min, max: SETTINGS.learningRate.max },
+  batchSize: { min: SETTINGS.batchSize.min, max: SETTINGS.batchSize.max },
+  epochs: { min: SETTINGS.epochs.min, max: SETTINGS.epochs.max },
+  seed: { min: SETTINGS.seed.min, max: SETTINGS.seed.max },
+  trainSize: { min: SETTINGS.trainSize.min, max: SETTINGS.trainSize.max },
+};
+
+/** Checks one setting's value against its entry; returns a message for the user, or null. */
+export function checkSetting(def: SettingDef, value: unknown): string | null {
+  if (def.type === 'select') {
+    return def.options.some((o) => o.value === value) ? null : `${def.label} must be one of ${def.options.map((o) => o.value).join(', ')}`;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `${def.label} must be a number`;
+  if (def.type === 'int' && !Number.isInteger(value)) return `${def.label} must be a whole number`;
+  if (value < def.min || value > def.max) return `${def.label} must be between ${def.min} and ${def.max}`;
+  return null;
+}
+
+export type SettingErrors = Partial<Record<SettingKey, string>>;
+
+/** Checks every setting of the spec; one message per bad field, keyed by field (empty when all are fine). */
+export function checkSettings(spec: ExperimentSpec): SettingErrors {
+  const out: SettingErrors = {};
+  for (const def of SETTING_LIST) {
+    const e = checkSetting(def, spec[def.key]);
+    if (e) out[def.key] = e;
+  }
+  return out;
+}

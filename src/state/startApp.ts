@@ -1,0 +1,24 @@
+/**
+ * The page's services, started once with the app (main.tsx), not by a panel: recording finished
+ * runs in the runs database, and keeping the address bar and local storage in step with the
+ * experiment. Whatever panels are mounted, both run.
+ */
+import { startRunRecorder } from './runs';
+import { startShareSync } from './shareSync';
+
+let stopAll: (() => void) | null = null;
+
+/** Starts the services; a second call while they run does nothing. Returns the function that stops them. */
+export function startApp(): () => void {
+  if (stopAll) return stopAll;
+  const stops = [startShareSync(), startRunRecorder()];
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    for (const s of stops) s();
+    if (stopAll === stop) stopAll = null;
+  };
+  stopAll = stop;
+  return stop;
+}
