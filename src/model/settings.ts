@@ -47,8 +47,9 @@ function options<V extends string>(values: readonly V[], label: (v: V) => string
 }
 
 const LOSS_LABELS: Record<(typeof LOSSES)[number], string> = { mse: 'Mean squared error', bce: 'Binary cross-entropy' };
-/** The app's SGD always uses momentum 0.9 (the worker's optimizer is built to match this label). */
-const OPTIMIZER_LABELS: Record<(typeof OPTIMIZERS)[number], string> = { adam: 'Adam', sgd: 'SGD with momentum 0.9', rmsprop: 'RMSprop' };
+/** The app's 'sgd' is SGD with this momentum: the worker builds its optimizer with it, the label below names it. */
+export const SGD_MOMENTUM = 0.9;
+const OPTIMIZER_LABELS: Record<(typeof OPTIMIZERS)[number], string> = { adam: 'Adam', sgd: `SGD with momentum ${SGD_MOMENTUM}`, rmsprop: 'RMSprop' };
 
 /** The table, in the order the settings panel shows them (the same order as link format v1). */
 export const SETTINGS = {
