@@ -5,20 +5,20 @@
 import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
 
 /**
- * Faults a test build can inject into the worker: lose the GPU device, hang, crash, crash the
- * live-views helper. They exist only where VITE_TEST_HOOKS is '1' (the e2e build), never in production.
+ * The debug actions, listed once. Faults a test build can inject into the worker: lose the GPU
+ * device, hang, crash, crash the live-views helper. They exist only where VITE_TEST_HOOKS is '1'
+ * (the e2e build), never in production. (Only the worker may use this list at run time: the page
+ * uses the types, so its production bundle holds none of these names.)
  */
 export const WORKER_FAULTS = ['loseDevice', 'hang', 'crash', 'crashViews'] as const;
 export type WorkerFault = (typeof WORKER_FAULTS)[number];
 /** Every fault a test may inject: the worker's, and 'kill' (the page ends the worker without a word, as a browser might). */
-export const FAULTS = [...WORKER_FAULTS, 'kill'] as const;
-export type Fault = (typeof FAULTS)[number];
+export type Fault = WorkerFault | 'kill';
 /**
  * The worker's debug actions: report memory now (every build), a fault, or let Auto race software
  * GPU adapters too (on a machine without a GPU, to test the race; test builds only).
  */
-export const DEBUG_ACTIONS = ['memory', ...WORKER_FAULTS, 'raceSoftware'] as const;
-export type DebugAction = (typeof DEBUG_ACTIONS)[number];
+export type DebugAction = 'memory' | WorkerFault | 'raceSoftware';
 
 export type ToWorker =
   | { type: 'start'; runId: number; spec: ExperimentSpec; liveViews: boolean }
