@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SPEC } from './presets';
 import { SETTINGS, SETTING_LIMITS, SETTING_LIST, checkSetting, checkSettings, type NumberSettingDef } from './settings';
 import { BACKEND_CHOICES, DATASETS, LOSSES, OPTIMIZERS } from './spec';
+import { V1_WIRE } from '../share/codec';
 import { normalizeSpec } from './validate';
 
 const numberSettings = SETTING_LIST.filter((d): d is NumberSettingDef => d.type !== 'select');
@@ -95,5 +96,14 @@ describe('the settings table', () => {
     if (!r.ok) throw new Error(r.error);
     expect(r.spec.optimizer).toBe(DEFAULT_SPEC.optimizer);
     expect(r.warnings).toEqual([`optimizer "lbfgs" is not a known option; using ${DEFAULT_SPEC.optimizer}`]);
+  });
+
+  it('every setting has a field in the frozen link v1 tables, and every option of a select setting a code there', () => {
+    expect(V1_WIRE.settings.map((f) => f.key)).toEqual(SETTING_LIST.map((d) => d.key));
+    for (const def of SETTING_LIST) {
+      const wire = V1_WIRE.settings.find((f) => f.key === def.key);
+      if (def.type === 'select') for (const o of def.options) expect(wire?.options, def.key).toContain(o.value);
+      else expect(wire?.options, def.key).toBeUndefined();
+    }
   });
 });
