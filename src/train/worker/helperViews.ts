@@ -43,10 +43,10 @@ export class HelperViews {
   }
 
   /** A (re)built model: the helper gets it and the display images, if it is wanted; else it is left alone. */
-  attach(run: ViewsRun, backend: BackendName | null, inputShape: Shape, display: Float32Array, count: number): void {
+  attach(run: ViewsRun, backend: BackendName | null, inputShape: Shape, display: () => Float32Array, count: number): void {
     this.target = null;
     if (!this.wanted(backend)) return;
-    const key = this.offload.prepare(run.spec, inputShape, display, count);
+    const key = this.offload.prepare(run.spec, inputShape, display(), count);
     this.target = { run, key, shownStep: -1 };
   }
 

@@ -136,7 +136,7 @@ export async function trainFrom(run: RunState, data: LoopData, start: Checkpoint
   deps.post({ type: 'phase', runId: run.id, phase: 'building', detail: 'Building the model' });
   const built = deps.slot.build(spec, inputShape, start.weights);
   const display = batchTensor(data.data, data.displayIdx, 0, data.displayIdx.length);
-  deps.helper?.attach(run, deps.slot.backend, inputShape, pixelsOf(data.data, data.displayIdx), data.displayIdx.length);
+  deps.helper?.attach(run, deps.slot.backend, inputShape, () => pixelsOf(data.data, data.displayIdx), data.displayIdx.length);
   const loop = new TrainingLoop(run, data, start, deps, options, built, display);
   try {
     return await loop.train();
