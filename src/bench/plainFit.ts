@@ -6,7 +6,7 @@
  *   on the page's main thread — with the app's own model builder, kernels, backend choice and data,
  *   and returns images/s (median of timed windows after a warm-up). `prepareFit` + `fitWindow` do the
  *   same one window at a time, so the bench can interleave them with the app's worker loop.
- * - `kernelShare`: on wasm, times training steps written like the worker's loop (optimizer.minimize)
+ * - `kernelShare`: on wasm, times the worker's training step (training.ts's trainStep)
  *   and reads `kernelStats` to get the share of a step spent in our custom wasm kernels; then wraps
  *   every wasm kernel in a timer for a per-kernel breakdown (and reports what the wrappers cost).
  * - `env`: tfjs version, wasm features, and what Auto picks on this thread.
@@ -22,7 +22,7 @@ import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
 import { selectBackend } from '../train/worker/backends';
 import { buildModel } from '../train/worker/buildModel';
 import { kernelStats, registerTrainingKernels, resetKernelStats } from '../train/worker/kernels';
-import { batchTensor as images, makeOptimizer, makeTrainingOptimizer } from '../train/worker/training';
+import { batchTensor as images, lossFn, makeOptimizer, makeTrainingOptimizer, trainStep } from '../train/worker/training';
 
 export interface PlainFitArgs {
   preset: string;
@@ -178,7 +178,8 @@ async function openFitSession(args: PlainFitArgs, capMs: number): Promise<{ sess
   const { data, train } = await loadData(spec);
   const full = images(data, train, 0, train.length);
   const { model } = buildModel(spec, DATASET_INFO[spec.dataset].shape);
-  model.compile({ optimizer: makeOptimizer(spec), loss: spec.loss === 'bce' ? 'binaryCrossentropy' : 'meanSquaredError' });
+  // The app's loss (training.ts), so model.fit optimises exactly what the worker's steps do.
+  model.compile({ optimizer: makeOptimizer(spec), loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => lossFn(spec, yTrue, yPred) });
   let offset = 0;
   const fit = async (batches: number): Promise<FitWindow & { loss: number | null }> => {
     const n = batches * batchSize;
@@ -290,14 +291,6 @@ async function plainFit(args: PlainFitArgs): Promise<PlainFitResult> {
   }
 }
 
-function bceLoss(target: tf.Tensor, output: tf.Tensor): tf.Scalar {
-  // The worker's loss, as written there.
-  const eps = 1e-7;
-  const p = tf.clipByValue(output, eps, 1 - eps);
-  const ce = tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))));
-  return tf.neg(tf.mean(ce));
-}
-
 /** Wraps every kernel registered for `backend` in a timer; returns the totals and an undo. */
 function wrapKernels(backend: string): { totals: Map<string, { calls: number; ms: number }>; restore: () => void } {
   const totals = new Map<string, { calls: number; ms: number }>();
@@ -355,17 +348,13 @@ async function kernelShare(args: KernelShareArgs): Promise<KernelShareResult> {
   const optimizer = makeTrainingOptimizer(spec);
   const order = epochOrder(train, spec.seed, 0);
   let from = 0;
-  /** One step exactly as the worker's loop runs it (batch from uint8 pixels, minimize, keep the loss). */
+  /** One step as the worker's loop runs it: a batch from the uint8 pixels and the app's trainStep. */
   const step = (): void => {
     if (from + batchSize > order.length) from = 0;
     const x = images(data, order, from, from + batchSize);
     from += batchSize;
-    const loss = optimizer.minimize(() => {
-      const y = model.apply(x, { training: true }) as tf.Tensor;
-      return spec.loss === 'mse' ? (tf.losses.meanSquaredError(x, y) as tf.Scalar) : bceLoss(x, y);
-    }, true);
+    trainStep(optimizer, spec, model, x).dispose();
     x.dispose();
-    loss?.dispose();
   };
   const run = async (n: number): Promise<number> => {
     const t0 = performance.now();

@@ -8,11 +8,11 @@
  *        [--out results.json] [--seconds 3] [--windows 3] [--batches 32,256] [--presets default,dense]
  *
  * For each preset and batch size it measures images/s (median of timed windows after a warm-up) of
- * - "loop": steps written exactly as the worker's loop writes them (a float batch uploaded per step,
- *   optimizer.minimize, losses read back every 250 ms with one read-back in flight: src/train/cadence.ts),
- *   with and without the live views (16 reconstructions + codes every 400 ms, or less often to stay
- *   under ~4% of the time, as the worker does);
- * - "fit": plain `model.compile` + `model.fit(x, x, {batchSize, shuffle: true})`, the data on the GPU.
+ * - "loop": the worker's training loop itself (src/train/worker/loop.ts: a float batch uploaded per step,
+ *   training.ts's trainStep, losses read back every 250 ms with one read-back in flight, weight
+ *   snapshots at each read), with and without the live views (16 reconstructions + codes every 400 ms,
+ *   1 s on two cores, or less often to stay under ~4% of the time); no test-set evaluation at epoch ends;
+ * - "fit": plain `model.compile` (with the app's loss function) + `model.fit(x, x, {batchSize, shuffle: true})`, the data on the GPU.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -20,12 +20,12 @@ import { pathToFileURL } from 'node:url';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { decodeDataset, type DecodedDataset } from '../data/decode';
-import { splitIndices, epochOrder, pickDisplayIndices } from '../data/split';
+import { splitIndices, pickDisplayIndices } from '../data/split';
 import { DATASET_INFO } from '../data/catalogue';
 import { findPreset } from '../model/presets';
 import { median } from '../model/smoothing';
-import { nextViewsInterval, shouldReadLosses, VIEWS_EVERY_MS } from '../train/cadence';
 import type { ExperimentSpec } from '../model/spec';
+import type { Post, RunState } from '../train/worker/loop';
 
 import type * as T from '@tensorflow/tfjs';
 
@@ -104,7 +104,9 @@ async function main(): Promise<void> {
   const tf: Tf = await import('@tensorflow/tfjs');
   if (!args.onlyWasm) await import('@tensorflow/tfjs-backend-webgpu');
   const { buildModel } = await import('../train/worker/buildModel');
-  const { makeOptimizer, makeTrainingOptimizer, trainStep, batchTensor } = await import('../train/worker/training');
+  const { makeOptimizer, lossFn, batchTensor } = await import('../train/worker/training');
+  const { trainFrom } = await import('../train/worker/loop');
+  const { ModelSlot } = await import('../train/worker/modelSlot');
   const { registerTrainingKernels } = await import('../train/worker/kernels');
   if (!args.onlyWasm) {
     if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
@@ -126,106 +128,76 @@ async function main(): Promise<void> {
     return { ...structuredClone(p.spec), batchSize, trainSize: train.length, backend: 'webgpu' };
   };
 
-  /** The worker's loop, timed: returns images/s per window. */
+  /**
+   * The worker's training loop itself (src/train/worker/loop.ts), timed through what it reports: a window
+   * runs from one loss read-back to the first one at least `seconds` later, so it counts the steps the
+   * device has finished. Epoch ends flush the losses as in the app, but evaluate nothing (no test set here).
+   */
   const loop = async (spec: ExperimentSpec, views: boolean): Promise<Omit<Cell, 'backend' | 'preset' | 'batchSize' | 'mode' | 'tensorsAfter'>> => {
-    const built = buildModel(spec, info.shape);
-    const { model } = built;
-    const optimizer = makeTrainingOptimizer(spec);
-    const display = batchTensor(data, displayIdx, 0, displayIdx.length);
-    let pending: T.Scalar[] = [];
-    let inflight: Promise<Float32Array> | null = null;
-    let lastLoss: number | null = null;
-    let epoch = 0;
-    let order = epochOrder(train, spec.seed, epoch);
-    let from = 0;
-    let lastRead = performance.now();
-    let lastViews = performance.now();
-    let viewsEvery = VIEWS_EVERY_MS;
-    const read = async (): Promise<void> => {
-      if (inflight) {
-        const v = await inflight;
-        lastLoss = v[v.length - 1];
-        inflight = null;
+    const slot = new ModelSlot();
+    const run: RunState = { id: 1, spec: { ...spec, epochs: 1_000_000 }, stopped: false, paused: false, resume: null };
+    const stepsPerEpoch = Math.ceil(train.length / spec.batchSize);
+    /** Images trained on in the first `steps` steps (an epoch's last batch may be short). */
+    const imagesIn = (steps: number): number => Math.floor(steps / stepsPerEpoch) * train.length + Math.min(train.length, (steps % stepsPerEpoch) * spec.batchSize);
+    const t0 = performance.now();
+    let mark: { t: number; step: number } | null = null;
+    let warmupMs = 0;
+    let finalLoss: number | null = null;
+    let failure: string | null = null;
+    const windows: number[] = [];
+    const post: Post = (msg) => {
+      if (msg.type === 'error') {
+        failure = msg.message;
+        run.stopped = true;
+        return;
       }
-    };
-    const step = async (): Promise<void> => {
-      if (from >= order.length) {
-        order = epochOrder(train, spec.seed, ++epoch);
-        from = 0;
-      }
-      const to = Math.min(order.length, from + spec.batchSize);
-      const x = batchTensor(data, order, from, to);
-      from = to;
-      const loss = trainStep(optimizer, spec, model, x);
-      x.dispose();
-      pending.push(loss);
+      if (msg.type !== 'trainLoss') return;
       const now = performance.now();
-      if (shouldReadLosses(now - lastRead, pending.length)) {
-        await read();
-        const stacked = tf.stack(pending);
-        pending.forEach((l) => l.dispose());
-        pending = [];
-        inflight = stacked.data().then((d) => {
-          stacked.dispose();
-          return d as Float32Array;
-        });
-        lastRead = now;
+      const last = msg.points[msg.points.length - 1];
+      finalLoss = last.loss;
+      if (!mark) {
+        // Warm-up: shader compilation and first allocations, at least 3 steps and 1.5 s.
+        if (now - t0 >= 1500 && last.step >= 3) {
+          mark = { t: now, step: last.step };
+          warmupMs = now - t0;
+        }
+        return;
       }
-      if (views && now - lastViews > viewsEvery) {
-        lastViews = now;
-        const [recon, code] = built.views.predict(display) as T.Tensor[];
-        const clipped = tf.clipByValue(recon, 0, 1);
-        recon.dispose();
-        await Promise.all([clipped.data(), code.data()]);
-        clipped.dispose();
-        code.dispose();
-        viewsEvery = nextViewsInterval(performance.now() - now); // as the worker does
-      }
-      await new Promise<void>((r) => setImmediate(r));
-    };
-    const flush = async (): Promise<void> => {
-      await read();
-      if (pending.length) {
-        const stacked = tf.stack(pending);
-        pending.forEach((l) => l.dispose());
-        pending = [];
-        const d = await stacked.data();
-        stacked.dispose();
-        lastLoss = d[d.length - 1];
+      if (now - mark.t >= args.seconds * 1000) {
+        windows.push((imagesIn(last.step) - imagesIn(mark.step)) / ((now - mark.t) / 1000));
+        mark = { t: now, step: last.step };
+        if (windows.length >= args.windows) run.stopped = true;
       }
     };
     try {
-      const w0 = performance.now();
-      for (let i = 0; i < 3; i++) await step();
-      await flush();
-      while (performance.now() - w0 < 1500) await step();
-      await flush();
-      const warmupMs = performance.now() - w0;
-      const windows: number[] = [];
-      for (let w = 0; w < args.windows; w++) {
-        const s0 = performance.now();
-        let images = 0;
-        while (performance.now() - s0 < args.seconds * 1000) {
-          await step();
-          images += spec.batchSize;
-        }
-        await flush();
-        windows.push(images / ((performance.now() - s0) / 1000));
-      }
-      return { imagesPerSec: median(windows), windows, warmupMs, finalLoss: lastLoss };
+      await trainFrom(
+        run,
+        { data, trainIdx: train, testIdx: split.test, displayIdx, detail: 'bench' },
+        { epoch: 0, step: 0, weights: null },
+        {
+          slot,
+          post,
+          yieldToEvents: () => new Promise<void>((r) => setImmediate(r)),
+          liveViews: () => views,
+          cores: os.cpus().length,
+          helper: null,
+          reportMemory: () => undefined,
+        },
+        { epochEnds: false },
+      );
     } finally {
-      await flush().catch(() => undefined);
-      display.dispose();
-      optimizer.dispose();
-      model.dispose();
+      slot.dispose();
     }
+    if (failure !== null) throw new Error(failure);
+    return { imagesPerSec: median(windows), windows, warmupMs, finalLoss };
   };
 
   /** Plain model.fit with the data on the GPU, as a tfjs user writes it. */
   const fit = async (spec: ExperimentSpec): Promise<Omit<Cell, 'backend' | 'preset' | 'batchSize' | 'mode' | 'tensorsAfter'>> => {
     const { model } = buildModel(spec, info.shape);
     const optimizer = makeOptimizer(spec);
-    model.compile({ optimizer, loss: spec.loss === 'bce' ? 'binaryCrossentropy' : 'meanSquaredError' });
+    // The app's loss (training.ts), so model.fit optimises exactly what the loop's steps do.
+    model.compile({ optimizer, loss: (yTrue: T.Tensor, yPred: T.Tensor) => lossFn(spec, yTrue, yPred) });
     const full = batchTensor(data, train, 0, train.length);
     let offset = 0;
     const run = async (batches: number): Promise<{ rate: number; loss: number | null; ms: number }> => {

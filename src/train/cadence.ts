@@ -1,6 +1,6 @@
 /**
- * The training loop's cadence, shared by the worker (src/train/worker.ts) and the real-GPU benchmark
- * (src/bench/webgpuNode.ts), so that what the benchmark times is what the app does. Pure: no tfjs.
+ * The training loop's cadence (src/train/worker/loop.ts, the one loop that the app's worker and the
+ * real-GPU benchmark src/bench/webgpuNode.ts both run). Pure: no tfjs.
  */
 
 /** Pending losses are read back (one transfer, at most one in flight) every this many ms... */

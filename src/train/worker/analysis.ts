@@ -43,8 +43,12 @@ async function lossAndSamples(
   };
 }
 
+/**
+ * Reconstructs COPY_N test images, as many uniform-noise images (seeded by the spec), images of the
+ * other data set and inverted test images; the mean squared error of each (the output clipped to [0, 1]).
+ */
 export async function copyTest(
-  spec: ExperimentSpec,
+  spec: Pick<ExperimentSpec, 'seed'>,
   model: tf.LayersModel,
   data: DecodedDataset,
   testIdx: Uint32Array,
@@ -118,6 +122,10 @@ async function fitLinear(trainX: tf.Tensor2D, trainY: tf.Tensor1D, testX: tf.Ten
   return acc;
 }
 
+/**
+ * Softmax regression on the encoder's codes of up to 5,000 training images, tested on up to 2,000 test
+ * images; the same on the raw pixels for comparison. Accuracies in [0, 1].
+ */
 export async function linearProbe(
   encoder: tf.LayersModel,
   data: DecodedDataset,

@@ -19,8 +19,8 @@
  *   every call, which the check verifies (two forward passes must agree) before comparing gradients;
  *   if they do not, it falls back to training=false (identity) and says so in `detail`.
  *
- * Each kind also gets one real optimizer step (adam, mse, trainOnBatch on a tf.model wrapping the
- * layer) whose loss must be finite. Everything created is disposed.
+ * Each kind also gets two real training steps (adam, mse: the app's trainStep and optimizer, on a
+ * tf.model wrapping the layer) whose losses must be finite. Everything created is disposed.
  *
  * Worker-side only (imports tfjs).
  */
@@ -28,6 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LAYER_KIND_LIST } from '../../model/catalogue';
 import { ACTIVATIONS, type LayerKind, type LayerSpec, type Shape } from '../../model/spec';
 import { makeLayer } from './buildModel';
+import { lossFn, makeTrainingOptimizer, trainStep } from './training';
 import { mulberry32 } from '../../data/split';
 
 export interface GradCheckResult {
@@ -299,10 +300,11 @@ async function checkCase(gc: GradCase, seed: number, samples: number, trainStep:
 }
 
 /**
- * One adam step with mse. Layers with weights: trainOnBatch on a tf.model wrapping a fresh copy of
- * the layer (the path training uses), twice so the second step runs with adam's slots in place.
- * Weightless layers: optimizer.minimize on a trainable copy of the input (nothing else to train).
- * Returns the first step's loss, or NaN if any step's loss is not finite.
+ * Two adam steps with mse, written as the app trains: trainStep (training.ts) with the app's
+ * optimizer. Layers with weights: a tf.model wrapping a fresh copy of the layer, so the second step
+ * runs with adam's slots in place. Weightless layers: the same loss minimised over a trainable copy
+ * of the input (nothing else to train). Returns the first step's loss, or NaN if any step's loss is
+ * not finite.
  */
 async function adamStep(gc: GradCase, seed: number, xVals: Float32Array, inShape: number[], target: tf.Tensor): Promise<number> {
   const inp = tf.input({ shape: gc.inputShape });
@@ -310,32 +312,28 @@ async function adamStep(gc: GradCase, seed: number, xVals: Float32Array, inShape
   const out = layer.apply(inp);
   if (Array.isArray(out) || !(out instanceof tf.SymbolicTensor)) throw new Error('expected one symbolic output');
   const model = tf.model({ inputs: inp, outputs: out });
-  const optimizer = tf.train.adam(1e-2);
+  const spec = { loss: 'mse', optimizer: 'adam', learningRate: 1e-2 } as const;
+  const optimizer = makeTrainingOptimizer(spec);
   const x = tf.tensor(xVals, inShape);
   const xVar = tf.tidy(() => tf.variable(x, true));
   const losses: number[] = [];
   try {
-    if (model.trainableWeights.length > 0) {
-      model.compile({ optimizer, loss: 'meanSquaredError' });
-      for (let step = 0; step < 2; step++) {
-        const loss = await model.trainOnBatch(x, target);
-        losses.push(Array.isArray(loss) ? loss[0] : loss);
-      }
-    } else {
-      for (let step = 0; step < 2; step++) {
-        const loss = optimizer.minimize(
-          () => {
-            const y = model.apply(xVar, { training: gc.training });
-            if (Array.isArray(y) || !(y instanceof tf.Tensor)) throw new Error('expected one output tensor');
-            return tf.mean(tf.squaredDifference(y, target)).asScalar();
-          },
-          true,
-          [xVar],
-        );
-        if (loss == null) throw new Error('minimize returned no loss');
-        losses.push((await loss.data())[0]);
-        loss.dispose();
-      }
+    for (let step = 0; step < 2; step++) {
+      const loss =
+        model.trainableWeights.length > 0
+          ? trainStep(optimizer, spec, model, x, target)
+          : optimizer.minimize(
+              () => {
+                const y = model.apply(xVar, { training: gc.training });
+                if (Array.isArray(y) || !(y instanceof tf.Tensor)) throw new Error('expected one output tensor');
+                return lossFn(spec, target, y);
+              },
+              true,
+              [xVar],
+            );
+      if (loss == null) throw new Error('minimize returned no loss');
+      losses.push((await loss.data())[0]);
+      loss.dispose();
     }
     return losses.every(Number.isFinite) ? losses[0] : Number.NaN;
   } finally {

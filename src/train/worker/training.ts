@@ -36,9 +36,13 @@ export function lossFn(spec: Pick<ExperimentSpec, 'loss'>, target: tf.Tensor, ou
   return tf.neg(tf.mean(ce));
 }
 
-/** One training step of `model` on the batch `x` (input = target); returns the loss, still on the device. */
-export function trainStep(optimizer: tf.Optimizer, spec: Pick<ExperimentSpec, 'loss'>, model: tf.LayersModel, x: tf.Tensor): tf.Scalar {
-  return optimizer.minimize(() => lossFn(spec, x, model.apply(x, { training: true }) as tf.Tensor), true) as tf.Scalar;
+/**
+ * One training step of `model` on the batch `x` (an autoencoder's target is its input; the gradient
+ * check passes another); returns the loss, still on the device. The app's loop, Auto's race, the
+ * benchmarks and the gradient check all train with this step.
+ */
+export function trainStep(optimizer: tf.Optimizer, spec: Pick<ExperimentSpec, 'loss'>, model: tf.LayersModel, x: tf.Tensor, target: tf.Tensor = x): tf.Scalar {
+  return optimizer.minimize(() => lossFn(spec, target, model.apply(x, { training: true }) as tf.Tensor), true) as tf.Scalar;
 }
 
 /** Pixels of images indices[from..to) as floats in [0, 1] (indices wrap around). */

@@ -1,0 +1,187 @@
+/**
+ * The training loop (loop.ts) on the cpu backend: the divergence rule restores exactly the weights
+ * the loop snapshot before the bad step (checked against weights this test records itself before
+ * every step), with a fresh optimizer and an error naming the step; Resume trains on with finite
+ * losses; and the tensor count does not grow, over many steps and across a divergence.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DecodedDataset } from '../../data/decode';
+import { mulberry32 } from '../../data/split';
+import type { ExperimentSpec } from '../../model/spec';
+import type { FromWorker } from '../protocol';
+import { trainFrom, type LoopDeps, type RunState, type StepFn } from './loop';
+import { ModelSlot } from './modelSlot';
+import { trainStep } from './training';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+const SIDE = 4;
+
+/** `count` random 4×4 grey images (uint8), labels 0-9. */
+function dataset(count: number, seed: number): DecodedDataset {
+  const rand = mulberry32(seed);
+  const pixels = new Uint8Array(count * SIDE * SIDE).map(() => Math.floor(rand() * 256));
+  const labels = new Uint8Array(count).map(() => Math.floor(rand() * 10));
+  return { count, height: SIDE, width: SIDE, channels: 1, labels, pixels };
+}
+
+function specWith(epochs: number): ExperimentSpec {
+  return {
+    dataset: 'mnist',
+    encoder: [{ kind: 'flatten' }, { kind: 'dense', units: 6, activation: 'relu' }],
+    decoder: [
+      { kind: 'dense', units: SIDE * SIDE, activation: 'sigmoid' },
+      { kind: 'reshape', targetShape: [SIDE, SIDE, 1] },
+    ],
+    loss: 'bce',
+    optimizer: 'adam',
+    learningRate: 0.01,
+    batchSize: 8,
+    epochs,
+    seed: 5,
+    trainSize: TRAIN,
+    backend: 'cpu',
+  };
+}
+
+// 128 steps an epoch at batch 8: losses are read back at least every 64 steps (cadence.ts), so
+// snapshots are taken within epochs too, not only at their ends.
+const TRAIN = 1024;
+const STEPS_PER_EPOCH = TRAIN / 8;
+
+function setup(epochs: number, step: StepFn) {
+  const data = dataset(TRAIN + 64, 11);
+  const all = Uint32Array.from({ length: data.count }, (_, i) => i);
+  const run: RunState = { id: 7, spec: specWith(epochs), stopped: false, paused: false, resume: null };
+  const messages: FromWorker[] = [];
+  const tensorsAtEpochEnds: number[] = [];
+  const listeners: ((msg: FromWorker) => void)[] = [];
+  const slot = new ModelSlot();
+  const deps: LoopDeps = {
+    slot,
+    post: (msg) => {
+      messages.push(msg);
+      listeners.forEach((l) => l(msg));
+    },
+    yieldToEvents: () => new Promise<void>((r) => setImmediate(r)),
+    liveViews: () => true,
+    cores: 2,
+    helper: null,
+    reportMemory: () => tensorsAtEpochEnds.push(tf.memory().numTensors),
+  };
+  const loopData = { data, trainIdx: all.subarray(0, TRAIN), testIdx: all.subarray(TRAIN), displayIdx: all.subarray(TRAIN, TRAIN + 16), detail: 'test' };
+  const next = (pred: (m: FromWorker) => boolean): Promise<FromWorker> =>
+    new Promise((resolve) => {
+      listeners.push((m) => {
+        if (pred(m)) resolve(m);
+      });
+    });
+  const start = () => trainFrom(run, loopData, { epoch: 0, step: 0, weights: null }, deps, { step });
+  return { run, messages, tensorsAtEpochEnds, slot, next, start };
+}
+
+/** A step that records the weights before each step, and feeds step `badStep` a NaN batch (once). */
+function faultyStep(badStep: number) {
+  const before = new Map<number, Float32Array[]>();
+  let calls = 0;
+  let optimizerAtBadStep: tf.Optimizer | null = null;
+  const step: StepFn = (optimizer, spec, model, x) => {
+    calls++;
+    if (calls <= badStep) before.set(calls - 1, model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()));
+    if (calls !== badStep) return trainStep(optimizer, spec, model, x);
+    optimizerAtBadStep = optimizer;
+    const poisoned = tf.mul(x, Number.NaN);
+    try {
+      return trainStep(optimizer, spec, model, poisoned);
+    } finally {
+      poisoned.dispose();
+    }
+  };
+  return { step, before, optimizerAtBadStep: () => optimizerAtBadStep };
+}
+
+function lossPoints(messages: readonly FromWorker[]): { step: number; loss: number }[] {
+  return messages.flatMap((m) => (m.type === 'trainLoss' ? m.points : []));
+}
+
+describe('training loop: the divergence rule', () => {
+  it('restores the snapshot from before the bad step exactly, with a fresh optimizer, pauses, and Resume trains on', async () => {
+    // In epoch 2 (steps 129-256), between the reads at steps 128 and 192: the snapshot taken at the
+    // read of step 192 already holds the poisoned weights and must not be the one restored.
+    const BAD = STEPS_PER_EPOCH + 52;
+    const fault = faultyStep(BAD);
+    const t = setup(3, fault.step);
+    const paused = t.next((m) => m.type === 'phase' && m.phase === 'paused');
+    const done = t.start();
+    await paused;
+
+    const errors = t.messages.filter((m): m is Extract<FromWorker, { type: 'error' }> => m.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].message).toContain(`at step ${BAD}:`);
+    const restoredFrom = Number(/weights from step (\d+)/.exec(errors[0].message)?.[1]);
+    // The newest snapshot from before the bad step: at least the one taken at the end of epoch 1.
+    expect(restoredFrom).toBeLessThan(BAD);
+    expect(restoredFrom).toBeGreaterThanOrEqual(STEPS_PER_EPOCH);
+    expect(t.run.paused).toBe(true);
+
+    // The model's weights are exactly those this test saw after `restoredFrom` steps (before the next one).
+    const expected = fault.before.get(restoredFrom);
+    expect(expected).toBeDefined();
+    const model = t.slot.built?.model;
+    if (!model || !expected) throw new Error('no model');
+    const now = model.weights.map((w) => Array.from(w.read().dataSync()));
+    expect(now).toEqual(expected.map((w) => Array.from(w)));
+
+    // A fresh optimizer: not the one that took the bad step, and no state yet (Adam: only its step count, 0).
+    const optimizer = t.slot.optimizer;
+    expect(optimizer).not.toBeNull();
+    expect(optimizer).not.toBe(fault.optimizerAtBadStep());
+    const state = await (optimizer as tf.Optimizer).getWeights();
+    expect(state).toHaveLength(1);
+    expect(state[0].tensor.dataSync()[0]).toBe(0);
+    state.forEach((s) => s.tensor.dispose());
+
+    // Resume: training goes on to the end, with finite losses only.
+    const seenBeforeResume = lossPoints(t.messages).length;
+    t.run.paused = false;
+    t.run.resume?.();
+    const checkpoint = await done;
+    const after = lossPoints(t.messages).slice(seenBeforeResume);
+    expect(after.length).toBeGreaterThan(STEPS_PER_EPOCH);
+    expect(after.every((p) => Number.isFinite(p.loss))).toBe(true);
+    expect(checkpoint.epoch).toBe(3);
+    const last = t.messages[t.messages.length - 1];
+    expect(last.type === 'phase' && last.phase).toBe('done');
+    t.slot.dispose();
+  });
+
+  it('keeps the tensor count flat over many steps and across a divergence', async () => {
+    const baseline = tf.memory().numTensors;
+    const fault = faultyStep(3 * STEPS_PER_EPOCH + 10); // in epoch 4 of 8
+    const t = setup(8, fault.step);
+    const unpause = (m: FromWorker): void => {
+      if (m.type === 'phase' && m.phase === 'paused') {
+        setImmediate(() => {
+          t.run.paused = false;
+          t.run.resume?.();
+        });
+      }
+    };
+    void t.next((m) => {
+      unpause(m);
+      return false;
+    });
+    await t.start();
+    expect(t.messages.filter((m) => m.type === 'error')).toHaveLength(1);
+    // Eight epoch ends (the diverged epoch runs again), each with the same tensors alive.
+    expect(t.tensorsAtEpochEnds).toHaveLength(8);
+    expect(new Set(t.tensorsAtEpochEnds).size).toBe(1);
+    // Only the model and the optimizer outlive the loop; without them, nothing.
+    t.slot.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+});

@@ -1,0 +1,428 @@
+/**
+ * The training loop: the app's worker, the real-GPU bench (src/bench/webgpuNode.ts) and the unit
+ * tests run this one. Per step: a float batch, one train step (training.ts), the loss kept on the
+ * device. Losses are read back together (cadence.ts: every 250 ms or 64 steps, one read in flight);
+ * at each read the weights are snapshot on the device (the last few kept). A non-finite loss restores
+ * the newest snapshot from before the bad step, replaces the optimizer and pauses (the divergence
+ * rule). Live views refresh on the cadence of cadence.ts, drawn here or by the helper thread
+ * (helperViews.ts). Each epoch ends with the test and training losses, the reconstructions, and a
+ * checkpoint read back to the CPU (a run resumes from it on the next backend after a device loss).
+ *
+ * Everything it reports goes through `post`, it yields through `yieldToEvents`, and the model and the
+ * optimizer live in a ModelSlot: no module state, no `self`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DecodedDataset } from '../../data/decode';
+import { epochOrder } from '../../data/split';
+import type { ExperimentSpec } from '../../model/spec';
+import { nextViewsInterval, shouldReadLosses, viewsMinInterval } from '../cadence';
+import { detectCollapse } from '../collapse';
+import type { LossPoint } from '../protocol';
+import type { BuiltModel } from './buildModel';
+import type { HelperViews, Post, ViewsRun } from './helperViews';
+import { DeviceLostError, type ModelSlot } from './modelSlot';
+import { batchTensor, lossFn, pixelsOf, trainStep } from './training';
+
+export type { Post } from './helperViews';
+
+/** Test and training losses at an epoch's end use at most this many images each. */
+const MAX_TEST_IMAGES = 2000;
+/** Weight snapshots kept on the device (the newest from before a bad step is restored). */
+const SNAPSHOTS_KEPT = 3;
+
+/** A training run as the loop sees it: the page's pause, resume and stop land here. */
+export interface RunState extends ViewsRun {
+  stopped: boolean;
+  paused: boolean;
+  /** Wakes a paused loop. */
+  resume: (() => void) | null;
+}
+
+/** Where a run (re)starts: epoch, step, and weights read back to the CPU at the end of an epoch. */
+export interface Checkpoint {
+  epoch: number;
+  step: number;
+  weights: Float32Array[] | null;
+}
+
+/** The images a run trains on. */
+export interface LoopData {
+  data: DecodedDataset;
+  trainIdx: Uint32Array;
+  testIdx: Uint32Array;
+  /** The 16 images of the live views. */
+  displayIdx: Uint32Array;
+  /** The training phase's detail line. */
+  detail: string;
+}
+
+export interface LoopDeps {
+  /** The model and optimizer, and the device's loss (BackendSession in the worker). */
+  slot: ModelSlot;
+  post: Post;
+  /** A macrotask yield between steps, so pause, stop and pings get through. */
+  yieldToEvents: () => Promise<void>;
+  /** Whether live views are on now (the page can switch them during a run). */
+  liveViews: () => boolean;
+  /** Logical cores (the views refresh less often on two). */
+  cores: number | undefined;
+  /** The live-views helper thread, where there is one. */
+  helper: HelperViews | null;
+  /** Reports the tensor count (at each epoch's end). */
+  reportMemory: () => void;
+}
+
+/** One training step; returns the loss, still on the device. */
+export type StepFn = (optimizer: tf.Optimizer, spec: ExperimentSpec, model: tf.LayersModel, x: tf.Tensor) => tf.Scalar;
+
+export interface LoopOptions {
+  /** The train step: training.ts's trainStep unless a test injects a faulty one. */
+  step?: StepFn;
+  /** false: no test/train evaluation, views or checkpoint at epoch ends (the bench times the steps alone). */
+  epochEnds?: boolean;
+}
+
+interface Snapshot {
+  /** Steps done when it was taken: these are the weights from before step `step + 1`. */
+  step: number;
+  tensors: tf.Tensor[];
+}
+
+export async function waitIfPaused(run: RunState): Promise<void> {
+  while (run.paused && !run.stopped) {
+    await new Promise<void>((resolve) => {
+      run.resume = resolve;
+    });
+  }
+}
+
+/** The spec's loss of `model` on up to MAX_TEST_IMAGES of `indices` (no dropout), in batches. */
+export async function evaluate(
+  spec: ExperimentSpec,
+  model: tf.LayersModel,
+  data: DecodedDataset,
+  indices: Uint32Array,
+  slot: ModelSlot,
+  yieldToEvents: () => Promise<void>,
+): Promise<number> {
+  const n = Math.min(indices.length, MAX_TEST_IMAGES);
+  const batch = 250;
+  let total = tf.scalar(0);
+  for (let from = 0; from < n; from += batch) {
+    const to = Math.min(n, from + batch);
+    const next = tf.tidy(() => {
+      const x = batchTensor(data, indices, from, to);
+      const y = model.predict(x) as tf.Tensor;
+      return tf.add(total, tf.mul(lossFn(spec, x, y), to - from)) as tf.Scalar;
+    });
+    total.dispose();
+    total = next;
+    await yieldToEvents(); // let the watchdog's pings through on slow backends
+  }
+  try {
+    return (await slot.guard(total.data()))[0] / n;
+  } finally {
+    total.dispose();
+  }
+}
+
+/**
+ * Trains `run` from `start` (a fresh run, or the last checkpoint after a device loss) to its last
+ * epoch or until stopped; returns the newest checkpoint. Throws DeviceLostError when the device goes.
+ */
+export async function trainFrom(run: RunState, data: LoopData, start: Checkpoint, deps: LoopDeps, options: LoopOptions = {}): Promise<Checkpoint> {
+  const { spec } = run;
+  const inputShape = [data.data.height, data.data.width, data.data.channels];
+  deps.post({ type: 'phase', runId: run.id, phase: 'building', detail: 'Building the model' });
+  const built = deps.slot.build(spec, inputShape, start.weights);
+  const display = batchTensor(data.data, data.displayIdx, 0, data.displayIdx.length);
+  deps.helper?.attach(run, deps.slot.backend, inputShape, () => pixelsOf(data.data, data.displayIdx), data.displayIdx.length);
+  const loop = new TrainingLoop(run, data, start, deps, options, built, display);
+  try {
+    return await loop.train();
+  } finally {
+    if (deps.slot.lostReason === null) loop.dispose(); // on a lost device the tensors went with it
+  }
+}
+
+class TrainingLoop {
+  private readonly spec: ExperimentSpec;
+  private readonly model: tf.LayersModel;
+  private readonly step: StepFn;
+  private readonly snapshots: Snapshot[] = [];
+  private pending: { step: number; loss: tf.Scalar }[] = [];
+  private inflight: Promise<number | null> | null = null;
+  private checkpoint: Checkpoint;
+  private readonly stepsPerEpoch: number;
+  private readonly totalSteps: number;
+  /** Steps done. */
+  private done: number;
+  private lastRead = performance.now();
+  private lastImages = performance.now();
+  // Fewer refreshes on a two-core machine, where the page's redraws compete with training for the cores.
+  private readonly viewsMinMs: number;
+  private imagesEvery: number;
+  private windowStart = performance.now();
+  private windowImages = 0;
+  private imagesPerSec = 0;
+
+  constructor(
+    private readonly run: RunState,
+    private readonly data: LoopData,
+    start: Checkpoint,
+    private readonly deps: LoopDeps,
+    private readonly options: LoopOptions,
+    private readonly built: BuiltModel,
+    private readonly display: tf.Tensor4D,
+  ) {
+    this.spec = run.spec;
+    this.model = built.model;
+    this.step = options.step ?? trainStep;
+    this.checkpoint = start;
+    this.done = start.step;
+    this.stepsPerEpoch = Math.ceil(data.trainIdx.length / this.spec.batchSize);
+    this.totalSteps = this.stepsPerEpoch * this.spec.epochs;
+    this.viewsMinMs = viewsMinInterval(deps.cores);
+    this.imagesEvery = this.viewsMinMs;
+  }
+
+  private post: Post = (msg, transfer) => this.deps.post(msg, transfer);
+
+  async train(): Promise<Checkpoint> {
+    const { run, spec } = this;
+    const start = this.checkpoint;
+    if (start.epoch === 0) await this.sendImages(0, 'originals');
+    await this.sendImages(start.step, 'reconstructions');
+    this.lastRead = performance.now();
+    this.lastImages = performance.now();
+    this.windowStart = performance.now();
+    this.takeSnapshot(this.done);
+    this.post({ type: 'phase', runId: run.id, phase: 'training', detail: this.data.detail });
+    for (let epoch = start.epoch; epoch < spec.epochs && !run.stopped; epoch++) {
+      const order = epochOrder(this.data.trainIdx, spec.seed, epoch);
+      // A resumed epoch after a device loss restarts at its first batch.
+      this.done = epoch * this.stepsPerEpoch;
+      for (let from = 0; from < order.length && !run.stopped; from += spec.batchSize) {
+        await this.trainBatch(order, from);
+      }
+      const bad = await this.flush();
+      if (bad !== null) {
+        await this.diverged(bad);
+        this.post({ type: 'phase', runId: run.id, phase: 'paused', detail: 'Paused: the loss diverged' });
+        await waitIfPaused(run);
+        if (!run.stopped) epoch--; // run this epoch again
+        continue;
+      }
+      if (run.stopped) break;
+      if (this.options.epochEnds !== false) await this.endEpoch(epoch);
+    }
+    if (!run.stopped) this.post({ type: 'phase', runId: run.id, phase: 'done', detail: `Finished ${spec.epochs} epoch${spec.epochs === 1 ? '' : 's'}` });
+    return this.checkpoint;
+  }
+
+  dispose(): void {
+    this.display.dispose();
+    this.pending.forEach((p) => p.loss.dispose());
+    this.pending = [];
+    this.dropSnapshots(0);
+  }
+
+  /** One step on the batch order[from..from + batchSize), with the pause, the loss reads and the views around it. */
+  private async trainBatch(order: Uint32Array, from: number): Promise<void> {
+    const { run, spec } = this;
+    const lost = this.deps.slot.lostReason;
+    if (lost !== null) throw new DeviceLostError(lost);
+    if (run.paused) {
+      const bad = await this.flush();
+      if (bad !== null) await this.diverged(bad);
+      this.post({ type: 'phase', runId: run.id, phase: 'paused', detail: bad !== null ? 'Paused: the loss diverged' : 'Paused' });
+      await waitIfPaused(run);
+      if (run.stopped) return;
+      this.post({ type: 'phase', runId: run.id, phase: 'training', detail: this.data.detail });
+      this.windowStart = performance.now();
+      this.windowImages = 0;
+    }
+    const to = Math.min(order.length, from + spec.batchSize);
+    const x = batchTensor(this.data.data, order, from, to);
+    const optimizer = this.deps.slot.optimizer;
+    if (!optimizer) throw new Error('the model has no optimizer');
+    const loss = this.step(optimizer, spec, this.model, x);
+    x.dispose();
+    this.done++;
+    this.windowImages += to - from;
+    this.pending.push({ step: this.done, loss });
+    const now = performance.now();
+    if (shouldReadLosses(now - this.lastRead, this.pending.length)) {
+      // Keep one read-back in flight: the device keeps working while we wait for the previous one.
+      const bad = this.inflight ? await this.inflight : null;
+      this.inflight = null;
+      if (bad !== null) {
+        await this.diverged(bad);
+        return;
+      }
+      this.takeSnapshot(this.done);
+      this.inflight = this.readLosses(this.pending);
+      this.pending = [];
+      this.lastRead = now;
+    }
+    await this.views(now);
+    await this.deps.yieldToEvents();
+  }
+
+  /** The live views, when due: on the helper thread (CPU backends) or here. */
+  private async views(now: number): Promise<void> {
+    const { run } = this;
+    if (!this.deps.liveViews() || now - this.lastImages <= this.imagesEvery) return;
+    const helper = this.deps.helper;
+    if (helper?.serves(run) && helper.wanted(this.deps.slot.backend)) {
+      // The helper renders on another core: hand it a copy of the weights (one in flight at a time).
+      if (!helper.busy) {
+        this.lastImages = now;
+        // A copy each: the cpu backend's dataSync hands out its own storage, which must not be transferred.
+        helper.render(this.done, this.model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()));
+        // Same cadence as on the training thread: each refresh also costs the page its redraws.
+        this.imagesEvery = nextViewsInterval(helper.lastRenderMs, this.viewsMinMs);
+      }
+      return;
+    }
+    this.lastImages = now;
+    const px = await this.sendImages(this.done, 'reconstructions');
+    // Keep the live views under ~4% of the time on slow backends: refresh less often there.
+    this.imagesEvery = nextViewsInterval(performance.now() - now, this.viewsMinMs);
+    if (this.done >= 30) this.warnIfCollapsed(px);
+  }
+
+  /** End of an epoch: test and training losses, the reconstructions, and a checkpoint. */
+  private async endEpoch(epoch: number): Promise<void> {
+    const { run, spec, model, data } = this;
+    const { slot, yieldToEvents } = this.deps;
+    const testLoss = await evaluate(spec, model, data.data, data.testIdx, slot, yieldToEvents);
+    const trainEval = await evaluate(spec, model, data.data, data.trainIdx, slot, yieldToEvents);
+    this.post({ type: 'testLoss', runId: run.id, epoch: epoch + 1, step: this.done, loss: testLoss, trainLoss: trainEval });
+    this.warnIfCollapsed(await this.sendImages(this.done, 'reconstructions'));
+    // Known-good weights: keep one snapshot on the device and a copy on the CPU (survives a device loss).
+    this.dropSnapshots(0);
+    this.takeSnapshot(this.done);
+    const weights = await slot.guard(Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>)));
+    this.checkpoint = { epoch: epoch + 1, step: this.done, weights };
+    this.deps.reportMemory();
+  }
+
+  private warnIfCollapsed(pixels: Float32Array): void {
+    const msg = detectCollapse(pixels);
+    if (msg) this.post({ type: 'warning', runId: this.run.id, code: 'collapse', message: msg });
+  }
+
+  private dropSnapshots(keep: number): void {
+    while (this.snapshots.length > keep) this.snapshots.shift()?.tensors.forEach((t) => t.dispose());
+  }
+
+  /** Snapshots the weights as they are after `step` steps. */
+  private takeSnapshot(step: number): void {
+    this.snapshots.push({ step, tensors: this.model.weights.map((w) => w.read().clone()) });
+    this.dropSnapshots(SNAPSHOTS_KEPT);
+  }
+
+  /** Reads pending losses back; returns the first step whose loss is not finite, or null. */
+  private async readLosses(batch: { step: number; loss: tf.Scalar }[]): Promise<number | null> {
+    if (batch.length === 0) return null;
+    const { run, spec } = this;
+    const stacked = tf.stack(batch.map((b) => b.loss));
+    batch.forEach((b) => b.loss.dispose());
+    let values: Float32Array;
+    try {
+      values = (await this.deps.slot.guard(stacked.data())) as Float32Array;
+    } finally {
+      stacked.dispose();
+    }
+    const points: LossPoint[] = batch.map((b, i) => ({ step: b.step, loss: values[i] }));
+    const now = performance.now();
+    const dt = (now - this.windowStart) / 1000;
+    if (dt > 0.5) {
+      this.imagesPerSec = this.windowImages / dt;
+      this.windowStart = now;
+      this.windowImages = 0;
+    }
+    const { imagesPerSec, stepsPerEpoch, totalSteps } = this;
+    const last = points[points.length - 1];
+    const eta = imagesPerSec > 0 ? ((totalSteps - last.step) * spec.batchSize) / imagesPerSec : 0;
+    if (!run.stopped) {
+      this.post({
+        type: 'trainLoss',
+        runId: run.id,
+        points,
+        progress: {
+          epoch: Math.min(spec.epochs, Math.floor((last.step - 1) / stepsPerEpoch) + 1),
+          epochs: spec.epochs,
+          step: last.step,
+          stepsPerEpoch,
+          totalSteps,
+          imagesPerSec,
+          etaSeconds: eta,
+          stepMs: imagesPerSec > 0 ? (1000 * spec.batchSize) / imagesPerSec : 0,
+        },
+      });
+    }
+    return points.find((p) => !Number.isFinite(p.loss))?.step ?? null;
+  }
+
+  /** Waits for every loss so far; returns the first bad step or null. */
+  private async flush(): Promise<number | null> {
+    const bad1 = this.inflight ? await this.inflight : null;
+    this.inflight = null;
+    const bad2 = await this.readLosses(this.pending);
+    this.pending = [];
+    return bad1 ?? bad2;
+  }
+
+  /** A non-finite loss: restore the newest weights from before the bad step, a fresh optimizer, and pause. */
+  private async diverged(badStep: number): Promise<void> {
+    const { run, spec } = this;
+    await this.flush();
+    const snap = [...this.snapshots].reverse().find((s) => s.step < badStep) ?? this.snapshots[0];
+    if (snap) this.model.setWeights(snap.tensors);
+    this.deps.slot.freshOptimizer(spec); // its moment estimates may hold NaN too
+    run.paused = true;
+    this.post({
+      type: 'error',
+      runId: run.id,
+      message:
+        `The loss became NaN or infinite at step ${badStep}: training is paused and the weights from step ${snap?.step ?? 0} ` +
+        `(before the bad step) are restored; the curves so far are kept. Lower the learning rate (now ${spec.learningRate}) and train again.`,
+    });
+  }
+
+  /** Reads a tensor back and disposes it, even when the read fails. */
+  private async readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+    try {
+      return (await this.deps.slot.guard(t.data())) as Float32Array;
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /**
+   * Sends the display images: the originals once, or the current reconstructions together with the
+   * bottleneck codes (one forward pass through the views model).
+   */
+  private async sendImages(step: number, kind: 'originals' | 'reconstructions'): Promise<Float32Array> {
+    const { run, display } = this;
+    const [count, height, width, channels] = display.shape;
+    let pixels: Float32Array;
+    if (kind === 'originals') {
+      pixels = await this.readAndDispose(display.clone());
+    } else {
+      const [recon, code] = this.built.views.predict(display) as tf.Tensor[];
+      const clipped = tf.clipByValue(recon, 0, 1);
+      recon.dispose();
+      const codeShape = code.shape.slice(1);
+      const [px, values] = await Promise.all([this.readAndDispose(clipped), this.readAndDispose(code)]);
+      pixels = px;
+      if (!run.stopped) this.post({ type: 'codes', runId: run.id, step, count, shape: codeShape, values }, [values.buffer]);
+    }
+    const copy = pixels.slice();
+    if (!run.stopped) this.post({ type: 'images', runId: run.id, kind, step, count, height, width, channels, pixels: copy, renderedBy: 'worker' }, [copy.buffer]);
+    if (kind === 'reconstructions') this.deps.helper?.shown(run, step);
+    return pixels;
+  }
+}

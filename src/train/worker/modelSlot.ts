@@ -1,0 +1,81 @@
+/**
+ * The built model and its optimizer, owned in one place: building one disposes the one before, and a
+ * lost GPU device can make the slot forget its tensors without touching them (they died with it).
+ * The backend session (session.ts) is a ModelSlot with a backend and a device to watch; the GPU bench
+ * and the unit tests use a bare one (no device to lose: `guard` passes promises through).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName, ExperimentSpec, Shape } from '../../model/spec';
+import { buildModel, type BuiltModel } from './buildModel';
+import { makeTrainingOptimizer } from './training';
+
+/** Thrown by the training loop when it notices the device is gone. */
+export class DeviceLostError extends Error {}
+
+type ModelSpec = Pick<ExperimentSpec, 'encoder' | 'decoder' | 'seed' | 'optimizer' | 'learningRate'>;
+
+export class ModelSlot {
+  private builtModel: BuiltModel | null = null;
+  private opt: tf.Optimizer | null = null;
+
+  /** The model trained last (null before the first build, after dispose and after a device loss). */
+  get built(): BuiltModel | null {
+    return this.builtModel;
+  }
+
+  /** The optimizer the training steps use now (a divergence replaces it). */
+  get optimizer(): tf.Optimizer | null {
+    return this.opt;
+  }
+
+  /** Builds the model from the spec (disposing the previous one), with these weights if given, and a fresh optimizer. */
+  build(spec: ModelSpec, inputShape: Shape, weights: readonly Float32Array[] | null = null): BuiltModel {
+    this.dispose();
+    const built = buildModel(spec, inputShape);
+    this.builtModel = built;
+    if (weights) {
+      const shapes = built.model.weights.map((w) => w.shape as number[]);
+      const tensors = weights.map((w, i) => tf.tensor(w, shapes[i]));
+      built.model.setWeights(tensors);
+      tensors.forEach((t) => t.dispose());
+    }
+    this.opt = makeTrainingOptimizer(spec);
+    return built;
+  }
+
+  /** Replaces the optimizer by a fresh one (after a divergence its moment estimates may hold NaN too). */
+  freshOptimizer(spec: Pick<ExperimentSpec, 'optimizer' | 'learningRate'>): tf.Optimizer {
+    this.opt?.dispose();
+    this.opt = makeTrainingOptimizer(spec);
+    return this.opt;
+  }
+
+  /** Disposes the model and the optimizer. */
+  dispose(): void {
+    this.builtModel?.model.dispose();
+    this.builtModel = null;
+    this.opt?.dispose();
+    this.opt = null;
+  }
+
+  /** Forgets the model and the optimizer without disposing them: their tensors lived on a lost device. */
+  protected forget(): void {
+    this.builtModel = null;
+    this.opt = null;
+  }
+
+  /** A read-back from the device: here as it is; the session races it against the device's loss. */
+  guard<T>(p: Promise<T>): Promise<T> {
+    return p;
+  }
+
+  /** The backend this slot's session chose (a bare slot chooses none). */
+  get backend(): BackendName | null {
+    return null;
+  }
+
+  /** Why the device was lost, or null while it lives (a bare slot's never is). */
+  get lostReason(): string | null {
+    return null;
+  }
+}
