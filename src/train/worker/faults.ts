@@ -4,11 +4,11 @@
  * VITE_TEST_HOOKS=1 (src/env.d.ts): worker.ts calls this behind that constant, so the production
  * bundle drops it.
  */
-import type { ToWorker } from '../protocol';
+import type { DebugAction } from '../protocol';
 import type { Jobs } from './jobs';
 import { activeGpuDevice } from './session';
 
-export type FaultAction = Exclude<Extract<ToWorker, { type: 'debug' }>['action'], 'memory'>;
+export type FaultAction = Exclude<DebugAction, 'memory'>;
 
 export function injectFault(action: FaultAction, jobs: Jobs): void {
   switch (action) {
