@@ -70,6 +70,8 @@ export interface LoopDeps {
   helper: HelperViews | null;
   /** Reports the tensor count (at each epoch's end). */
   reportMemory: () => void;
+  /** The clock the cadence runs on (ms): performance.now unless a test makes it deterministic. */
+  now?: () => number;
 }
 
 /** One training step; returns the loss, still on the device. */
@@ -157,12 +159,13 @@ class TrainingLoop {
   private readonly totalSteps: number;
   /** Steps done. */
   private done: number;
-  private lastRead = performance.now();
-  private lastImages = performance.now();
+  private readonly now: () => number;
+  private lastRead: number;
+  private lastImages: number;
   // Fewer refreshes on a two-core machine, where the page's redraws compete with training for the cores.
   private readonly viewsMinMs: number;
   private imagesEvery: number;
-  private windowStart = performance.now();
+  private windowStart: number;
   private windowImages = 0;
   private imagesPerSec = 0;
 
@@ -184,6 +187,8 @@ class TrainingLoop {
     this.totalSteps = this.stepsPerEpoch * this.spec.epochs;
     this.viewsMinMs = viewsMinInterval(deps.cores);
     this.imagesEvery = this.viewsMinMs;
+    this.now = deps.now ?? (() => performance.now());
+    this.lastRead = this.lastImages = this.windowStart = this.now();
   }
 
   private post: Post = (msg, transfer) => this.deps.post(msg, transfer);
@@ -193,9 +198,9 @@ class TrainingLoop {
     const start = this.checkpoint;
     if (start.epoch === 0) await this.sendImages(0, 'originals');
     await this.sendImages(start.step, 'reconstructions');
-    this.lastRead = performance.now();
-    this.lastImages = performance.now();
-    this.windowStart = performance.now();
+    this.lastRead = this.now();
+    this.lastImages = this.now();
+    this.windowStart = this.now();
     this.takeSnapshot(this.done);
     this.post({ type: 'phase', runId: run.id, phase: 'training', detail: this.data.detail });
     for (let epoch = start.epoch; epoch < spec.epochs && !run.stopped; epoch++) {
@@ -227,21 +232,31 @@ class TrainingLoop {
     this.dropSnapshots(0);
   }
 
+  /**
+   * Paused (by the page, or by the divergence rule): read what is pending, then wait for Resume or Stop.
+   * `diverged` says whether the divergence rule paused the run and the weights are restored already.
+   */
+  private async pauseIfAsked(diverged = false): Promise<void> {
+    const { run } = this;
+    if (!run.paused || run.stopped) return;
+    const bad = await this.flush();
+    if (bad !== null) await this.diverged(bad);
+    const why = diverged || bad !== null ? 'Paused: the loss diverged' : 'Paused';
+    this.post({ type: 'phase', runId: run.id, phase: 'paused', detail: why });
+    await waitIfPaused(run);
+    if (run.stopped) return;
+    this.post({ type: 'phase', runId: run.id, phase: 'training', detail: this.data.detail });
+    this.windowStart = this.now();
+    this.windowImages = 0;
+  }
+
   /** One step on the batch order[from..from + batchSize), with the pause, the loss reads and the views around it. */
   private async trainBatch(order: Uint32Array, from: number): Promise<void> {
     const { run, spec } = this;
     const lost = this.deps.slot.lostReason;
     if (lost !== null) throw new DeviceLostError(lost);
-    if (run.paused) {
-      const bad = await this.flush();
-      if (bad !== null) await this.diverged(bad);
-      this.post({ type: 'phase', runId: run.id, phase: 'paused', detail: bad !== null ? 'Paused: the loss diverged' : 'Paused' });
-      await waitIfPaused(run);
-      if (run.stopped) return;
-      this.post({ type: 'phase', runId: run.id, phase: 'training', detail: this.data.detail });
-      this.windowStart = performance.now();
-      this.windowImages = 0;
-    }
+    await this.pauseIfAsked();
+    if (run.stopped) return;
     const to = Math.min(order.length, from + spec.batchSize);
     const x = batchTensor(this.data.data, order, from, to);
     const optimizer = this.deps.slot.optimizer;
@@ -251,13 +266,15 @@ class TrainingLoop {
     this.done++;
     this.windowImages += to - from;
     this.pending.push({ step: this.done, loss });
-    const now = performance.now();
+    const now = this.now();
     if (shouldReadLosses(now - this.lastRead, this.pending.length)) {
       // Keep one read-back in flight: the device keeps working while we wait for the previous one.
       const bad = this.inflight ? await this.inflight : null;
       this.inflight = null;
       if (bad !== null) {
+        // Pause now, not at the next batch: at an epoch's last batch the epoch's end comes first otherwise.
         await this.diverged(bad);
+        await this.pauseIfAsked(true);
         return;
       }
       this.takeSnapshot(this.done);
@@ -288,7 +305,7 @@ class TrainingLoop {
     this.lastImages = now;
     const px = await this.sendImages(this.done, 'reconstructions');
     // Keep the live views under ~4% of the time on slow backends: refresh less often there.
-    this.imagesEvery = nextViewsInterval(performance.now() - now, this.viewsMinMs);
+    this.imagesEvery = nextViewsInterval(this.now() - now, this.viewsMinMs);
     if (this.done >= 30) this.warnIfCollapsed(px);
   }
 
@@ -336,7 +353,7 @@ class TrainingLoop {
       stacked.dispose();
     }
     const points: LossPoint[] = batch.map((b, i) => ({ step: b.step, loss: values[i] }));
-    const now = performance.now();
+    const now = this.now();
     const dt = (now - this.windowStart) / 1000;
     if (dt > 0.5) {
       this.imagesPerSec = this.windowImages / dt;
