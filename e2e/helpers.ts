@@ -30,27 +30,6 @@ export async function waitForPhase(page: Page, phases: string[], timeout = 150_0
   await expect.poll(async () => (await snapshot(page)).phase, { timeout, intervals: [250] }).toMatch(new RegExp(`^(${phases.join('|')})$`));
 }
 
-/** Share of canvas pixels that are not black, over all reconstruction canvases. */
-export async function nonBlankFraction(page: Page, which: 'Reconstruction' | 'Test image'): Promise<number> {
-  return page.evaluate((prefix) => {
-    const canvases = Array.from(document.querySelectorAll<HTMLCanvasElement>('[data-testid="reconstructions"] canvas')).filter((c) =>
-      (c.getAttribute('aria-label') ?? '').startsWith(prefix),
-    );
-    let lit = 0;
-    let total = 0;
-    for (const c of canvases) {
-      const ctx = c.getContext('2d');
-      if (!ctx) continue;
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      for (let i = 0; i < d.length; i += 4) {
-        total++;
-        if (d[i] > 40) lit++;
-      }
-    }
-    return total ? lit / total : 0;
-  }, which);
-}
-
 /**
  * How the shown reconstructions compare with the shown originals, read from the canvases' pixels
  * (what a person sees, independent of the app's own loss figures). mse[i][j]: mean squared difference,
