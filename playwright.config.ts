@@ -25,7 +25,9 @@ export default defineConfig({
   expect: { timeout: 20_000 },
   fullyParallel: false,
   workers: 1,
-  retries: process.env.CI ? 1 : 0,
+  forbidOnly: Boolean(process.env.CI),
+  // A flaky test is a failing test: no retry turns a failure green.
+  retries: 0,
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
@@ -34,10 +36,12 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     viewport: { width: 1600, height: 1000 },
   },
+  // The tests run the build with the fault-injection hooks (npm run build:e2e), never the production
+  // build; a fresh server each time, so a stale one left on the port (an older build) fails the start.
   webServer: {
-    command: `npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
+    command: `npx vite preview --outDir dist-e2e --host 127.0.0.1 --port ${port} --strictPort`,
     url: `http://127.0.0.1:${port}`,
-    reuseExistingServer: !process.env.CI,
+    reuseExistingServer: false,
     timeout: 60_000,
   },
 });

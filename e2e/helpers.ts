@@ -30,23 +30,74 @@ export async function waitForPhase(page: Page, phases: string[], timeout = 150_0
   await expect.poll(async () => (await snapshot(page)).phase, { timeout, intervals: [250] }).toMatch(new RegExp(`^(${phases.join('|')})$`));
 }
 
-/** Share of canvas pixels that are not black, over all reconstruction canvases. */
-export async function nonBlankFraction(page: Page, which: 'Reconstruction' | 'Test image'): Promise<number> {
-  return page.evaluate((prefix) => {
-    const canvases = Array.from(document.querySelectorAll<HTMLCanvasElement>('[data-testid="reconstructions"] canvas')).filter((c) =>
-      (c.getAttribute('aria-label') ?? '').startsWith(prefix),
-    );
-    let lit = 0;
-    let total = 0;
-    for (const c of canvases) {
-      const ctx = c.getContext('2d');
-      if (!ctx) continue;
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      for (let i = 0; i < d.length; i += 4) {
-        total++;
-        if (d[i] > 40) lit++;
+/**
+ * How the shown reconstructions compare with the shown originals, read from the canvases' pixels
+ * (what a person sees, independent of the app's own loss figures). mse[i][j]: mean squared difference,
+ * on values in [0, 1], between test image i and the reconstruction of test image j.
+ */
+export interface Fidelity {
+  count: number;
+  mse: number[][];
+  /** Mean over i of mse[i][i]: each original against its own reconstruction. */
+  matched: number;
+  /** Mean over i ≠ j of mse[i][j]: an original against another image's reconstruction. */
+  mismatched: number;
+  /** Images whose own reconstruction is nearer to them than every other image's reconstruction. */
+  identified: number;
+  /** Mean of the originals' squared values: the error of an all-black "reconstruction". */
+  blank: number;
+}
+
+export async function reconstructionFidelity(page: Page): Promise<Fidelity> {
+  return page.evaluate(() => {
+    const read = (prefix: string): number[][] =>
+      Array.from(document.querySelectorAll<HTMLCanvasElement>('[data-testid="reconstructions"] canvas'))
+        .filter((c) => (c.getAttribute('aria-label') ?? '').startsWith(prefix))
+        .map((c) => {
+          const ctx = c.getContext('2d');
+          if (!ctx) throw new Error('a canvas without a 2D context');
+          const d = ctx.getImageData(0, 0, c.width, c.height).data;
+          // Grey images: the red channel; colour ones: all three.
+          const out: number[] = [];
+          for (let i = 0; i < d.length; i += 4) out.push(d[i] / 255, d[i + 1] / 255, d[i + 2] / 255);
+          return out;
+        });
+    const originals = read('Test image ');
+    const recons = read('Reconstruction of test image ');
+    if (originals.length === 0 || recons.length !== originals.length) throw new Error(`${originals.length} originals, ${recons.length} reconstructions shown`);
+    const n = originals.length;
+    const dist = (a: number[], b: number[]): number => {
+      if (a.length !== b.length) throw new Error('images of different sizes');
+      let s = 0;
+      for (let k = 0; k < a.length; k++) s += (a[k] - b[k]) ** 2;
+      return s / a.length;
+    };
+    const mse = originals.map((o) => recons.map((r) => dist(o, r)));
+    let matched = 0;
+    let mismatched = 0;
+    let identified = 0;
+    for (let i = 0; i < n; i++) {
+      matched += mse[i][i] / n;
+      let nearestOther = Infinity;
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        mismatched += mse[i][j] / (n * (n - 1));
+        nearestOther = Math.min(nearestOther, mse[i][j]);
       }
+      if (mse[i][i] < nearestOther) identified++;
     }
-    return total ? lit / total : 0;
-  }, which);
+    const blank = originals.reduce((a, o) => a + o.reduce((s, v) => s + v * v, 0) / o.length, 0) / n;
+    return { count: n, mse, matched, mismatched, identified, blank };
+  });
+}
+
+/** What the reconstructions panel shows and where training is, read at one moment. */
+export async function viewsState(page: Page): Promise<{ reconStep: number; lastStep: number; epochsDone: number; phase: string }> {
+  return page.evaluate(() => {
+    const hooks = window.__aePlayground;
+    if (!hooks) throw new Error('test hooks missing');
+    const s = hooks.snapshot();
+    const text = document.querySelector('[data-testid="reconstruction-step"]')?.textContent ?? '';
+    return { reconStep: Number(/step (\d+)/.exec(text)?.[1] ?? -1), lastStep: s.trainLoss.at(-1)?.step ?? 0, epochsDone: s.testLoss.length, phase: s.phase };
+  });
 }

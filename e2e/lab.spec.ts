@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { useTinyExperiment, waitForPhase } from './helpers';
+import { snapshot, useTinyExperiment, waitForPhase } from './helpers';
 
 test.describe('bottleneck lab', () => {
   test('a two-run sweep fills the runs table; code view, copy test, probe, overlay, open and delete work', async ({ page }) => {
@@ -59,4 +59,48 @@ test.describe('bottleneck lab', () => {
     await expect(page.getByTestId('run-row')).toHaveCount(1);
     await expect(page.getByTestId('run-row').locator('td').nth(9)).toHaveText(/%/);
   });
+});
+
+test('on the default model, the probe and the copy test give what a working implementation must', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/');
+  // The default model, two epochs on 3,000 MNIST images: enough for both figures to mean something.
+  await page.getByLabel('Training images').fill('3000');
+  await page.getByLabel('Epochs').fill('2');
+  await page.getByLabel('Backend').selectOption('wasm');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await waitForPhase(page, ['done', 'error']);
+  expect((await snapshot(page)).phase).toBe('done');
+
+  // Softmax regression on raw MNIST pixels is a textbook ~85-90% classifier with a few thousand images;
+  // a probe that mixed up labels, features or the train/test split would be near chance (10%).
+  await page.getByRole('button', { name: 'Probe' }).click();
+  await expect(page.getByTestId('probe-pixel-accuracy')).toHaveText(/^\d+\.\d%$/, { timeout: 120_000 });
+  const pixelAccuracy = Number((await page.getByTestId('probe-pixel-accuracy').textContent())?.replace('%', ''));
+  const codeAccuracy = Number((await page.getByTestId('probe-accuracy').textContent())?.replace('%', ''));
+  console.log(`probe: ${codeAccuracy}% on the code, ${pixelAccuracy}% on raw pixels`);
+  expect(pixelAccuracy).toBeGreaterThan(80);
+  expect(pixelAccuracy).toBeLessThanOrEqual(100);
+  // The code keeps what tells digits apart: far above chance.
+  expect(codeAccuracy).toBeGreaterThan(50);
+
+  // Uniform noise is unlike anything the model learned: it reconstructs it far worse than test digits.
+  // A copy test that fed the test images in every row, or an identity model, would not show that.
+  await page.getByRole('button', { name: 'Copy test' }).click();
+  await expect(page.getByTestId('copy-test-error')).toHaveText(/^\d/, { timeout: 120_000 });
+  const rowLoss = async (name: RegExp): Promise<number> => {
+    const row = page.locator('.copy-table tr').filter({ has: page.getByRole('rowheader', { name }) });
+    await expect(row).toHaveCount(1);
+    return Number(await row.locator('td.num').textContent());
+  };
+  const testError = await rowLoss(/^Test images/);
+  const noiseError = await rowLoss(/^Uniform noise$/);
+  const copyError = Number(await page.getByTestId('copy-test-error').textContent());
+  console.log(`copy test: test images ${testError}, uniform noise ${noiseError}, out-of-data mean ${copyError}`);
+  expect(Number.isFinite(testError) && testError > 0).toBe(true);
+  // The test error of a model that reconstructs (the reconstructions are checked pixel by pixel in the
+  // live-views test): well under the ~0.11 of an all-black output.
+  expect(testError).toBeLessThan(0.05);
+  expect(noiseError).toBeGreaterThan(2 * testError);
+  expect(copyError).toBeGreaterThan(testError);
 });
