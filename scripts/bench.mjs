@@ -12,6 +12,9 @@
 //
 // Usage: node scripts/bench.mjs [--quick] [--no-build] [--port 4174] [--models a,b] [--backends a,b]
 //                               [--skip worker,plain,views,memory,kernels,torch] [--out bench] [--report-only]
+//                               [--torch-only]
+// --report-only: rewrite results.md from results.json. --torch-only: rerun only the PyTorch yardstick and
+// merge it into results.json (then rewrite results.md), e.g. after the machine's BLAS changed.
 // --quick: a ~2 min smoke run (short windows; every model on wasm, the default model on cpu).
 // Every cell that fails records its error and the bench goes on. The full run takes ~21 min on 2 cores.
 // PyTorch: `python3` (or Debian's /usr/bin/python3, where apt's python3-torch lives) must import torch.
@@ -596,6 +599,27 @@ async function benchPageCall(context, base, what, fn, args, timeoutMs) {
 // ---------------------------------------------------------------------------------------------
 // PyTorch yardstick.
 
+/** BLAS implementations fast enough for a fair yardstick (torch_bench.py's blasKind). */
+const FAST_BLAS = ['openblas', 'mkl', 'blis', 'atlas'];
+
+/**
+ * Why a PyTorch result must not be compared with ours, or null when it may. Debian's torch is built with
+ * BLAS_INFO=generic and calls whatever libblas.so.3 the alternatives system selects: netlib's reference
+ * BLAS (libblas3, /usr/lib/x86_64-linux-gnu/blas/libblas.so.3.*) makes its dense layers ~7× slower than
+ * OpenBLAS, so a ratio against it flatters us. Older results.json files have no blasKind: the resolved
+ * libblas.so.3 path tells.
+ */
+const torchBlasKind = (t) => t.blasKind ?? (/\/blas\/libblas\.so/.test(t.blasLibrary ?? '') ? 'reference' : /openblas/.test(t.blasLibrary ?? '') ? 'openblas' : 'unknown');
+
+function torchBlasProblem(t) {
+  if (!t || t.error) return null;
+  const kind = torchBlasKind(t);
+  if (FAST_BLAS.includes(kind)) return null;
+  if (kind !== 'reference' && t.blas !== 'generic') return null; // e.g. pip's torch: MKL linked in statically
+  const lib = t.blasLoaded?.find((p) => /blas/.test(path.basename(p))) ?? t.blasLibrary ?? 'libblas.so.3';
+  return `PyTorch ran on ${kind === 'reference' ? 'the generic reference BLAS' : 'an unidentified BLAS (torch built with BLAS_INFO=generic)'} (${path.basename(lib)}), under which its dense layers run several times slower than with an optimized BLAS, so no ratio is reported. Fix: \`apt-get install libopenblas0\` (or \`update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3\`), then \`npm run bench -- --torch-only\``;
+}
+
 function torchCell() {
   const candidates = ['python3', '/usr/bin/python3'];
   const python = candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
@@ -603,13 +627,16 @@ function torchCell() {
   const args = [path.join(ROOT, 'scripts/torch_bench.py'), '--presets', MODELS.join(',')];
   if (QUICK) args.push('--quick');
   else args.push('--seconds', '2');
+  const loadStart = os.loadavg();
+  const date = new Date().toISOString();
   const r = spawnSync(python, args, { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  const run = { date, loadStart, loadEnd: os.loadavg() };
   if (r.status !== 0) return { error: `torch_bench.py failed (exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
   try {
     const lines = r.stdout.trim().split('\n');
-    return JSON.parse(lines[lines.length - 1]);
+    return { ...JSON.parse(lines[lines.length - 1]), ...run };
   } catch (e) {
-    return { error: `torch_bench.py printed no JSON: ${errorText(e)}` };
+    return { error: `torch_bench.py printed no JSON: ${errorText(e)}`, ...run };
   }
 }
 
@@ -690,13 +717,16 @@ function summarize(results) {
     cands.sort((a, b) => b.worker - a.worker);
     const torchRes = results.torch?.results?.[model];
     const torchBest = torchRes ? Object.entries(torchRes).filter(([, v]) => v.imagesPerSec).sort((a, b) => b[1].imagesPerSec - a[1].imagesPerSec)[0] : undefined;
+    const blasProblem = torchBlasProblem(results.torch);
     best[model] = cands.length
       ? {
           backend: cands[0].backend,
           imagesPerSec: cands[0].worker,
           torchImagesPerSec: torchBest ? torchBest[1].imagesPerSec : null,
           torchThreads: torchBest ? Number(torchBest[0]) : null,
-          vsTorch: torchBest ? cands[0].worker / torchBest[1].imagesPerSec : null,
+          // No ratio against a reference BLAS (torchBlasProblem): the yardstick would be ~7× too short on the dense AE.
+          vsTorch: torchBest && !blasProblem ? cands[0].worker / torchBest[1].imagesPerSec : null,
+          vsTorchRefused: torchBest && blasProblem ? true : undefined,
         }
       : null;
   }
@@ -747,7 +777,16 @@ function markdown(results) {
   L.push('');
   const t = results.torch;
   if (t?.error) L.push(`PyTorch: ${t.error}.`);
-  else if (t) L.push(`PyTorch ${t.torch} (${t.executable}), same layers, batch ${t.batchSize}, ${t.data}; BLAS: ${t.blas}${t.blasLibrary ? ` (${path.basename(t.blasLibrary)})` : ''} — dense layers use it, convolutions use oneDNN. Best of ${t.threads.join(' and ')} thread(s).`);
+  else if (t) {
+    const loaded = t.blasLoaded?.length ? t.blasLoaded.map((p) => path.basename(p)).join(', ') : t.blasLibrary ? path.basename(t.blasLibrary) : 'not read';
+    const when = t.date ? ` Run ${t.date}${t.torchOnly ? ' (the PyTorch part alone, `--torch-only`, merged into the browser cells of the run above)' : ''}; load average (1/5/15 min) ${t.loadStart.map((v) => v.toFixed(2)).join(' / ')} at its start, ${t.loadEnd.map((v) => v.toFixed(2)).join(' / ')} at its end.` : '';
+    L.push(`PyTorch ${t.torch} (${t.executable}), same layers, batch ${t.batchSize}, ${t.data}; torch's BLAS_INFO: ${t.blas}; BLAS loaded: ${torchBlasKind(t)}${t.blasKind ? '' : ', from the libblas.so.3 link'} (${loaded}) — dense layers use it, convolutions use oneDNN. Best of ${t.threads.join(' and ')} thread(s).${when}`);
+    const problem = torchBlasProblem(t);
+    if (problem) {
+      L.push('');
+      L.push(`**No ratio:** ${problem}.`);
+    }
+  }
   L.push('');
   L.push('| Model | Fastest backend here | Worker loop | PyTorch CPU | Ours / PyTorch | Auto picks |');
   L.push('|---|---|---:|---:|---:|---|');
@@ -755,7 +794,7 @@ function markdown(results) {
     const b = best[model];
     const tr = t?.results?.[model];
     const torchCellText = tr ? Object.entries(tr).map(([th, v]) => (v.imagesPerSec ? `${fmt(v.imagesPerSec)} (${th} thr)` : `failed (${th} thr)`)).join(', ') : '—';
-    L.push(`| ${model} | ${b?.backend ?? '—'} | ${fmt(b?.imagesPerSec)} | ${torchCellText} | ${fmtRatio(b?.vsTorch)} | ${results.auto?.backend ?? results.auto?.error ?? '—'} |`);
+    L.push(`| ${model} | ${b?.backend ?? '—'} | ${fmt(b?.imagesPerSec)} | ${torchCellText} | ${b?.vsTorchRefused ? 'none (reference BLAS)' : fmtRatio(b?.vsTorch)} | ${results.auto?.backend ?? results.auto?.error ?? '—'} |`);
   }
   L.push('');
   if (results.auto?.reason) L.push(`Auto here: ${results.auto.reason}.`);
@@ -859,9 +898,30 @@ function reportOnly() {
   log(`rewrote ${path.relative(ROOT, path.join(OUT, 'results.md'))} from ${path.relative(ROOT, file)}`);
 }
 
+/**
+ * --torch-only: reruns only the PyTorch yardstick (scripts/torch_bench.py, the usual windows) and merges it
+ * into the existing results.json (replacing its `torch` entry, with its own date and load average), then
+ * rewrites results.md. For when the machine's BLAS changed (e.g. after `apt-get install libopenblas0`).
+ */
+function torchOnly() {
+  const file = path.join(OUT, 'results.json');
+  const results = JSON.parse(fs.readFileSync(file, 'utf8'));
+  log('PyTorch yardstick only (merged into the existing results.json)…');
+  results.torch = { ...torchCell(), torchOnly: true };
+  log(`torch: ${results.torch.error ?? Object.entries(results.torch.results).map(([k, v]) => `${k} ${Object.entries(v).map(([th, x]) => `${fmt(x.imagesPerSec)}@${th}`).join('/')}`).join(', ')}`);
+  results.errors = results.errors.filter((e) => !e.startsWith('torch: '));
+  if (results.torch.error) results.errors.push(`torch: ${results.torch.error}`);
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  reportOnly();
+}
+
 async function main() {
   if (flag('report-only')) {
     reportOnly();
+    return;
+  }
+  if (flag('torch-only')) {
+    torchOnly();
     return;
   }
   const results = {

@@ -44,6 +44,52 @@ def load_mnist(limit=9000, path=DATA):
     return x, f"MNIST ({n} images from {os.path.relpath(path, ROOT)})"
 
 
+def loaded_blas():
+    """The BLAS library this process actually loaded (after a matmul), from /proc/self/maps.
+
+    Debian's torch is built with BLAS_INFO=generic: it calls whatever libblas.so.3 the alternatives
+    system points to. That is the reference BLAS (/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.*), about
+    7x slower on the dense AE, unless OpenBLAS (libopenblas0) is installed and selected. Returns
+    (kind, [paths]) with kind one of 'openblas', 'mkl', 'blis', 'atlas', 'reference', 'unknown'.
+    """
+    a = torch.randn(64, 64)
+    float((a @ a).sum())  # make sure the BLAS is loaded and called
+    paths = []
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                name = parts[-1] if len(parts) >= 6 else ""
+                base = os.path.basename(name).lower()
+                if ("blas" in base or "mkl_" in base or "libblis" in base or "atlas" in base) and name not in paths:
+                    paths.append(name)
+    except OSError:
+        return "unknown", []
+    joined = " ".join(p.lower() for p in paths)
+    for kind, marks in (("openblas", ("openblas",)), ("mkl", ("mkl_",)), ("blis", ("blis",)), ("atlas", ("atlas",))):
+        if any(m in joined for m in marks):
+            return kind, paths
+    if any("/blas/" in p or os.path.basename(p).startswith("libblas.so") for p in paths):
+        return "reference", paths  # netlib's reference BLAS: Debian's libblas3
+    return "unknown", paths
+
+
+def blas_thread_setter(paths):
+    """OpenBLAS keeps its own thread pool, apart from torch's OpenMP threads: torch.set_num_threads(1) alone
+    leaves OpenBLAS spinning up to one thread per core next to torch's, which on a small, shared machine
+    costs more than it gains. Returns a function that sets OpenBLAS's thread count too (or None)."""
+    import ctypes
+
+    for p in paths:
+        if "openblas" in os.path.basename(p).lower():
+            try:
+                lib = ctypes.CDLL(p)
+                return lib.openblas_set_num_threads
+            except (OSError, AttributeError):
+                return None
+    return None
+
+
 def conv(cin, cout):
     return nn.Conv2d(cin, cout, 3, padding=1)
 
@@ -148,11 +194,15 @@ def main():
     threads = sorted({max(1, int(t)) for t in args.threads.split(",") if t.strip()})
     if args.device != "cpu":
         threads = [torch.get_num_threads()]
+    blas_kind, blas_paths = loaded_blas()
+    set_blas_threads = blas_thread_setter(blas_paths)
     results = {}
     for preset in [p for p in args.presets.split(",") if p]:
         results[preset] = {}
         for t in threads:
             torch.set_num_threads(t)
+            if set_blas_threads is not None:
+                set_blas_threads(t)
             try:
                 results[preset][str(t)] = bench(preset, data, args.batch, args.seconds, args.windows, args.warmup, args.device)
             except Exception as e:  # noqa: BLE001 - a failing cell is recorded, the rest goes on
@@ -167,7 +217,12 @@ def main():
         # Debian's build says 'generic': the system libblas.so.3 (reference BLAS unless OpenBLAS is
         # installed), which dense layers' matmuls use; convolutions go through oneDNN (mkldnn).
         "blas": blas.group(1) if blas else "unknown",
+        # What the dynamic loader picked for libblas.so.3 (the alternatives link, resolved) ...
         "blasLibrary": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3") if os.path.exists("/usr/lib/x86_64-linux-gnu/libblas.so.3") else None,
+        # ... and what this process actually mapped after a matmul: the truth for the ratio.
+        "blasLoaded": [os.path.realpath(p) for p in blas_paths],
+        "blasKind": blas_kind,
+        "blasThreadsSet": set_blas_threads is not None,  # OpenBLAS's own pool follows the thread count
         "data": source,
         "device": args.device if args.device == "cpu" else f"{args.device} ({torch.cuda.get_device_name()})",
         "batchSize": args.batch,
