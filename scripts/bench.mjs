@@ -123,8 +123,9 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? process.env.PLAYWRIGHT_CHROMIUM_EX
 // Build and serve.
 
 function build() {
-  log('building the app (vite build)…');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  // The production build (as users get it): long tasks and throughput are measured on what ships.
+  log('building the app (vite build --mode production)…');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--mode', 'production', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`vite build failed (exit ${r.status})`);
 }
 
@@ -176,14 +177,34 @@ async function startPreview(port) {
 
 /** Records frames (rAF), long tasks and the arrival of each loss read-back in the app. */
 function installProbe() {
-  const P = { frames: [], longtasks: [], arrivals: [], lastStep: -1, longtaskError: null };
+  const P = { frames: [], longtasks: [], slowFrames: [], arrivals: [], lastStep: -1, longtaskError: null };
   window.__benchProbe = P;
   try {
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) P.longtasks.push([e.startTime, e.duration]);
+      for (const e of list.getEntries()) {
+        // A long task's attribution names only its frame (container); long-animation-frame entries, where the
+        // browser has them, name the scripts: both are kept, the longest task's go into the report.
+        const where = (e.attribution ?? []).map((a) => [a.containerType, a.containerName || a.containerSrc].filter(Boolean).join(' ')).filter(Boolean);
+        P.longtasks.push([e.startTime, e.duration, [e.name, ...where].join('; ')]);
+      }
     }).observe({ type: 'longtask', buffered: true });
   } catch (e) {
     P.longtaskError = String(e);
+  }
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.duration < 50) continue;
+        const scripts = (e.scripts ?? [])
+          .slice()
+          .sort((a, b) => b.duration - a.duration)
+          .slice(0, 3)
+          .map((sc) => `${sc.invoker || '?'} → ${sc.sourceFunctionName || '(anonymous)'} ${(sc.sourceURL || '').split('/').pop()}:${sc.sourceCharPosition} ${Math.round(sc.duration)} ms`);
+        P.slowFrames.push([e.startTime, e.duration, scripts.join(' | ') || `no script: style, layout, paint (render ${Math.round(e.duration - (e.renderStart ? e.renderStart - e.startTime : 0))} ms)`]);
+      }
+    }).observe({ type: 'long-animation-frame', buffered: true });
+  } catch {
+    // long-animation-frame is Chromium-only (123+): it only adds detail.
   }
   const frame = () => {
     P.frames.push(performance.now());
@@ -209,7 +230,11 @@ function pageStatsFn({ t0, t1 }) {
   const secs = Math.max(1e-3, (t1 - t0) / 1000);
   const frames = P.frames.filter((t) => t >= t0 && t <= t1).length;
   const tasks = P.longtasks.filter(([s]) => s >= t0 && s <= t1);
+  const longest = tasks.reduce((a, t) => (!a || t[1] > a[1] ? t : a), null);
+  // The slow animation frame that holds the longest task, for its scripts.
+  const frame = longest ? P.slowFrames.find(([fs, fd]) => fs <= longest[0] + 1 && longest[0] <= fs + fd) : null;
   return {
+    longTaskMax: longest ? { ms: longest[1], atS: (longest[0] - t0) / 1000, attribution: longest[2], scripts: frame ? frame[2] : null } : null,
     fps: frames / secs,
     longTasks: tasks.length,
     longTaskMs: tasks.reduce((a, [, d]) => a + d, 0),
@@ -376,6 +401,7 @@ function responsiveness(ws) {
     longTasksPerSec: n / secs,
     longTaskMs: ws.reduce((a, w) => a + w.longTaskMs, 0),
     longTaskMaxMs: ws.reduce((a, w) => Math.max(a, w.longTaskMaxMs), 0),
+    longTaskMax: ws.map((w) => w.longTaskMax).reduce((a, t) => (t && (!a || t.ms > a.ms) ? t : a), null),
   };
 }
 
@@ -620,6 +646,20 @@ function torchBlasProblem(t) {
   return `PyTorch ran on ${kind === 'reference' ? 'the generic reference BLAS' : 'an unidentified BLAS (torch built with BLAS_INFO=generic)'} (${path.basename(lib)}), under which its dense layers run several times slower than with an optimized BLAS, so no ratio is reported. Fix: \`apt-get install libopenblas0\` (or \`update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3\`), then \`npm run bench -- --torch-only\``;
 }
 
+/**
+ * Why a PyTorch result run apart from the browser cells (--torch-only) is not comparable with them, or null:
+ * the machine's 1-minute load average then (the worse of its start and end) was over twice the browser
+ * run's plus one, e.g. 8 against 2 on 2 cores, where each process gets a fraction of a core.
+ */
+function torchLoadProblem(results) {
+  const t = results.torch;
+  if (!t?.torchOnly || !t.loadStart || !results.machine?.loadStart) return null;
+  const torchLoad = Math.max(t.loadStart[0], t.loadEnd?.[0] ?? 0);
+  const appLoad = Math.max(results.machine.loadStart[0], results.machine.loadEnd?.[0] ?? 0);
+  if (torchLoad <= 2 * appLoad + 1) return null;
+  return `PyTorch ran apart from the browser cells, at a 1-minute load average of ${torchLoad.toFixed(1)} on ${results.machine.cpus} CPUs against ${appLoad.toFixed(1)} during them, so its numbers are low and the ratio flatters us; rerun \`npm run bench -- --torch-only\` on a quieter machine (or the whole bench)`;
+}
+
 function torchCell() {
   const candidates = ['python3', '/usr/bin/python3'];
   const python = candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
@@ -727,6 +767,7 @@ function summarize(results) {
           // No ratio against a reference BLAS (torchBlasProblem): the yardstick would be ~7× too short on the dense AE.
           vsTorch: torchBest && !blasProblem ? cands[0].worker / torchBest[1].imagesPerSec : null,
           vsTorchRefused: torchBest && blasProblem ? true : undefined,
+          vsTorchLoaded: torchBest && !blasProblem && torchLoadProblem(results) ? true : undefined,
         }
       : null;
   }
@@ -786,6 +827,11 @@ function markdown(results) {
       L.push('');
       L.push(`**No ratio:** ${problem}.`);
     }
+    const loadNote = torchLoadProblem(results);
+    if (loadNote && !problem) {
+      L.push('');
+      L.push(`⁽ˡ⁾ **Not comparable:** ${loadNote}.`);
+    }
   }
   L.push('');
   L.push('| Model | Fastest backend here | Worker loop | PyTorch CPU | Ours / PyTorch | Auto picks |');
@@ -794,7 +840,7 @@ function markdown(results) {
     const b = best[model];
     const tr = t?.results?.[model];
     const torchCellText = tr ? Object.entries(tr).map(([th, v]) => (v.imagesPerSec ? `${fmt(v.imagesPerSec)} (${th} thr)` : `failed (${th} thr)`)).join(', ') : '—';
-    L.push(`| ${model} | ${b?.backend ?? '—'} | ${fmt(b?.imagesPerSec)} | ${torchCellText} | ${b?.vsTorchRefused ? 'none (reference BLAS)' : fmtRatio(b?.vsTorch)} | ${results.auto?.backend ?? results.auto?.error ?? '—'} |`);
+    L.push(`| ${model} | ${b?.backend ?? '—'} | ${fmt(b?.imagesPerSec)} | ${torchCellText} | ${b?.vsTorchRefused ? 'none (reference BLAS)' : `${fmtRatio(b?.vsTorch)}${b?.vsTorchLoaded ? ' ⁽ˡ⁾' : ''}`} | ${results.auto?.backend ?? results.auto?.error ?? '—'} |`);
   }
   L.push('');
   if (results.auto?.reason) L.push(`Auto here: ${results.auto.reason}.`);
@@ -840,6 +886,17 @@ function markdown(results) {
     }
   }
   L.push('');
+  const longest = [];
+  for (const c of results.worker) {
+    const t = c.responsiveness?.longTaskMax;
+    if (t) longest.push(`${c.model} on ${c.backend}: ${fmt(t.ms, 2)} ms at ${fmt(t.atS, 2)} s into a window (${t.attribution}${t.scripts ? `; scripts: ${t.scripts}` : ''})`);
+  }
+  if (longest.length) {
+    L.push('Longest task per worker cell (views shown), with its attribution (a long task names only its frame; the scripts come from the long-animation-frame entry that holds it, where there is one):');
+    L.push('');
+    for (const l of longest) L.push(`- ${l}`);
+    L.push('');
+  }
   L.push('## Tensor memory over 20 epochs (tiny preset, 64 images, wasm)');
   L.push('');
   const mem = results.memory;
