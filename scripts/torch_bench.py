@@ -44,13 +44,49 @@ def load_mnist(limit=9000, path=DATA):
     return x, f"MNIST ({n} images from {os.path.relpath(path, ROOT)})"
 
 
+def _blas_kind(path):
+    low = path.lower()
+    for kind, marks in (("openblas", ("openblas",)), ("mkl", ("mkl",)), ("blis", ("blis",)), ("atlas", ("atlas",))):
+        if any(m in low for m in marks):
+            return kind
+    if "/blas/" in low or os.path.basename(low).startswith("libblas.so"):
+        return "reference"  # netlib's reference BLAS: Debian's libblas3
+    return "unknown"
+
+
+def sgemm_provider():
+    """The file that defines sgemm_ for the process's libblas.so.3 (what Debian's torch, BLAS_INFO=generic,
+    calls): dlopen by soname returns the copy already loaded, and dladdr names the file behind the symbol.
+    Several BLAS libraries can be mapped at once (OpenBLAS's liblapack pulls in libopenblas even where
+    libblas.so.3 is the reference one), so the mapped files alone do not tell."""
+    import ctypes
+
+    class DlInfo(ctypes.Structure):
+        _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p), ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+    try:
+        blas = ctypes.CDLL("libblas.so.3")
+        addr = ctypes.cast(blas.sgemm_, ctypes.c_void_p).value
+        try:
+            dladdr = ctypes.CDLL(None).dladdr
+        except AttributeError:
+            dladdr = ctypes.CDLL("libdl.so.2").dladdr
+        info = DlInfo()
+        if dladdr(ctypes.c_void_p(addr), ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(info.dli_fname.decode())
+    except (OSError, AttributeError):
+        pass
+    return None
+
+
 def loaded_blas():
-    """The BLAS library this process actually loaded (after a matmul), from /proc/self/maps.
+    """The BLAS this process actually uses (after a matmul): (kind, provider, [mapped BLAS files]).
 
     Debian's torch is built with BLAS_INFO=generic: it calls whatever libblas.so.3 the alternatives
     system points to. That is the reference BLAS (/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.*), about
-    7x slower on the dense AE, unless OpenBLAS (libopenblas0) is installed and selected. Returns
-    (kind, [paths]) with kind one of 'openblas', 'mkl', 'blis', 'atlas', 'reference', 'unknown'.
+    7x slower on the dense AE, unless OpenBLAS (libopenblas0) is installed and selected. kind is one of
+    'openblas', 'mkl', 'blis', 'atlas', 'reference', 'unknown': from the file that defines sgemm_ for
+    libblas.so.3 when torch uses the system BLAS, else from the BLAS files mapped into the process.
     """
     a = torch.randn(64, 64)
     float((a @ a).sum())  # make sure the BLAS is loaded and called
@@ -64,14 +100,13 @@ def loaded_blas():
                 if ("blas" in base or "mkl_" in base or "libblis" in base or "atlas" in base) and name not in paths:
                     paths.append(name)
     except OSError:
-        return "unknown", []
-    joined = " ".join(p.lower() for p in paths)
-    for kind, marks in (("openblas", ("openblas",)), ("mkl", ("mkl_",)), ("blis", ("blis",)), ("atlas", ("atlas",))):
-        if any(m in joined for m in marks):
-            return kind, paths
-    if any("/blas/" in p or os.path.basename(p).startswith("libblas.so") for p in paths):
-        return "reference", paths  # netlib's reference BLAS: Debian's libblas3
-    return "unknown", paths
+        pass
+    generic = "BLAS_INFO=generic" in torch.__config__.show()
+    provider = sgemm_provider() if generic else None
+    if provider:
+        return _blas_kind(provider), provider, paths
+    kinds = [k for k in (_blas_kind(p) for p in paths) if k != "unknown"]
+    return (kinds[0] if kinds else "unknown"), None, paths
 
 
 def blas_thread_setter(paths):
@@ -81,7 +116,7 @@ def blas_thread_setter(paths):
     import ctypes
 
     for p in paths:
-        if "openblas" in os.path.basename(p).lower():
+        if "openblas" in p.lower():
             try:
                 lib = ctypes.CDLL(p)
                 return lib.openblas_set_num_threads
@@ -194,8 +229,8 @@ def main():
     threads = sorted({max(1, int(t)) for t in args.threads.split(",") if t.strip()})
     if args.device != "cpu":
         threads = [torch.get_num_threads()]
-    blas_kind, blas_paths = loaded_blas()
-    set_blas_threads = blas_thread_setter(blas_paths)
+    blas_kind, blas_provider, blas_paths = loaded_blas()
+    set_blas_threads = blas_thread_setter([blas_provider] if blas_provider else blas_paths)
     results = {}
     for preset in [p for p in args.presets.split(",") if p]:
         results[preset] = {}
@@ -222,6 +257,7 @@ def main():
         # ... and what this process actually mapped after a matmul: the truth for the ratio.
         "blasLoaded": [os.path.realpath(p) for p in blas_paths],
         "blasKind": blas_kind,
+        "blasProvider": blas_provider,  # the file behind libblas.so.3's sgemm_ (None when torch has its own BLAS)
         "blasThreadsSet": set_blas_threads is not None,  # OpenBLAS's own pool follows the thread count
         "data": source,
         "device": args.device if args.device == "cpu" else f"{args.device} ({torch.cuda.get_device_name()})",
