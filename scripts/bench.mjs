@@ -12,6 +12,9 @@
 //
 // Usage: node scripts/bench.mjs [--quick] [--no-build] [--port 4174] [--models a,b] [--backends a,b]
 //                               [--skip worker,plain,views,memory,kernels,torch] [--out bench] [--report-only]
+//                               [--torch-only]
+// --report-only: rewrite results.md from results.json. --torch-only: rerun only the PyTorch yardstick and
+// merge it into results.json (then rewrite results.md), e.g. after the machine's BLAS changed.
 // --quick: a ~2 min smoke run (short windows; every model on wasm, the default model on cpu).
 // Every cell that fails records its error and the bench goes on. The full run takes ~21 min on 2 cores.
 // PyTorch: `python3` (or Debian's /usr/bin/python3, where apt's python3-torch lives) must import torch.
@@ -120,8 +123,9 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? process.env.PLAYWRIGHT_CHROMIUM_EX
 // Build and serve.
 
 function build() {
-  log('building the app (vite build)…');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  // The production build (as users get it): long tasks and throughput are measured on what ships.
+  log('building the app (vite build --mode production)…');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--mode', 'production', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`vite build failed (exit ${r.status})`);
 }
 
@@ -173,14 +177,34 @@ async function startPreview(port) {
 
 /** Records frames (rAF), long tasks and the arrival of each loss read-back in the app. */
 function installProbe() {
-  const P = { frames: [], longtasks: [], arrivals: [], lastStep: -1, longtaskError: null };
+  const P = { frames: [], longtasks: [], slowFrames: [], arrivals: [], lastStep: -1, longtaskError: null };
   window.__benchProbe = P;
   try {
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) P.longtasks.push([e.startTime, e.duration]);
+      for (const e of list.getEntries()) {
+        // A long task's attribution names only its frame (container); long-animation-frame entries, where the
+        // browser has them, name the scripts: both are kept, the longest task's go into the report.
+        const where = (e.attribution ?? []).map((a) => [a.containerType, a.containerName || a.containerSrc].filter(Boolean).join(' ')).filter(Boolean);
+        P.longtasks.push([e.startTime, e.duration, [e.name, ...where].join('; ')]);
+      }
     }).observe({ type: 'longtask', buffered: true });
   } catch (e) {
     P.longtaskError = String(e);
+  }
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.duration < 50) continue;
+        const scripts = (e.scripts ?? [])
+          .slice()
+          .sort((a, b) => b.duration - a.duration)
+          .slice(0, 3)
+          .map((sc) => `${sc.invoker || '?'} → ${sc.sourceFunctionName || '(anonymous)'} ${(sc.sourceURL || '').split('/').pop()}:${sc.sourceCharPosition} ${Math.round(sc.duration)} ms`);
+        P.slowFrames.push([e.startTime, e.duration, scripts.join(' | ') || `no script: style, layout, paint (render ${Math.round(e.duration - (e.renderStart ? e.renderStart - e.startTime : 0))} ms)`]);
+      }
+    }).observe({ type: 'long-animation-frame', buffered: true });
+  } catch {
+    // long-animation-frame is Chromium-only (123+): it only adds detail.
   }
   const frame = () => {
     P.frames.push(performance.now());
@@ -206,7 +230,11 @@ function pageStatsFn({ t0, t1 }) {
   const secs = Math.max(1e-3, (t1 - t0) / 1000);
   const frames = P.frames.filter((t) => t >= t0 && t <= t1).length;
   const tasks = P.longtasks.filter(([s]) => s >= t0 && s <= t1);
+  const longest = tasks.reduce((a, t) => (!a || t[1] > a[1] ? t : a), null);
+  // The slow animation frame that holds the longest task, for its scripts.
+  const frame = longest ? P.slowFrames.find(([fs, fd]) => fs <= longest[0] + 1 && longest[0] <= fs + fd) : null;
   return {
+    longTaskMax: longest ? { ms: longest[1], atS: (longest[0] - t0) / 1000, attribution: longest[2], scripts: frame ? frame[2] : null } : null,
     fps: frames / secs,
     longTasks: tasks.length,
     longTaskMs: tasks.reduce((a, [, d]) => a + d, 0),
@@ -373,6 +401,7 @@ function responsiveness(ws) {
     longTasksPerSec: n / secs,
     longTaskMs: ws.reduce((a, w) => a + w.longTaskMs, 0),
     longTaskMaxMs: ws.reduce((a, w) => Math.max(a, w.longTaskMaxMs), 0),
+    longTaskMax: ws.map((w) => w.longTaskMax).reduce((a, t) => (t && (!a || t.ms > a.ms) ? t : a), null),
   };
 }
 
@@ -596,6 +625,41 @@ async function benchPageCall(context, base, what, fn, args, timeoutMs) {
 // ---------------------------------------------------------------------------------------------
 // PyTorch yardstick.
 
+/** BLAS implementations fast enough for a fair yardstick (torch_bench.py's blasKind). */
+const FAST_BLAS = ['openblas', 'mkl', 'blis', 'atlas'];
+
+/**
+ * Why a PyTorch result must not be compared with ours, or null when it may. Debian's torch is built with
+ * BLAS_INFO=generic and calls whatever libblas.so.3 the alternatives system selects: netlib's reference
+ * BLAS (libblas3, /usr/lib/x86_64-linux-gnu/blas/libblas.so.3.*) makes its dense layers ~7× slower than
+ * OpenBLAS, so a ratio against it flatters us. Older results.json files have no blasKind: the resolved
+ * libblas.so.3 path tells.
+ */
+const torchBlasKind = (t) => t.blasKind ?? (/\/blas\/libblas\.so/.test(t.blasLibrary ?? '') ? 'reference' : /openblas/.test(t.blasLibrary ?? '') ? 'openblas' : 'unknown');
+
+function torchBlasProblem(t) {
+  if (!t || t.error) return null;
+  const kind = torchBlasKind(t);
+  if (FAST_BLAS.includes(kind)) return null;
+  if (kind !== 'reference' && t.blas !== 'generic') return null; // e.g. pip's torch: MKL linked in statically
+  const lib = t.blasProvider ?? t.blasLoaded?.find((p) => /blas/.test(path.basename(p))) ?? t.blasLibrary ?? 'libblas.so.3';
+  return `PyTorch ran on ${kind === 'reference' ? 'the generic reference BLAS' : 'an unidentified BLAS (torch built with BLAS_INFO=generic)'} (${path.basename(lib)}), under which its dense layers run several times slower than with an optimized BLAS, so no ratio is reported. Fix: \`apt-get install libopenblas0\` (or \`update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3\`), then \`npm run bench -- --torch-only\``;
+}
+
+/**
+ * Why a PyTorch result run apart from the browser cells (--torch-only) is not comparable with them, or null:
+ * the machine's 1-minute load average then (the worse of its start and end) was over the browser run's
+ * plus one, e.g. 3.5 against 2 on 2 cores: then PyTorch shares its core with other work.
+ */
+function torchLoadProblem(results) {
+  const t = results.torch;
+  if (!t?.torchOnly || !t.loadStart || !results.machine?.loadStart) return null;
+  const torchLoad = Math.max(t.loadStart[0], t.loadEnd?.[0] ?? 0);
+  const appLoad = Math.max(results.machine.loadStart[0], results.machine.loadEnd?.[0] ?? 0);
+  if (torchLoad <= appLoad + 1) return null;
+  return `PyTorch ran apart from the browser cells, at a 1-minute load average of ${torchLoad.toFixed(1)} on ${results.machine.cpus} CPUs against ${appLoad.toFixed(1)} during them, so its numbers are low and the ratio flatters us; rerun \`npm run bench -- --torch-only\` on a quieter machine (or the whole bench)`;
+}
+
 function torchCell() {
   const candidates = ['python3', '/usr/bin/python3'];
   const python = candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
@@ -603,13 +667,16 @@ function torchCell() {
   const args = [path.join(ROOT, 'scripts/torch_bench.py'), '--presets', MODELS.join(',')];
   if (QUICK) args.push('--quick');
   else args.push('--seconds', '2');
+  const loadStart = os.loadavg();
+  const date = new Date().toISOString();
   const r = spawnSync(python, args, { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  const run = { date, loadStart, loadEnd: os.loadavg() };
   if (r.status !== 0) return { error: `torch_bench.py failed (exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
   try {
     const lines = r.stdout.trim().split('\n');
-    return JSON.parse(lines[lines.length - 1]);
+    return { ...JSON.parse(lines[lines.length - 1]), ...run };
   } catch (e) {
-    return { error: `torch_bench.py printed no JSON: ${errorText(e)}` };
+    return { error: `torch_bench.py printed no JSON: ${errorText(e)}`, ...run };
   }
 }
 
@@ -690,13 +757,17 @@ function summarize(results) {
     cands.sort((a, b) => b.worker - a.worker);
     const torchRes = results.torch?.results?.[model];
     const torchBest = torchRes ? Object.entries(torchRes).filter(([, v]) => v.imagesPerSec).sort((a, b) => b[1].imagesPerSec - a[1].imagesPerSec)[0] : undefined;
+    const blasProblem = torchBlasProblem(results.torch);
     best[model] = cands.length
       ? {
           backend: cands[0].backend,
           imagesPerSec: cands[0].worker,
           torchImagesPerSec: torchBest ? torchBest[1].imagesPerSec : null,
           torchThreads: torchBest ? Number(torchBest[0]) : null,
-          vsTorch: torchBest ? cands[0].worker / torchBest[1].imagesPerSec : null,
+          // No ratio against a reference BLAS (torchBlasProblem): the yardstick would be ~7× too short on the dense AE.
+          vsTorch: torchBest && !blasProblem ? cands[0].worker / torchBest[1].imagesPerSec : null,
+          vsTorchRefused: torchBest && blasProblem ? true : undefined,
+          vsTorchLoaded: torchBest && !blasProblem && torchLoadProblem(results) ? true : undefined,
         }
       : null;
   }
@@ -747,7 +818,21 @@ function markdown(results) {
   L.push('');
   const t = results.torch;
   if (t?.error) L.push(`PyTorch: ${t.error}.`);
-  else if (t) L.push(`PyTorch ${t.torch} (${t.executable}), same layers, batch ${t.batchSize}, ${t.data}; BLAS: ${t.blas}${t.blasLibrary ? ` (${path.basename(t.blasLibrary)})` : ''} — dense layers use it, convolutions use oneDNN. Best of ${t.threads.join(' and ')} thread(s).`);
+  else if (t) {
+    const loaded = t.blasProvider ? `sgemm_ from ${t.blasProvider}` : t.blasLoaded?.length ? t.blasLoaded.map((p) => path.basename(p)).join(', ') : t.blasLibrary ? path.basename(t.blasLibrary) : 'not read';
+    const when = t.date ? ` Run ${t.date}${t.torchOnly ? ' (the PyTorch part alone, `--torch-only`, merged into the browser cells of the run above)' : ''}; load average (1/5/15 min) ${t.loadStart.map((v) => v.toFixed(2)).join(' / ')} at its start, ${t.loadEnd.map((v) => v.toFixed(2)).join(' / ')} at its end.` : '';
+    L.push(`PyTorch ${t.torch} (${t.executable}), same layers, batch ${t.batchSize}, ${t.data}; torch's BLAS_INFO: ${t.blas}; BLAS loaded: ${torchBlasKind(t)}${t.blasKind ? '' : ', from the libblas.so.3 link'} (${loaded}) — dense layers use it, convolutions use oneDNN. Best of ${t.threads.join(' and ')} thread(s).${when}`);
+    const problem = torchBlasProblem(t);
+    if (problem) {
+      L.push('');
+      L.push(`**No ratio:** ${problem}.`);
+    }
+    const loadNote = torchLoadProblem(results);
+    if (loadNote && !problem) {
+      L.push('');
+      L.push(`⁽ˡ⁾ **Not comparable:** ${loadNote}.`);
+    }
+  }
   L.push('');
   L.push('| Model | Fastest backend here | Worker loop | PyTorch CPU | Ours / PyTorch | Auto picks |');
   L.push('|---|---|---:|---:|---:|---|');
@@ -755,7 +840,7 @@ function markdown(results) {
     const b = best[model];
     const tr = t?.results?.[model];
     const torchCellText = tr ? Object.entries(tr).map(([th, v]) => (v.imagesPerSec ? `${fmt(v.imagesPerSec)} (${th} thr)` : `failed (${th} thr)`)).join(', ') : '—';
-    L.push(`| ${model} | ${b?.backend ?? '—'} | ${fmt(b?.imagesPerSec)} | ${torchCellText} | ${fmtRatio(b?.vsTorch)} | ${results.auto?.backend ?? results.auto?.error ?? '—'} |`);
+    L.push(`| ${model} | ${b?.backend ?? '—'} | ${fmt(b?.imagesPerSec)} | ${torchCellText} | ${b?.vsTorchRefused ? 'none (reference BLAS)' : `${fmtRatio(b?.vsTorch)}${b?.vsTorchLoaded ? ' ⁽ˡ⁾' : ''}`} | ${results.auto?.backend ?? results.auto?.error ?? '—'} |`);
   }
   L.push('');
   if (results.auto?.reason) L.push(`Auto here: ${results.auto.reason}.`);
@@ -801,6 +886,17 @@ function markdown(results) {
     }
   }
   L.push('');
+  const longest = [];
+  for (const c of results.worker) {
+    const t = c.responsiveness?.longTaskMax;
+    if (t) longest.push(`${c.model} on ${c.backend}: ${fmt(t.ms, 2)} ms at ${fmt(t.atS, 2)} s into a window (${t.attribution}${t.scripts ? `; scripts: ${t.scripts}` : ''})`);
+  }
+  if (longest.length) {
+    L.push('Longest task per worker cell (views shown), with its attribution (a long task names only its frame; the scripts come from the long-animation-frame entry that holds it, where there is one):');
+    L.push('');
+    for (const l of longest) L.push(`- ${l}`);
+    L.push('');
+  }
   L.push('## Tensor memory over 20 epochs (tiny preset, 64 images, wasm)');
   L.push('');
   const mem = results.memory;
@@ -859,9 +955,30 @@ function reportOnly() {
   log(`rewrote ${path.relative(ROOT, path.join(OUT, 'results.md'))} from ${path.relative(ROOT, file)}`);
 }
 
+/**
+ * --torch-only: reruns only the PyTorch yardstick (scripts/torch_bench.py, the usual windows) and merges it
+ * into the existing results.json (replacing its `torch` entry, with its own date and load average), then
+ * rewrites results.md. For when the machine's BLAS changed (e.g. after `apt-get install libopenblas0`).
+ */
+function torchOnly() {
+  const file = path.join(OUT, 'results.json');
+  const results = JSON.parse(fs.readFileSync(file, 'utf8'));
+  log('PyTorch yardstick only (merged into the existing results.json)…');
+  results.torch = { ...torchCell(), torchOnly: true };
+  log(`torch: ${results.torch.error ?? Object.entries(results.torch.results).map(([k, v]) => `${k} ${Object.entries(v).map(([th, x]) => `${fmt(x.imagesPerSec)}@${th}`).join('/')}`).join(', ')}`);
+  results.errors = results.errors.filter((e) => !e.startsWith('torch: '));
+  if (results.torch.error) results.errors.push(`torch: ${results.torch.error}`);
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  reportOnly();
+}
+
 async function main() {
   if (flag('report-only')) {
     reportOnly();
+    return;
+  }
+  if (flag('torch-only')) {
+    torchOnly();
     return;
   }
   const results = {

@@ -44,6 +44,87 @@ def load_mnist(limit=9000, path=DATA):
     return x, f"MNIST ({n} images from {os.path.relpath(path, ROOT)})"
 
 
+def _blas_kind(path):
+    low = path.lower()
+    for kind, marks in (("openblas", ("openblas",)), ("mkl", ("mkl",)), ("blis", ("blis",)), ("atlas", ("atlas",))):
+        if any(m in low for m in marks):
+            return kind
+    if "/blas/" in low or os.path.basename(low).startswith("libblas.so"):
+        return "reference"  # netlib's reference BLAS: Debian's libblas3
+    return "unknown"
+
+
+def sgemm_provider():
+    """The file that defines sgemm_ for the process's libblas.so.3 (what Debian's torch, BLAS_INFO=generic,
+    calls): dlopen by soname returns the copy already loaded, and dladdr names the file behind the symbol.
+    Several BLAS libraries can be mapped at once (OpenBLAS's liblapack pulls in libopenblas even where
+    libblas.so.3 is the reference one), so the mapped files alone do not tell."""
+    import ctypes
+
+    class DlInfo(ctypes.Structure):
+        _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p), ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+    try:
+        blas = ctypes.CDLL("libblas.so.3")
+        addr = ctypes.cast(blas.sgemm_, ctypes.c_void_p).value
+        try:
+            dladdr = ctypes.CDLL(None).dladdr
+        except AttributeError:
+            dladdr = ctypes.CDLL("libdl.so.2").dladdr
+        info = DlInfo()
+        if dladdr(ctypes.c_void_p(addr), ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(info.dli_fname.decode())
+    except (OSError, AttributeError):
+        pass
+    return None
+
+
+def loaded_blas():
+    """The BLAS this process actually uses (after a matmul): (kind, provider, [mapped BLAS files]).
+
+    Debian's torch is built with BLAS_INFO=generic: it calls whatever libblas.so.3 the alternatives
+    system points to. That is the reference BLAS (/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.*), about
+    7x slower on the dense AE, unless OpenBLAS (libopenblas0) is installed and selected. kind is one of
+    'openblas', 'mkl', 'blis', 'atlas', 'reference', 'unknown': from the file that defines sgemm_ for
+    libblas.so.3 when torch uses the system BLAS, else from the BLAS files mapped into the process.
+    """
+    a = torch.randn(64, 64)
+    float((a @ a).sum())  # make sure the BLAS is loaded and called
+    paths = []
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                name = parts[-1] if len(parts) >= 6 else ""
+                base = os.path.basename(name).lower()
+                if ("blas" in base or "mkl_" in base or "libblis" in base or "atlas" in base) and name not in paths:
+                    paths.append(name)
+    except OSError:
+        pass
+    generic = "BLAS_INFO=generic" in torch.__config__.show()
+    provider = sgemm_provider() if generic else None
+    if provider:
+        return _blas_kind(provider), provider, paths
+    kinds = [k for k in (_blas_kind(p) for p in paths) if k != "unknown"]
+    return (kinds[0] if kinds else "unknown"), None, paths
+
+
+def blas_thread_setter(paths):
+    """OpenBLAS keeps its own thread pool, apart from torch's OpenMP threads: torch.set_num_threads(1) alone
+    leaves OpenBLAS spinning up to one thread per core next to torch's, which on a small, shared machine
+    costs more than it gains. Returns a function that sets OpenBLAS's thread count too (or None)."""
+    import ctypes
+
+    for p in paths:
+        if "openblas" in p.lower():
+            try:
+                lib = ctypes.CDLL(p)
+                return lib.openblas_set_num_threads
+            except (OSError, AttributeError):
+                return None
+    return None
+
+
 def conv(cin, cout):
     return nn.Conv2d(cin, cout, 3, padding=1)
 
@@ -148,11 +229,15 @@ def main():
     threads = sorted({max(1, int(t)) for t in args.threads.split(",") if t.strip()})
     if args.device != "cpu":
         threads = [torch.get_num_threads()]
+    blas_kind, blas_provider, blas_paths = loaded_blas()
+    set_blas_threads = blas_thread_setter([blas_provider] if blas_provider else blas_paths)
     results = {}
     for preset in [p for p in args.presets.split(",") if p]:
         results[preset] = {}
         for t in threads:
             torch.set_num_threads(t)
+            if set_blas_threads is not None:
+                set_blas_threads(t)
             try:
                 results[preset][str(t)] = bench(preset, data, args.batch, args.seconds, args.windows, args.warmup, args.device)
             except Exception as e:  # noqa: BLE001 - a failing cell is recorded, the rest goes on
@@ -167,7 +252,13 @@ def main():
         # Debian's build says 'generic': the system libblas.so.3 (reference BLAS unless OpenBLAS is
         # installed), which dense layers' matmuls use; convolutions go through oneDNN (mkldnn).
         "blas": blas.group(1) if blas else "unknown",
+        # What the dynamic loader picked for libblas.so.3 (the alternatives link, resolved) ...
         "blasLibrary": os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3") if os.path.exists("/usr/lib/x86_64-linux-gnu/libblas.so.3") else None,
+        # ... and what this process actually mapped after a matmul: the truth for the ratio.
+        "blasLoaded": [os.path.realpath(p) for p in blas_paths],
+        "blasKind": blas_kind,
+        "blasProvider": blas_provider,  # the file behind libblas.so.3's sgemm_ (None when torch has its own BLAS)
+        "blasThreadsSet": set_blas_threads is not None,  # OpenBLAS's own pool follows the thread count
         "data": source,
         "device": args.device if args.device == "cpu" else f"{args.device} ({torch.cuda.get_device_name()})",
         "batchSize": args.batch,

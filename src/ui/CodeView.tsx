@@ -1,27 +1,34 @@
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useMemo, useRef } from 'react';
 import { extent, viridis } from '../model/colormap';
 import { formatShape } from '../model/spec';
 import { useAppStore, type CodeBatch } from '../state/store';
-import { ImageCanvas } from './ImageCanvas';
+import { context2d, ImageCanvas, reusableImageData } from './ImageCanvas';
 
 const CELL = 84; // px per heat map side
 
-/** One channel of an H×W×C code as a heat map on a shared colour scale. */
-function ChannelMap({ codes, image, channel, range }: { codes: CodeBatch; image: number; channel: number; range: [number, number] }) {
+/**
+ * One channel of an H×W×C code as a heat map on a shared colour scale. Memoised, and `lo`/`hi` are numbers
+ * (not a fresh array per render): a map redraws only when the code, the image or the scale changes.
+ */
+const ChannelMap = memo(function ChannelMap({ codes, image, channel, lo, hi }: { codes: CodeBatch; image: number; channel: number; lo: number; hi: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
+  const imageData = useRef<ImageData | null>(null);
   const [h, w, c] = codes.shape;
   useEffect(() => {
-    const ctx = ref.current?.getContext('2d');
+    const ctx = context2d(ref.current);
     if (!ctx) return;
-    const img = ctx.createImageData(w, h);
+    const img = reusableImageData(ctx, imageData, w, h);
     const base = image * h * w * c;
-    const span = range[1] - range[0] || 1;
+    const span = hi - lo || 1;
     for (let i = 0; i < h * w; i++) {
-      const [r, g, b] = viridis((codes.values[base + i * c + channel] - range[0]) / span);
-      img.data.set([r, g, b, 255], i * 4);
+      const [r, g, b] = viridis((codes.values[base + i * c + channel] - lo) / span);
+      img.data[i * 4] = r;
+      img.data[i * 4 + 1] = g;
+      img.data[i * 4 + 2] = b;
+      img.data[i * 4 + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
-  }, [codes, image, channel, range, h, w, c]);
+  }, [codes, image, channel, lo, hi, h, w, c]);
   const scale = Math.max(1, Math.floor(CELL / Math.max(h, w)));
   return (
     <figure className="channel">
@@ -29,15 +36,15 @@ function ChannelMap({ codes, image, channel, range }: { codes: CodeBatch; image:
       <figcaption>ch {channel + 1}</figcaption>
     </figure>
   );
-}
+});
 
 /** A flat code as bars (positive up, negative down) on a canvas. */
-function CodeBars({ codes, image }: { codes: CodeBatch; image: number }) {
+const CodeBars = memo(function CodeBars({ codes, image }: { codes: CodeBatch; image: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const n = codes.shape.reduce((a, b) => a * b, 1);
   const width = Math.min(720, Math.max(240, n * 6));
   useEffect(() => {
-    const ctx = ref.current?.getContext('2d');
+    const ctx = context2d(ref.current);
     if (!ctx) return;
     const H = 140;
     ctx.clearRect(0, 0, width, H);
@@ -57,7 +64,7 @@ function CodeBars({ codes, image }: { codes: CodeBatch; image: number }) {
     }
   }, [codes, image, n, width]);
   return <canvas ref={ref} width={width} height={140} role="img" aria-label={`Code of ${n} values as bars`} />;
-}
+});
 
 export function CodeView() {
   const codes = useAppStore((s) => s.codes);
@@ -67,7 +74,7 @@ export function CodeView() {
   const selectImage = useAppStore((s) => s.selectImage);
   const image = codes ? Math.min(selected, codes.count - 1) : 0;
   const spatial = codes?.shape.length === 3;
-  const range: [number, number] = codes ? extent(codes.values) : [0, 1];
+  const range = useMemo<[number, number]>(() => (codes ? extent(codes.values) : [0, 1]), [codes]);
   const channels = spatial && codes ? codes.shape[2] : 0;
   const shown = Math.min(channels, 64);
   return (
@@ -114,7 +121,7 @@ export function CodeView() {
               {spatial ? (
                 <div className="channels">
                   {Array.from({ length: shown }, (_, ch) => (
-                    <ChannelMap key={ch} codes={codes} image={image} channel={ch} range={range} />
+                    <ChannelMap key={ch} codes={codes} image={image} channel={ch} lo={range[0]} hi={range[1]} />
                   ))}
                 </div>
               ) : (

@@ -1,5 +1,4 @@
-import { memo, useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useLayoutEffect, useMemo, useRef, useState, type MouseEvent, type RefObject } from 'react';
 import { decimate, smooth } from '../model/smoothing';
 import { isActive, useAppStore } from '../state/store';
 import { useThrottled } from './useThrottled';
@@ -7,7 +6,7 @@ import { useThrottled } from './useThrottled';
 const MAX_POINTS = 400;
 
 export function LossChart() {
-  // Redraw the SVG chart at most once a second: on a 2-core machine the page's rendering competes with training.
+  // Redraw the chart at most once a second: on a 2-core machine the page's rendering competes with training.
   // Live views off: redraw only when an epoch ends (a new test point) or training stops.
   const frozen = useAppStore((s) => !s.liveViews && isActive(s.phase));
   const epochs = useAppStore((s) => s.testLoss.length);
@@ -35,24 +34,157 @@ interface ViewProps {
   setLogScale: (on: boolean) => void;
 }
 
-const AXIS_TICK = { fontSize: 13 };
-const MARGIN = { top: 8, right: 16, bottom: 8, left: 8 };
-const X_LABEL = { value: 'step', position: 'insideBottomRight', offset: -4, fill: '#9aa6bd' } as const;
-const TOOLTIP_STYLE = { background: '#151b26', border: '1px solid #2a3242' };
-const DOT = { r: 4 };
-const LINEAR_DOMAIN = ['auto', 'auto'] as const;
-// 'auto' on a log axis rounds the lower end up to a power of ten and clips the lowest losses.
-const LOG_DOMAIN = [(min: number) => min * 0.9, (max: number) => max * 1.1] as const;
+const SERIES = [
+  { key: 'train', name: 'train (smoothed)', color: '#4f8cff', dash: undefined, dots: false },
+  { key: 'trainEval', name: 'train, evaluated (per epoch)', color: '#7cc4ff', dash: '5 4', dots: true },
+  { key: 'test', name: 'test (per epoch)', color: '#ffb547', dash: undefined, dots: true },
+] as const;
+
+const MARGIN = { top: 8, right: 16, bottom: 34, left: 72 };
+const AXIS = '#9aa6bd';
+const GRID = '#2a3242';
 const formatTick = (v: number): string => (v === 0 ? '0' : v < 0.01 ? v.toExponential(1) : v.toFixed(3));
-const formatValue = (v: unknown): string => (typeof v === 'number' ? v.toFixed(4) : String(v));
+const formatStep = (v: number): string => (v >= 10_000 ? `${v / 1000}k` : String(v));
+
+/** About `count` round values (1, 2 or 5 × 10^k apart) covering [lo, hi]. */
+function niceTicks(lo: number, hi: number, count: number): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+/** 1, 2 and 5 × 10^k within [lo, hi] (lo > 0); round linear values when the range is under a factor of ~3. */
+function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** k;
+      if (v >= lo && v <= hi) out.push(Number(v.toPrecision(12)));
+    }
+  }
+  return out.length >= 2 ? out : niceTicks(lo, hi, 4);
+}
+
+interface Scales {
+  x: (step: number) => number;
+  y: (loss: number) => number;
+  xTicks: number[];
+  yTicks: number[];
+  maxStep: number;
+}
+
+function scales(series: Point[][], logScale: boolean, width: number, height: number): Scales | null {
+  let maxStep = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of series) {
+    for (const p of s) {
+      if (p.step > maxStep) maxStep = p.step;
+      if (!Number.isFinite(p.loss) || (logScale && p.loss <= 0)) continue;
+      if (p.loss < lo) lo = p.loss;
+      if (p.loss > hi) hi = p.loss;
+    }
+  }
+  if (!(hi >= lo)) return null;
+  const plotW = Math.max(1, width - MARGIN.left - MARGIN.right);
+  const plotH = Math.max(1, height - MARGIN.top - MARGIN.bottom);
+  let yTicks: number[];
+  let y: (loss: number) => number;
+  if (logScale) {
+    // A margin of 10% either side (a log axis must not round its ends to powers of ten and clip the lowest losses).
+    const a = Math.log(lo * 0.9);
+    const b = Math.log(hi * 1.1);
+    yTicks = logTicks(lo * 0.9, hi * 1.1);
+    y = (v) => MARGIN.top + plotH * (1 - (Math.log(Math.max(v, 1e-30)) - a) / (b - a || 1));
+  } else {
+    // Round ends, one tick step beyond the data at most (a flat curve gets ±10% of its value).
+    const pad = hi > lo ? 0 : Math.abs(hi) * 0.1 || 1;
+    const inner = niceTicks(lo - pad, hi + pad, 5);
+    const step = inner.length > 1 ? inner[1] - inner[0] : hi - lo + 2 * pad;
+    const a = Math.floor((lo - pad) / step + 1e-9) * step;
+    const b = Math.ceil((hi + pad) / step - 1e-9) * step;
+    yTicks = [];
+    for (let i = 0; a + i * step <= b + step * 1e-9; i++) yTicks.push(Number((a + i * step).toPrecision(12)));
+    y = (v) => MARGIN.top + plotH * (1 - (v - a) / (b - a || 1));
+  }
+  const xMax = Math.max(1, maxStep);
+  return {
+    x: (step) => MARGIN.left + (plotW * step) / xMax,
+    y,
+    xTicks: niceTicks(0, xMax, Math.max(2, Math.round(plotW / 110))),
+    yTicks,
+    maxStep,
+  };
+}
+
+/** The SVG path of a series ("M x y L x y …"), skipping points that cannot be drawn. */
+function linePath(points: Point[], sc: Scales, logScale: boolean): string {
+  let d = '';
+  for (const p of points) {
+    if (!Number.isFinite(p.loss) || (logScale && p.loss <= 0)) continue;
+    d += `${d ? 'L' : 'M'}${sc.x(p.step).toFixed(1)} ${sc.y(p.loss).toFixed(1)}`;
+  }
+  return d;
+}
+
+/** The point of `points` nearest to `step` (points sorted by step), or null. */
+function nearest(points: Point[], step: number): Point | null {
+  if (points.length === 0) return null;
+  let lo = 0;
+  let hi = points.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid].step < step) lo = mid;
+    else hi = mid;
+  }
+  return Math.abs(points[lo].step - step) <= Math.abs(points[hi].step - step) ? points[lo] : points[hi];
+}
+
+/** The chart's width and height in CSS pixels, following its box's size. */
+function useBoxSize(): [RefObject<HTMLDivElement | null>, { width: number; height: number }] {
+  const ref = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState({ width: 0, height: 0 });
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => {
+      const width = Math.round(el.clientWidth);
+      const height = Math.round(el.clientHeight);
+      setSize((s) => (s.width === width && s.height === height ? s : { width, height }));
+    };
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, size];
+}
 
 /**
- * The SVG chart itself, redrawn only when its data or scale change: the store sends training
- * updates several times a second, and recharts redraws everything (path lengths, text measuring)
- * whenever it renders, so the throttled data alone does not keep it still.
+ * The chart itself, a hand-written SVG (a few dozen elements), redrawn only when its data or scale change.
+ * It replaced a recharts chart whose once-a-second redraw (text measuring, its internal store, tens of
+ * elements per tick) took 30–150 ms of the main thread on the 2-core test machine while training: a long
+ * task every second. Here a redraw builds three path strings of at most 400 points.
  */
 const LossChartView = memo(function LossChartView({ train, test, trainEval, steps, logScale, setLogScale }: ViewProps) {
   const hasData = train.length > 0;
+  const [boxRef, { width, height }] = useBoxSize();
+  const [hoverStep, setHoverStep] = useState<number | null>(null);
+  const data = { train, trainEval, test };
+  const sc = useMemo(() => (hasData && width > 0 ? scales([train, trainEval, test], logScale, width, height) : null), [hasData, train, trainEval, test, logScale, width, height]);
+  const paths = useMemo(() => (sc ? { train: linePath(train, sc, logScale), trainEval: linePath(trainEval, sc, logScale), test: linePath(test, sc, logScale) } : null), [sc, train, trainEval, test, logScale]);
+  const hover = sc && hoverStep !== null ? SERIES.map((s) => ({ ...s, point: nearest(data[s.key], hoverStep) })).filter((h) => h.point !== null) : [];
+  const onMove = (e: MouseEvent<SVGSVGElement>) => {
+    if (!sc) return;
+    const r = e.currentTarget.getBoundingClientRect();
+    const plotW = width - MARGIN.left - MARGIN.right;
+    const frac = Math.min(1, Math.max(0, (e.clientX - r.left - MARGIN.left) / Math.max(1, plotW)));
+    setHoverStep(frac * Math.max(1, sc.maxStep));
+  };
   return (
     <section className="panel chart" aria-label="Training curves">
       <div className="panel-head">
@@ -62,34 +194,66 @@ const LossChartView = memo(function LossChartView({ train, test, trainEval, step
           Log scale
         </label>
       </div>
-      <div className="chart-box" data-testid="loss-chart" role="img" aria-label={hasData ? `Loss over ${steps} steps` : 'No training yet'}>
-        {hasData ? (
-          <ResponsiveContainer width="100%" height="100%">
-            <LineChart margin={MARGIN}>
-              <CartesianGrid stroke="#2a3242" strokeDasharray="3 3" />
-              <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} stroke="#9aa6bd" tick={AXIS_TICK} allowDuplicatedCategory={false} label={X_LABEL} />
-              <YAxis
-                dataKey="loss"
-                type="number"
-                scale={logScale ? 'log' : 'linear'}
-                domain={logScale ? LOG_DOMAIN : LINEAR_DOMAIN}
-                allowDataOverflow
-                stroke="#9aa6bd"
-                tick={AXIS_TICK}
-                width={64}
-                tickFormatter={formatTick}
-              />
-              <Tooltip contentStyle={TOOLTIP_STYLE} formatter={formatValue} />
-              <Legend />
-              <Line data={train} dataKey="loss" name="train (smoothed)" stroke="#4f8cff" dot={false} strokeWidth={2} isAnimationActive={false} />
-              <Line data={trainEval} dataKey="loss" name="train, evaluated (per epoch)" stroke="#7cc4ff" strokeDasharray="5 4" strokeWidth={2} dot={DOT} isAnimationActive={false} />
-              <Line data={test} dataKey="loss" name="test (per epoch)" stroke="#ffb547" strokeWidth={2} dot={DOT} isAnimationActive={false} />
-            </LineChart>
-          </ResponsiveContainer>
-        ) : (
-          <p className="empty">Press Train to see the loss fall.</p>
+      <div className="chart-box" ref={boxRef} data-testid="loss-chart" role="img" aria-label={hasData ? `Loss over ${steps} steps` : 'No training yet'}>
+        {!hasData && <p className="empty">Press Train to see the loss fall.</p>}
+        {hasData && sc && paths && (
+          <svg width={width} height={height} className="loss-svg" onMouseMove={onMove} onMouseLeave={() => setHoverStep(null)}>
+            <g className="grid">
+              {sc.yTicks.map((v) => (
+                <line key={`y${v}`} x1={MARGIN.left} x2={width - MARGIN.right} y1={sc.y(v)} y2={sc.y(v)} stroke={GRID} strokeDasharray="3 3" />
+              ))}
+              {sc.xTicks.map((v) => (
+                <line key={`x${v}`} x1={sc.x(v)} x2={sc.x(v)} y1={MARGIN.top} y2={height - MARGIN.bottom} stroke={GRID} strokeDasharray="3 3" />
+              ))}
+            </g>
+            <g className="axis" fill={AXIS} fontSize={13}>
+              <line x1={MARGIN.left} x2={MARGIN.left} y1={MARGIN.top} y2={height - MARGIN.bottom} stroke={AXIS} />
+              <line x1={MARGIN.left} x2={width - MARGIN.right} y1={height - MARGIN.bottom} y2={height - MARGIN.bottom} stroke={AXIS} />
+              {sc.yTicks.map((v) => (
+                <text key={`y${v}`} x={MARGIN.left - 6} y={sc.y(v)} textAnchor="end" dominantBaseline="middle">
+                  {formatTick(v)}
+                </text>
+              ))}
+              {sc.xTicks.map((v) => (
+                <text key={`x${v}`} x={sc.x(v)} y={height - MARGIN.bottom + 16} textAnchor="middle">
+                  {formatStep(v)}
+                </text>
+              ))}
+              <text x={width - MARGIN.right} y={height - 4} textAnchor="end">
+                step
+              </text>
+            </g>
+            {SERIES.map((s) => (
+              <g key={s.key}>
+                <path d={paths[s.key]} fill="none" stroke={s.color} strokeWidth={2} strokeDasharray={s.dash} />
+                {s.dots && data[s.key].filter((p) => Number.isFinite(p.loss) && (!logScale || p.loss > 0)).map((p) => <circle key={p.step} cx={sc.x(p.step)} cy={sc.y(p.loss)} r={4} fill={s.color} />)}
+              </g>
+            ))}
+            {hover.length > 0 && hoverStep !== null && <line x1={sc.x(hoverStep)} x2={sc.x(hoverStep)} y1={MARGIN.top} y2={height - MARGIN.bottom} stroke={AXIS} strokeOpacity={0.5} />}
+          </svg>
+        )}
+        {hover.length > 0 && (
+          <div className="chart-tooltip" role="status">
+            {hover.map((h) => (
+              <div key={h.key} style={{ color: h.color }}>
+                {h.name}: {h.point?.loss.toFixed(4)} <span className="muted">(step {h.point?.step})</span>
+              </div>
+            ))}
+          </div>
         )}
       </div>
+      {hasData && (
+        <ul className="chart-legend">
+          {SERIES.map((s) => (
+            <li key={s.key}>
+              <svg width={22} height={10} aria-hidden="true">
+                <line x1={0} x2={22} y1={5} y2={5} stroke={s.color} strokeWidth={2} strokeDasharray={s.dash} />
+              </svg>
+              <span style={{ color: s.color }}>{s.name}</span>
+            </li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 });
