@@ -3,15 +3,14 @@
  * Fault-injection hooks exist only in the build the e2e tests run (VITE_TEST_HOOKS=1, dist-e2e/),
  * never in the production build (dist/).
  *
- *   node tools/check-hooks.mjs --absent dist        fails if any hook string is in dist/'s scripts
- *   node tools/check-hooks.mjs --present dist-e2e   fails unless every hook string is in dist-e2e/'s scripts
+ *   node scripts/check-hooks.mjs --absent dist        fails if any hook string is in dist/'s scripts
+ *   node scripts/check-hooks.mjs --present dist-e2e   fails unless every hook string is in dist-e2e/'s scripts
  *
  * The second form keeps the first honest: the same scan, on a build that has the hooks, finds each
  * string, so a check that scans the wrong files or strings cannot pass by finding nothing.
  * Scanned: every .js/.mjs/.cjs/.html file under the folder, worker chunks included; not source maps
  * (they quote the source, hooks and all) and not the data files.
  */
-/* global process, console */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -19,7 +18,7 @@ export const HOOK_STRINGS = ['loseDevice', 'crashViews', 'raceSoftware', 'raceSo
 
 const [mode, dir] = process.argv.slice(2);
 if ((mode !== '--absent' && mode !== '--present') || !dir) {
-  console.error('usage: node tools/check-hooks.mjs --absent|--present <build folder>');
+  console.error('usage: node scripts/check-hooks.mjs --absent|--present <build folder>');
   process.exit(2);
 }
 
