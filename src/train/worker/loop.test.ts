@@ -87,14 +87,25 @@ function setup(epochs: number, step: StepFn) {
   return { run, messages, tensorsAtEpochEnds, slot, next, start };
 }
 
-/** A step that records the weights before each step, and feeds step `badStep` a NaN batch (once). */
-function faultyStep(badStep: number) {
+/**
+ * A step that records the weights before each step, and feeds step `badStep` a NaN batch (once);
+ * with `blowUpAt`, the weights are multiplied by 20 after that step (large but finite losses follow,
+ * as in a real blow-up before the first NaN).
+ */
+function faultyStep(badStep: number, blowUpAt?: number) {
   const before = new Map<number, Float32Array[]>();
   let calls = 0;
   let optimizerAtBadStep: tf.Optimizer | null = null;
   const step: StepFn = (optimizer, spec, model, x) => {
     calls++;
     if (calls <= badStep) before.set(calls - 1, model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()));
+    if (calls === blowUpAt) {
+      const loss = trainStep(optimizer, spec, model, x);
+      for (const w of model.weights) tf.tidy(() => {
+        w.write(tf.mul(w.read(), 20));
+      });
+      return loss;
+    }
     if (calls !== badStep) return trainStep(optimizer, spec, model, x);
     optimizerAtBadStep = optimizer;
     const poisoned = tf.mul(x, Number.NaN);
@@ -159,6 +170,39 @@ describe('training loop: the divergence rule', () => {
     expect(checkpoint.epoch).toBe(3);
     const last = t.messages[t.messages.length - 1];
     expect(last.type === 'phase' && last.phase).toBe('done');
+    t.slot.dispose();
+  });
+
+  it('goes back past the snapshots taken during a blow-up, to weights whose loss was sane', async () => {
+    // Blow-up after step 140 (large, finite losses), NaN at step 200. Reads (stopped clock): 128 (the
+    // epoch's end: the anchor), 192 (a snapshot of blown-up weights), 256 (finds step 200). The rule
+    // must skip the snapshot at 192, although it is the newest from before the bad step.
+    const BAD = STEPS_PER_EPOCH + 72;
+    const fault = faultyStep(BAD, STEPS_PER_EPOCH + 12);
+    const t = setup(3, fault.step);
+    const paused = t.next((m) => m.type === 'phase' && m.phase === 'paused');
+    const done = t.start();
+    await paused;
+    const losses = new Map(lossPoints(t.messages).map((p) => [p.step, p.loss]));
+    const lowest = Math.min(...[...losses.values()].filter(Number.isFinite));
+    // The premise: the snapshot at 192 gave a blown-up (finite) loss, the anchor's a sane one.
+    expect(losses.get(2 * 64 + 65)).toBeGreaterThan(4 * lowest);
+    expect(Number.isFinite(losses.get(2 * 64 + 65))).toBe(true);
+    expect(losses.get(STEPS_PER_EPOCH + 1)).toBeLessThanOrEqual(4 * lowest);
+    const error = t.messages.find((m) => m.type === 'error');
+    expect(error?.type === 'error' && error.message).toContain(`weights from step ${STEPS_PER_EPOCH} `);
+    const expected = fault.before.get(STEPS_PER_EPOCH);
+    const model = t.slot.built?.model;
+    if (!model || !expected) throw new Error('no model');
+    expect(model.weights.map((w) => Array.from(w.read().dataSync()))).toEqual(expected.map((w) => Array.from(w)));
+    // Resume: the first losses are sane again (the blown-up weights would give > 4× the lowest).
+    const seen = lossPoints(t.messages).length;
+    t.run.paused = false;
+    t.run.resume?.();
+    await done;
+    const after = lossPoints(t.messages).slice(seen);
+    expect(after[0].loss).toBeLessThanOrEqual(4 * lowest);
+    expect(after.every((p) => Number.isFinite(p.loss))).toBe(true);
     t.slot.dispose();
   });
 

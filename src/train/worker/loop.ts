@@ -18,6 +18,7 @@ import type { ExperimentSpec } from '../../model/spec';
 import { nextViewsInterval, shouldReadLosses, viewsMinInterval } from '../cadence';
 import { detectCollapse } from '../collapse';
 import type { LossPoint } from '../protocol';
+import { pickRestore, type SnapshotInfo } from '../divergence';
 import type { BuiltModel } from './buildModel';
 import type { HelperViews, Post, ViewsRun } from './helperViews';
 import { DeviceLostError, type ModelSlot } from './modelSlot';
@@ -27,8 +28,8 @@ export type { Post } from './helperViews';
 
 /** Test and training losses at an epoch's end use at most this many images each. */
 const MAX_TEST_IMAGES = 2000;
-/** Weight snapshots kept on the device (the newest from before a bad step is restored). */
-const SNAPSHOTS_KEPT = 3;
+/** Recent weight snapshots kept on the device besides the anchor (src/train/divergence.ts chooses). */
+const RECENT_SNAPSHOTS = 3;
 
 /** A training run as the loop sees it: the page's pause, resume and stop land here. */
 export interface RunState extends ViewsRun {
@@ -84,9 +85,7 @@ export interface LoopOptions {
   epochEnds?: boolean;
 }
 
-interface Snapshot {
-  /** Steps done when it was taken: these are the weights from before step `step + 1`. */
-  step: number;
+interface Snapshot extends SnapshotInfo {
   tensors: tf.Tensor[];
 }
 
@@ -151,7 +150,13 @@ class TrainingLoop {
   private readonly spec: ExperimentSpec;
   private readonly model: tf.LayersModel;
   private readonly step: StepFn;
-  private readonly snapshots: Snapshot[] = [];
+  /**
+   * Weights to go back to after a non-finite loss: the anchor (this attempt's start, then each epoch's
+   * end) and the newest few taken at loss reads; each learns the loss its weights gave.
+   */
+  private snapshots: Snapshot[] = [];
+  /** The lowest finite loss read back in this attempt (the divergence rule's yardstick). */
+  private lowestLoss = Infinity;
   private pending: { step: number; loss: tf.Scalar }[] = [];
   private inflight: Promise<number | null> | null = null;
   private checkpoint: Checkpoint;
@@ -201,7 +206,7 @@ class TrainingLoop {
     this.lastRead = this.now();
     this.lastImages = this.now();
     this.windowStart = this.now();
-    this.takeSnapshot(this.done);
+    this.setAnchor(this.done);
     this.post({ type: 'phase', runId: run.id, phase: 'training', detail: this.data.detail });
     for (let epoch = start.epoch; epoch < spec.epochs && !run.stopped; epoch++) {
       const order = epochOrder(this.data.trainIdx, spec.seed, epoch);
@@ -318,8 +323,7 @@ class TrainingLoop {
     this.post({ type: 'testLoss', runId: run.id, epoch: epoch + 1, step: this.done, loss: testLoss, trainLoss: trainEval });
     this.warnIfCollapsed(await this.sendImages(this.done, 'reconstructions'));
     // Known-good weights: keep one snapshot on the device and a copy on the CPU (survives a device loss).
-    this.dropSnapshots(0);
-    this.takeSnapshot(this.done);
+    this.setAnchor(this.done);
     const weights = await slot.guard(Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>)));
     this.checkpoint = { epoch: epoch + 1, step: this.done, weights };
     this.deps.reportMemory();
@@ -331,13 +335,23 @@ class TrainingLoop {
   }
 
   private dropSnapshots(keep: number): void {
-    while (this.snapshots.length > keep) this.snapshots.shift()?.tensors.forEach((t) => t.dispose());
+    while (this.snapshots.length > keep) this.snapshots.pop()?.tensors.forEach((t) => t.dispose());
   }
 
-  /** Snapshots the weights as they are after `step` steps. */
+  private snapshotOf(step: number): Snapshot {
+    return { step, lossAfter: null, tensors: this.model.weights.map((w) => w.read().clone()) };
+  }
+
+  /** The weights as they are after `step` steps become the anchor; the recent snapshots go. */
+  private setAnchor(step: number): void {
+    this.dropSnapshots(0);
+    this.snapshots.push(this.snapshotOf(step));
+  }
+
+  /** Snapshots the weights as they are after `step` steps (the oldest recent one goes; the anchor stays). */
   private takeSnapshot(step: number): void {
-    this.snapshots.push({ step, tensors: this.model.weights.map((w) => w.read().clone()) });
-    this.dropSnapshots(SNAPSHOTS_KEPT);
+    this.snapshots.push(this.snapshotOf(step));
+    if (this.snapshots.length > 1 + RECENT_SNAPSHOTS) this.snapshots.splice(1, 1)[0].tensors.forEach((t) => t.dispose());
   }
 
   /** Reads pending losses back; returns the first step whose loss is not finite, or null. */
@@ -353,6 +367,10 @@ class TrainingLoop {
       stacked.dispose();
     }
     const points: LossPoint[] = batch.map((b, i) => ({ step: b.step, loss: values[i] }));
+    for (const p of points) if (Number.isFinite(p.loss)) this.lowestLoss = Math.min(this.lowestLoss, p.loss);
+    for (const snap of this.snapshots) {
+      if (snap.lossAfter === null) snap.lossAfter = points.find((p) => p.step === snap.step + 1)?.loss ?? null;
+    }
     const now = this.now();
     const dt = (now - this.windowStart) / 1000;
     if (dt > 0.5) {
@@ -396,8 +414,10 @@ class TrainingLoop {
   private async diverged(badStep: number): Promise<void> {
     const { run, spec } = this;
     await this.flush();
-    const snap = [...this.snapshots].reverse().find((s) => s.step < badStep) ?? this.snapshots[0];
+    const index = pickRestore(this.snapshots, badStep, this.lowestLoss);
+    const snap = this.snapshots[index];
     if (snap) this.model.setWeights(snap.tensors);
+    this.dropSnapshots(index + 1); // the newer ones hold weights from the blow-up
     this.deps.slot.freshOptimizer(spec); // its moment estimates may hold NaN too
     run.paused = true;
     this.post({
@@ -405,7 +425,7 @@ class TrainingLoop {
       runId: run.id,
       message:
         `The loss became NaN or infinite at step ${badStep}: training is paused and the weights from step ${snap?.step ?? 0} ` +
-        `(before the bad step) are restored; the curves so far are kept. Lower the learning rate (now ${spec.learningRate}) and train again.`,
+        `(from before the loss blew up) are restored; the curves so far are kept. Lower the learning rate (now ${spec.learningRate}) and train again.`,
     });
   }
 
