@@ -217,11 +217,10 @@ class TrainingLoop {
       }
       const bad = await this.flush();
       if (bad !== null) {
+        // As within an epoch: pause; Resume goes on from the restored weights with the next batches
+        // (re-running the epoch from a restored epoch start would replay the same blow-up exactly).
         await this.diverged(bad);
-        this.post({ type: 'phase', runId: run.id, phase: 'paused', detail: 'Paused: the loss diverged' });
-        await waitIfPaused(run);
-        if (!run.stopped) epoch--; // run this epoch again
-        continue;
+        await this.pauseIfAsked(true);
       }
       if (run.stopped) break;
       if (this.options.epochEnds !== false) await this.endEpoch(epoch);
