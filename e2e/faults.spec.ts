@@ -132,9 +132,11 @@ test.describe('faults and bad input: a clear message, nothing lost', () => {
     await page.getByLabel('Epochs').fill('1');
     await page.getByRole('button', { name: 'Train' }).click();
     await waitForPhase(page, ['done', 'error']);
+    // Three memory reports after the run: each request answered (waited for, not slept on).
     for (let i = 0; i < 3; i++) {
+      const reports = (await snapshot(page)).memoryLog.length;
       await page.evaluate(() => window.__aePlayground?.requestMemory());
-      await page.waitForTimeout(200);
+      await expect.poll(async () => (await snapshot(page)).memoryLog.length).toBeGreaterThan(reports);
     }
     const snap = await snapshot(page);
     runs.push(...snap.memoryLog.map((m) => m.runsActive));
