@@ -36,3 +36,17 @@ export function checkExperiment(spec: ExperimentSpec): ExperimentCheck {
   ];
   return { report, settingErrors, memory, canTrain: reasons.length === 0, reasons };
 }
+
+/**
+ * The verdict for a spec object, computed once: the store replaces the spec object on every edit and
+ * never mutates it, so the panels that show the verdict and the store's train() share one computation.
+ */
+const verdicts = new WeakMap<ExperimentSpec, ExperimentCheck>();
+export function experimentCheckOf(spec: ExperimentSpec): ExperimentCheck {
+  let check = verdicts.get(spec);
+  if (!check) {
+    check = checkExperiment(spec);
+    verdicts.set(spec, check);
+  }
+  return check;
+}

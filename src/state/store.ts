@@ -4,7 +4,7 @@
  */
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import { defaultLayer } from '../model/catalogue';
-import { checkExperiment } from '../model/checkExperiment';
+import { experimentCheckOf } from '../model/checkExperiment';
 import { DEFAULT_SPEC, findPreset } from '../model/presets';
 import type { BackendName, ExperimentSpec, LayerKind, LayerSpec } from '../model/spec';
 import type { Stack } from '../model/inferShapes';
@@ -288,7 +288,7 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
       },
       train: () => {
         const spec = get().spec;
-        const check = checkExperiment(spec);
+        const check = experimentCheckOf(spec);
         if (!check.canTrain) {
           set({ error: `Cannot train: ${check.reasons[0]}` });
           return false;
