@@ -3,6 +3,7 @@
  * and a watchdog: a worker that dies or stops answering is replaced within seconds.
  */
 import type { BackendName, ExperimentSpec } from '../model/spec';
+import type { ModelFileContents } from './modelFile';
 import { isFromWorker, type FromWorker, type ToWorker } from './protocol';
 
 export type WorkerListener = (msg: FromWorker) => void;
@@ -116,6 +117,19 @@ export class TrainingClient {
   gradCheck(backends: BackendName[]): void {
     this.allowanceMs = FIRST_STEP_MS; // a cold backend compiles its shaders first
     this.send({ type: 'gradCheck', backends });
+  }
+
+  /** Asks for the model of run `runId` in the tfjs layers format (#18): a modelExported or modelExportError answers. */
+  exportModel(runId: number): void {
+    this.send({ type: 'exportModel', runId });
+  }
+
+  /** Loads a model file as a new run (#18); returns its id. modelImported or modelImportError answers. */
+  importModel(file: ModelFileContents): number {
+    this.runId += 1;
+    this.allowanceMs = FIRST_STEP_MS; // the data set loads and a backend may start first
+    this.send({ type: 'importModel', runId: this.runId, file });
+    return this.runId;
   }
 
   /** Test hooks: tensor count now, or a fault injected into the worker. */

@@ -60,14 +60,14 @@ export async function exportArtifacts(built: BuiltModel, spec: ExperimentSpec): 
       // setWeights shares the values (reference-counted): later writes to `source` leave these alone.
       layer.setWeights(source.getWeights());
     }
-    let saved: tf.io.ModelArtifacts | null = null;
+    const saved: { artifacts: tf.io.ModelArtifacts | null } = { artifacts: null };
     await stock.save(
       tf.io.withSaveHandler(async (artifacts) => {
-        saved = artifacts;
+        saved.artifacts = artifacts;
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
     );
-    const artifacts: tf.io.ModelArtifacts | null = saved;
+    const { artifacts } = saved;
     if (artifacts === null) throw new Error('tfjs saved nothing');
     const { modelTopology, weightSpecs, weightData } = artifacts;
     if (!modelTopology || modelTopology instanceof ArrayBuffer || !weightSpecs || !weightData) throw new Error('tfjs saved no JSON topology or no weights');
@@ -78,7 +78,7 @@ export async function exportArtifacts(built: BuiltModel, spec: ExperimentSpec): 
       weightSpecs: specs.map((w) => ({ name: w.name, shape: w.shape, dtype: w.dtype })),
       weightData: tf.io.CompositeArrayBuffer.join(weightData),
       spec,
-      generatedBy: `TensorFlow.js tfjs-layers v${tf.version.layers}, Autoencoder Playground`,
+      generatedBy: `TensorFlow.js tfjs-layers v${tf.version['tfjs-layers']}, Autoencoder Playground`,
     };
   } finally {
     stock.dispose();
@@ -118,7 +118,7 @@ export async function importWeights(built: BuiltModel, file: Pick<ModelFileConte
   try {
     loaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: file.modelTopology, weightSpecs: file.weightSpecs, weightData: file.weightData }));
   } catch (e) {
-    throw new Error(`TensorFlow.js could not load this model (${e instanceof Error ? e.message : String(e)})`);
+    throw new Error(`TensorFlow.js could not load this model (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
   try {
     const ours = built.model.layers;
@@ -139,8 +139,22 @@ export async function importWeights(built: BuiltModel, file: Pick<ModelFileConte
       }
     });
   } catch (e) {
-    throw new Error(`The model's layers do not match its experiment: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`The model's layers do not match its experiment: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   } finally {
     loaded.dispose();
+  }
+}
+
+/** The display images' reconstructions (clipped to [0, 1]) and bottleneck codes, as the training loop shows them. */
+export async function viewsOf(built: BuiltModel, display: tf.Tensor4D): Promise<{ pixels: Float32Array; codes: Float32Array; codeShape: number[] }> {
+  const [recon, code] = built.views.predict(display) as tf.Tensor[];
+  const clipped = tf.clipByValue(recon, 0, 1);
+  recon.dispose();
+  try {
+    const [pixels, codes] = await Promise.all([clipped.data() as Promise<Float32Array>, code.data() as Promise<Float32Array>]);
+    return { pixels, codes, codeShape: code.shape.slice(1) };
+  } finally {
+    clipped.dispose();
+    code.dispose();
   }
 }
