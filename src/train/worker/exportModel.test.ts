@@ -75,9 +75,10 @@ function topologyLayers(topology: unknown): TopologyLayer[] {
 function randomizeWeights(built: BuiltModel, seed: number): void {
   const rand = mulberry32(seed);
   const tensors = built.model.weights.map((w) => {
-    const size = w.shape.reduce((a, b) => a * b, 1);
+    const shape = w.shape as number[]; // a weight's shape is fully known
+    const size = shape.reduce((a, b) => a * b, 1);
     const values = Float32Array.from({ length: size }, () => (w.originalName.endsWith('moving_variance') ? 0.5 + rand() : rand() - 0.5));
-    return tf.tensor(values, w.shape);
+    return tf.tensor(values, shape);
   });
   built.model.setWeights(tensors);
   tensors.forEach((t) => t.dispose());
