@@ -84,7 +84,7 @@ export function ModelTransfer() {
       <label className={`file-button${canImport ? '' : ' disabled'}`} title={`Choose ${MODEL_JSON_NAME} and ${WEIGHTS_NAME} together`}>
         {importing ? 'Importing…' : 'Import model'}
         <input
-          className="visually-hidden"
+          className="sr-only"
           type="file"
           multiple
           accept=".json,.bin,application/json,application/octet-stream"
