@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Download, type Page } from '@playwright/test';
-import { useTinyExperiment, waitForPhase } from './helpers';
+import { snapshot, useTinyExperiment, waitForPhase } from './helpers';
 
 /** The shown canvases' RGBA bytes: the originals and the reconstructions, by their labels. */
 async function shownImages(page: Page): Promise<{ originals: number[][]; reconstructions: number[][] }> {
@@ -95,4 +95,32 @@ test('Export model downloads model.json + weights; Import model after a reload s
   expect(await page.getByTestId('layer-shape').allTextContents()).toEqual(shapes);
   await expect(page.getByLabel('Training images')).toHaveValue('480');
   await expect(page.getByRole('button', { name: 'Export model' })).toBeEnabled();
+});
+
+test('Export model is off while training runs and exports the paused model, with the steps it has done', async ({ page }, testInfo) => {
+  await page.goto('/');
+  // 9,000 images: far more steps than the test waits for.
+  await useTinyExperiment(page, { trainSize: 9000, epochs: 1, backend: 'wasm' });
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect.poll(async () => (await snapshot(page)).trainLoss.length, { timeout: 60_000 }).toBeGreaterThan(2);
+  await expect(page.getByRole('button', { name: 'Export model' })).toBeDisabled();
+  await expect(page.getByLabel('Import model')).toBeDisabled();
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+  const steps = (await snapshot(page)).trainLoss.at(-1)?.step ?? 0;
+  expect(steps).toBeGreaterThan(2);
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByRole('button', { name: 'Export model' }).click();
+  await expect.poll(() => downloads.length).toBe(2);
+  const json = downloads.find((d) => d.suggestedFilename() === 'model.json');
+  if (!json) throw new Error('no model.json downloaded');
+  const path = testInfo.outputPath('model.json');
+  await json.saveAs(path);
+  const meta = (JSON.parse(readFileSync(path, 'utf8')) as { userDefinedMetadata: { autoencoderPlayground: { trained: unknown } } }).userDefinedMetadata.autoencoderPlayground;
+  expect(meta.trained).toEqual({ steps, epochs: 0, backend: 'wasm' });
+  // Still paused, still the same run.
+  expect((await snapshot(page)).phase).toBe('paused');
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.getByRole('button', { name: 'Export model' })).toBeDisabled();
 });
