@@ -43,6 +43,8 @@ export class TrainingClient {
       if (msg.type === 'phase') this.allowanceMs = msg.phase === 'loading' || msg.phase === 'building' ? FIRST_STEP_MS : this.allowanceMs;
       // A step (or an evaluation batch, about as long) runs without a break: allow several of them.
       if (msg.type === 'trainLoss' && msg.progress.stepMs > 0) this.allowanceMs = Math.max(HANG_MS, 6 * msg.progress.stepMs);
+      // An import (#18) is over: the usual silence allowed again.
+      if (msg.type === 'modelImported' || msg.type === 'modelImportError') this.allowanceMs = HANG_MS;
       this.onMessage(msg);
     };
     worker.onerror = (e: ErrorEvent) => {
