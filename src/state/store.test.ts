@@ -37,6 +37,8 @@ function fakeClient(finish = false): { factory: ClientFactory; made: () => numbe
       gradCheck: () => undefined,
       debug: () => undefined,
       killSilently: () => undefined,
+      exportModel: () => undefined,
+      importModel: () => 0,
     };
     return port;
   };

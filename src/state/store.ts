@@ -9,6 +9,7 @@ import { DEFAULT_SPEC, findPreset } from '../model/presets';
 import type { BackendName, ExperimentSpec, LayerKind, LayerSpec } from '../model/spec';
 import type { Stack } from '../model/inferShapes';
 import { TrainingClient, type WorkerListener } from '../train/client';
+import type { ExportedModel, ModelFileContents, TrainedInfo } from '../train/modelFile';
 import {
   isActive,
   type BackendReport,
@@ -110,7 +111,22 @@ interface UiSlice {
   setShareNotice: (n: ShareNotice | null) => void;
 }
 
-export type AppState = ExperimentSlice & TrainingSlice & UiSlice;
+/** Model export and import (#18). */
+interface ModelTransferSlice {
+  /** What the model on screen was trained on, when it was imported (null: trained here, or none). */
+  imported: TrainedInfo | null;
+  /** The run id of an import in flight (null: none). */
+  importingRun: number | null;
+  /** The export's or the import's outcome, for the model transfer bar. */
+  modelNotice: ShareNotice | null;
+  setModelNotice: (n: ShareNotice | null) => void;
+  /** The model of the run on screen (paused or done) in the tfjs layers format, from the worker. */
+  exportModel: () => Promise<ExportedModel>;
+  /** Loads a model file (read and checked on the page); the spec and the views change only once the worker has loaded it. */
+  importModel: (file: ModelFileContents) => void;
+}
+
+export type AppState = ExperimentSlice & TrainingSlice & UiSlice & ModelTransferSlice;
 
 const freshTraining = {
   phase: 'idle' as Phase,
@@ -127,12 +143,14 @@ const freshTraining = {
   resultsStale: false,
   copyTest: { running: false, result: null, error: null },
   probe: { running: false, result: null, error: null },
+  imported: null,
+  importingRun: null,
 };
 
 /** What the store needs of the training worker's client (TrainingClient; a fake in unit tests). */
 export type TrainingPort = Pick<
   TrainingClient,
-  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently'
+  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently' | 'exportModel' | 'importModel'
 >;
 /** Makes the client; called at most once per store, on the first action that needs the worker. */
 export type ClientFactory = (onMessage: WorkerListener, onFailure: (message: string) => void) => TrainingPort;
@@ -151,6 +169,8 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
   let getClient: () => TrainingPort = () => {
     throw new Error('the store is not built yet');
   };
+  /** The export waiting for the worker's answer (one at a time). */
+  let pendingExport: { runId: number; resolve: (m: ExportedModel) => void; reject: (e: Error) => void } | null = null;
 
   const useStore = create<AppState>()((set, get) => {
     /** The page's one switch over worker messages; a message type not handled here does not compile. */
@@ -172,6 +192,23 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
               errors: msg.error ? st.gradCheck.errors.concat(`${msg.backend}: ${msg.error}`) : st.gradCheck.errors,
             },
           }));
+          return;
+        case 'modelExported':
+        case 'modelExportError':
+          if (pendingExport?.runId === msg.runId) {
+            if (msg.type === 'modelExported') pendingExport.resolve(msg.model);
+            else pendingExport.reject(new Error(msg.message));
+            pendingExport = null;
+          }
+          return;
+        case 'modelImported':
+          // Only the import still waited for (a Train or Reset meanwhile gave it up): it becomes the run on screen.
+          if (msg.runId !== get().importingRun) return;
+          set({ ...freshTraining, spec: msg.spec, runId: msg.runId, imported: msg.trained, phase: 'building', phaseDetail: 'Loading the imported model', startedAt: Date.now() });
+          return;
+        case 'modelImportError':
+          if (msg.runId !== get().importingRun) return;
+          set({ importingRun: null, modelNotice: { kind: 'error', text: `${msg.message}. Nothing was changed.` } });
           return;
         default:
           break;
@@ -233,9 +270,11 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
 
     getClient = (): TrainingPort => {
       // A dead or hung worker: the client already started a new one; keep the spec and the curves.
-      client ??= makeClient(handle, (message) =>
-        set((s) => ({ error: message, phase: 'idle', phaseDetail: 'The worker was restarted', runId: -1, gradCheck: { ...s.gradCheck, running: false } })),
-      );
+      client ??= makeClient(handle, (message) => {
+        pendingExport?.reject(new Error('the training worker was restarted, and the model with it'));
+        pendingExport = null;
+        set((s) => ({ error: message, phase: 'idle', phaseDetail: 'The worker was restarted', runId: -1, gradCheck: { ...s.gradCheck, running: false }, importingRun: null }));
+      });
       return client;
     };
 
@@ -327,6 +366,25 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
       },
       shareNotice: null,
       setShareNotice: (n) => set({ shareNotice: n }),
+
+      modelNotice: null,
+      setModelNotice: (n) => set({ modelNotice: n }),
+      exportModel: () => {
+        const s = get();
+        if (s.phase !== 'paused' && s.phase !== 'done') return Promise.reject(new Error('Train a model first (or pause the training): there is no model to export'));
+        pendingExport?.reject(new Error('another export was asked for'));
+        return new Promise<ExportedModel>((resolve, reject) => {
+          pendingExport = { runId: s.runId, resolve, reject };
+          getClient().exportModel(s.runId);
+        });
+      },
+      importModel: (file) => {
+        if (isActive(get().phase)) {
+          set({ modelNotice: { kind: 'error', text: 'Stop or finish the training before importing a model. Nothing was changed.' } });
+          return;
+        }
+        set({ importingRun: getClient().importModel(file), modelNotice: null });
+      },
     };
   });
 

@@ -3,6 +3,7 @@
  * and a watchdog: a worker that dies or stops answering is replaced within seconds.
  */
 import type { BackendName, ExperimentSpec } from '../model/spec';
+import type { ModelFileContents } from './modelFile';
 import { isFromWorker, type FromWorker, type ToWorker } from './protocol';
 
 export type WorkerListener = (msg: FromWorker) => void;
@@ -42,6 +43,8 @@ export class TrainingClient {
       if (msg.type === 'phase') this.allowanceMs = msg.phase === 'loading' || msg.phase === 'building' ? FIRST_STEP_MS : this.allowanceMs;
       // A step (or an evaluation batch, about as long) runs without a break: allow several of them.
       if (msg.type === 'trainLoss' && msg.progress.stepMs > 0) this.allowanceMs = Math.max(HANG_MS, 6 * msg.progress.stepMs);
+      // An import (#18) is over: the usual silence allowed again.
+      if (msg.type === 'modelImported' || msg.type === 'modelImportError') this.allowanceMs = HANG_MS;
       this.onMessage(msg);
     };
     worker.onerror = (e: ErrorEvent) => {
@@ -116,6 +119,19 @@ export class TrainingClient {
   gradCheck(backends: BackendName[]): void {
     this.allowanceMs = FIRST_STEP_MS; // a cold backend compiles its shaders first
     this.send({ type: 'gradCheck', backends });
+  }
+
+  /** Asks for the model of run `runId` in the tfjs layers format (#18): a modelExported or modelExportError answers. */
+  exportModel(runId: number): void {
+    this.send({ type: 'exportModel', runId });
+  }
+
+  /** Loads a model file as a new run (#18); returns its id. modelImported or modelImportError answers. */
+  importModel(file: ModelFileContents): number {
+    this.runId += 1;
+    this.allowanceMs = FIRST_STEP_MS; // the data set loads and a backend may start first
+    this.send({ type: 'importModel', runId: this.runId, file });
+    return this.runId;
   }
 
   /** Test hooks: tensor count now, or a fault injected into the worker. */

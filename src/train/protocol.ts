@@ -3,6 +3,7 @@
  * Metrics travel as small messages; images as transferred typed arrays.
  */
 import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
+import type { ExportedModel, ModelFileContents, TrainedInfo } from './modelFile';
 
 /**
  * The debug actions, listed once. Faults a test build can inject into the worker: lose the GPU
@@ -34,7 +35,11 @@ export type ToWorker =
   /** After a run: reconstruct inputs unlike the data (copy test), or fit a linear probe on the codes. */
   | { type: 'analyze'; runId: number; what: 'copyTest' | 'probe' }
   /** Runs one training step of every layer kind on each backend and compares gradients with finite differences. */
-  | { type: 'gradCheck'; backends: BackendName[] };
+  | { type: 'gradCheck'; backends: BackendName[] }
+  /** Export the model of run `runId` (paused or done) in the tfjs layers format (#18). */
+  | { type: 'exportModel'; runId: number }
+  /** Load a model file (read and checked on the page) as run `runId`: its spec, its weights, its views. */
+  | { type: 'importModel'; runId: number; file: ModelFileContents };
 
 export interface GradCheckRow {
   backend: BackendName;
@@ -116,7 +121,17 @@ export type FromWorker =
    */
   | { type: 'memory'; numTensors: number; numBytes: number; runsActive: number; viewsHelperTensors: number | null }
   | { type: 'gradCheck'; backend: BackendName; rows: GradCheckRow[]; error: string | null; done: boolean }
-  | { type: 'error'; runId: number; message: string };
+  | { type: 'error'; runId: number; message: string }
+  /** The export asked for: tfjs' artifacts of the model and the spec it was built from (#18). */
+  | { type: 'modelExported'; runId: number; model: ExportedModel }
+  | { type: 'modelExportError'; runId: number; message: string }
+  /**
+   * An import loaded: run `runId` is now the imported model (its backend, images, codes and 'done'
+   * phase follow as after training). Sent before them, so the page takes the spec first.
+   */
+  | { type: 'modelImported'; runId: number; spec: ExperimentSpec; trained: TrainedInfo }
+  /** The import failed: nothing changed (the worker's model included). */
+  | { type: 'modelImportError'; runId: number; message: string };
 
 export interface CopyTestResult {
   /** 'test' is the held-out test split, the baseline. */

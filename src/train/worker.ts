@@ -69,6 +69,12 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'gradCheck':
       jobs.gradCheck(msg.backends);
       break;
+    case 'exportModel':
+      jobs.exportModel(msg.runId);
+      break;
+    case 'importModel':
+      jobs.importModel(msg.runId, msg.file);
+      break;
     default: {
       // A message type added to ToWorker and not handled above fails to compile here.
       const unhandled: never = msg;

@@ -3,6 +3,7 @@ import { ArchitectureEditor } from './ArchitectureEditor';
 import { CodeView } from './CodeView';
 import { Diagnostics } from './Diagnostics';
 import { LossChart } from './LossChart';
+import { ModelTransfer } from './ModelTransfer';
 import { ReconstructionGrid } from './ReconstructionGrid';
 import { RunsPanel } from './RunsPanel';
 import { SettingsPanel } from './SettingsPanel';
@@ -18,6 +19,7 @@ export function App() {
         </h1>
         <p className="tagline">Design an encoder and a decoder, train them in your browser, watch the code form.</p>
         <ShareBar />
+        <ModelTransfer />
       </header>
       <main className="layout">
         <section className="panel arch-panel" aria-label="Architecture">

@@ -11,13 +11,16 @@ import { loadDataset } from '../../data/load';
 import { mulberry32, pickDisplayIndices, splitIndices } from '../../data/split';
 import type { BackendName, ExperimentSpec } from '../../model/spec';
 import { BACKEND_LABELS } from '../../model/spec';
+import type { ModelFileContents } from '../modelFile';
 import type { GradCheckRow, ToWorker } from '../protocol';
 import { copyTest, linearProbe } from './analysis';
+import { buildModel } from './buildModel';
+import { exportArtifacts, importWeights, viewsOf } from './exportModel';
 import { gradientCheck } from './gradcheck';
 import { HelperViews, type Post } from './helperViews';
 import { trainFrom, type Checkpoint, type RunState } from './loop';
 import { BackendSession } from './session';
-import { pixelsOf } from './training';
+import { batchTensor, pixelsOf } from './training';
 
 export interface JobsDeps {
   post: Post;
@@ -240,5 +243,91 @@ export class Jobs {
       post({ type: 'analysisError', runId, what, message: e instanceof Error ? e.message : String(e) });
     }
     this.reportMemory();
+  }
+
+  /**
+   * Export (#18): the model of run `runId` (paused or done; its weights as they are now) in the tfjs
+   * layers format, with the spec it was built from. Outside the queue: a paused run holds the queue,
+   * and the weights are taken at once (exportArtifacts), so a step after this changes nothing.
+   */
+  exportModel(runId: number): void {
+    const { post } = this.deps;
+    const built = this.session.built;
+    const run = this.current;
+    const fail = (message: string): void => post({ type: 'modelExportError', runId, message });
+    if (!this.lastRun || this.lastRun.runId !== runId || !built) {
+      fail('There is no trained model to export: train one (or import one) first');
+      return;
+    }
+    if (run && run.id === runId && this.runsActive > 0 && !run.paused) {
+      fail('Pause the training first: the model is changing with every step');
+      return;
+    }
+    exportArtifacts(built, this.lastRun.spec).then(
+      (model) => post({ type: 'modelExported', runId, model }, [model.weightData]),
+      (e: unknown) => fail(`The export failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
+  /**
+   * Import (#18): the model file (read and checked on the page) becomes run `runId`: the model its
+   * spec builds, with the file's weights, on the backend running now (or the spec's when none does,
+   * so the model on screen is not lost when the import fails), then its views, as after training.
+   * A failure posts modelImportError and changes nothing; a Train pressed meanwhile cancels it.
+   */
+  importModel(runId: number, file: ModelFileContents): void {
+    const { post } = this.deps;
+    this.stopCurrent();
+    const run: RunState = { id: runId, spec: file.spec, stopped: false, paused: false, resume: null };
+    this.current = run;
+    this.enqueue(async () => {
+      try {
+        await this.runImport(run, file);
+      } catch (e) {
+        if (!run.stopped) post({ type: 'modelImportError', runId, message: e instanceof Error ? e.message : String(e) });
+      }
+      if (this.current === run) this.current = null;
+      this.reportMemory();
+    });
+  }
+
+  private async runImport(run: RunState, file: ModelFileContents): Promise<void> {
+    const { post } = this.deps;
+    const { spec, trained } = file;
+    const info = DATASET_INFO[spec.dataset];
+    const data = await loadDataset(info, this.deps.dataBase);
+    if (run.stopped) return;
+    const report = this.session.report !== null && this.session.lostReason === null ? this.session.report : await this.session.choose(spec.backend);
+    if (run.stopped) return;
+    const built = buildModel(spec, info.shape);
+    const split = splitIndices(data.count, info.testCount, info.splitSeed);
+    const trainIdx = split.train.subarray(0, Math.min(split.train.length, spec.trainSize));
+    const displayIdx = pickDisplayIndices(split.test, data.labels, 16);
+    let views: Awaited<ReturnType<typeof viewsOf>>;
+    try {
+      await importWeights(built, file);
+      const display = batchTensor(data, displayIdx, 0, displayIdx.length);
+      try {
+        views = await viewsOf(built, display);
+      } finally {
+        display.dispose();
+      }
+      if (run.stopped) throw new Error('cancelled');
+    } catch (e) {
+      built.model.dispose();
+      throw e;
+    }
+    this.session.adopt(built, spec);
+    this.lastRun = { runId: run.id, spec, data, trainIdx, testIdx: split.test };
+    const step = trained.steps;
+    const [count, height, width, channels] = [displayIdx.length, data.height, data.width, data.channels];
+    const originals = pixelsOf(data, displayIdx);
+    post({ type: 'modelImported', runId: run.id, spec, trained });
+    post({ type: 'backend', runId: run.id, report });
+    post({ type: 'images', runId: run.id, kind: 'originals', step: 0, count, height, width, channels, pixels: originals, renderedBy: 'worker' }, [originals.buffer]);
+    post({ type: 'images', runId: run.id, kind: 'reconstructions', step, count, height, width, channels, pixels: views.pixels, renderedBy: 'worker' }, [views.pixels.buffer]);
+    post({ type: 'codes', runId: run.id, step, count, shape: views.codeShape, values: views.codes }, [views.codes.buffer]);
+    const how = trained.steps > 0 ? `trained ${trained.steps} step${trained.steps === 1 ? '' : 's'}${trained.backend ? ` on ${BACKEND_LABELS[trained.backend]}` : ''}` : 'untrained';
+    post({ type: 'phase', runId: run.id, phase: 'done', detail: `Imported model (${how}). Train starts again from new weights.` });
   }
 }

@@ -43,6 +43,13 @@ export class ModelSlot {
     return built;
   }
 
+  /** Takes a model built and filled elsewhere (an imported one, #18) as the slot's, with a fresh optimizer. */
+  adopt(built: BuiltModel, spec: ModelSpec): void {
+    this.dispose();
+    this.builtModel = built;
+    this.opt = makeTrainingOptimizer(spec);
+  }
+
   /** Replaces the optimizer by a fresh one (after a divergence its moment estimates may hold NaN too). */
   freshOptimizer(spec: Pick<ExperimentSpec, 'optimizer' | 'learningRate'>): tf.Optimizer {
     this.opt?.dispose();

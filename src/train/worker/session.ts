@@ -53,6 +53,11 @@ export class BackendSession extends ModelSlot {
     return this.active?.report.name ?? null;
   }
 
+  /** The report of the backend running now, if one was chosen (an import runs on it, #18). */
+  get report(): BackendReport | null {
+    return this.active?.report ?? null;
+  }
+
   override guard<T>(p: Promise<T>): Promise<T> {
     return this.device ? Promise.race([p, this.device.promise]) : p;
   }
