@@ -77,7 +77,7 @@ test.describe('share links, storage and files', () => {
   test('Export downloads the experiment and Import loads it back; a bad file is refused', async ({ page }, info) => {
     await page.goto('/');
     await page.getByLabel('Encoder layer 4 filters').fill('3');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export', exact: true }).click()]);
     const file = info.outputPath('experiment.json');
     await download.saveAs(file);
     await page.getByLabel('Preset').selectOption('dense');

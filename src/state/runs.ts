@@ -207,7 +207,8 @@ export function createRunsStore({ app, openDb }: RunsDeps): RunsService {
   function startRecorder(): () => void {
     void useStore.getState().load();
     return app.subscribe((s, prev) => {
-      if (s.phase === 'done' && prev.phase !== 'done' && s.runId >= 0) {
+      // An imported model is not a run trained here: it has no curves to keep.
+      if (s.phase === 'done' && prev.phase !== 'done' && s.runId >= 0 && s.imported === null) {
         const runId = s.runId;
         const id = getDb()
           .add(recordOf(s))
