@@ -27,7 +27,8 @@ function prefersReducedMotion(): boolean {
   return typeof window !== 'undefined' && typeof window.matchMedia === 'function' && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 }
 
-const cellSize = (count: number): number => Math.max(14, Math.min(40, Math.floor(440 / Math.max(1, count))));
+/** One cell size for both grids (so the output's size against the input's shows), fitting both side by side in ~480 px. */
+const cellSize = (inCells: number, outCells: number): number => Math.max(16, Math.min(40, Math.floor(480 / Math.max(1, inCells + outCells))));
 
 interface GridProps {
   label: string;
@@ -37,6 +38,7 @@ interface GridProps {
   before: number;
   after: number;
   extraKind: 'padding' | 'cropped';
+  px: number;
   highlight: Set<string>;
   active: Cell | null;
   /** Per real cell (row-major): a number to show (stamp counts) or 0/1 filled flags. */
@@ -46,9 +48,8 @@ interface GridProps {
 
 const key = (r: number, c: number): string => `${r},${c}`;
 
-function Grid({ label, testId, size, before, after, extraKind, highlight, active, values, showCounts }: GridProps) {
+function Grid({ label, testId, size, before, after, extraKind, px, highlight, active, values, showCounts }: GridProps) {
   const shown = size + before + after;
-  const px = cellSize(shown);
   const cells = [];
   for (let r = -before; r < size + after; r++) {
     for (let c = -before; c < size + after; c++) {
@@ -70,7 +71,7 @@ function Grid({ label, testId, size, before, after, extraKind, highlight, active
       data-testid={testId}
       role="img"
       aria-label={label}
-      style={{ gridTemplateColumns: `repeat(${shown}, ${px}px)`, gridAutoRows: `${px}px`, fontSize: `${Math.max(11, Math.round(px * 0.45))}px` }}
+      style={{ gridTemplateColumns: `repeat(${shown}, ${px}px)`, gridAutoRows: `${px}px`, fontSize: `${Math.max(12, Math.round(px * 0.5))}px` }}
     >
       {cells}
     </div>
@@ -145,6 +146,7 @@ export function ConvIllustration({ initial, source }: { initial: IllustrationSet
   const highlight = useMemo(() => new Set(frame ? frame.window.map((c) => key(c.row, c.col)) : []), [frame]);
   const coverage = useMemo(() => (ill ? outputCoverage(ill, step) : null), [ill, step]);
   const conv = settings.mode === 'conv';
+  const px = ill ? cellSize(ill.inSize + (conv ? ill.axis.before + ill.axis.after : 0), ill.outSize + (conv ? 0 : ill.axis.before + ill.axis.after)) : 40;
 
   return (
     <section className="conv-illus" data-testid="conv-illustration" aria-label="Convolution illustration">
@@ -194,45 +196,6 @@ export function ConvIllustration({ initial, source }: { initial: IllustrationSet
             </strong>
             {source && !edited && source.exact && <span className="muted"> (the layer table says {source.output})</span>}
           </p>
-          <div className="illus-grids">
-            <figure>
-              <figcaption>
-                Input {ill.inSize}×{ill.inSize}
-                {conv && ill.axis.before + ill.axis.after > 0 ? ` + zero padding (${ill.axis.before} before, ${ill.axis.after} after)` : ''}
-              </figcaption>
-              <Grid
-                label={`Input grid ${ill.inSize} by ${ill.inSize}${frame ? (conv ? `; the kernel covers rows ${range(frame.window, 'row')}, columns ${range(frame.window, 'col')}` : `; stamping row ${frame.active.row}, column ${frame.active.col}`) : ''}`}
-                testId="illus-in"
-                size={ill.inSize}
-                before={conv ? ill.axis.before : 0}
-                after={conv ? ill.axis.after : 0}
-                extraKind="padding"
-                highlight={conv ? highlight : new Set(frame ? [key(frame.active.row, frame.active.col)] : [])}
-                active={null}
-                values={null}
-                showCounts={false}
-              />
-            </figure>
-            <figure>
-              <figcaption>
-                Output {ill.outSize}×{ill.outSize}
-                {!conv && ill.axis.before + ill.axis.after > 0 ? ` (dashed: cropped by same padding)` : ''}
-                {!conv ? ': numbers count the stamps that overlap' : ''}
-              </figcaption>
-              <Grid
-                label={`Output grid ${ill.outSize} by ${ill.outSize}, ${coverage ? coverage.filter((v) => v > 0).length : 0} cells filled`}
-                testId="illus-out"
-                size={ill.outSize}
-                before={conv ? 0 : ill.axis.before}
-                after={conv ? 0 : ill.axis.after}
-                extraKind="cropped"
-                highlight={conv ? new Set<string>() : highlight}
-                active={conv && frame ? frame.active : null}
-                values={coverage}
-                showCounts={!conv}
-              />
-            </figure>
-          </div>
           <div className="illus-controls">
             <button type="button" onClick={() => go(0)} disabled={step === 0}>
               First
@@ -269,6 +232,47 @@ export function ConvIllustration({ initial, source }: { initial: IllustrationSet
                 ? `A ${settings.kernel}×${settings.kernel} kernel will visit ${total} positions, stride ${settings.stride} apart: press Next or Play.`
                 : `Each of the ${total} input cells will stamp the ${settings.kernel}×${settings.kernel} kernel onto the output, stride ${settings.stride} apart: press Next or Play.`}
           </p>
+          <div className="illus-grids">
+            <figure>
+              <figcaption>
+                Input {ill.inSize}×{ill.inSize}
+                {conv && ill.axis.before + ill.axis.after > 0 ? ` + zero padding (${ill.axis.before} before, ${ill.axis.after} after)` : ''}
+              </figcaption>
+              <Grid
+                label={`Input grid ${ill.inSize} by ${ill.inSize}${frame ? (conv ? `; the kernel covers rows ${range(frame.window, 'row')}, columns ${range(frame.window, 'col')}` : `; stamping row ${frame.active.row}, column ${frame.active.col}`) : ''}`}
+                testId="illus-in"
+                size={ill.inSize}
+                before={conv ? ill.axis.before : 0}
+                after={conv ? ill.axis.after : 0}
+                extraKind="padding"
+                px={px}
+                highlight={conv ? highlight : new Set(frame ? [key(frame.active.row, frame.active.col)] : [])}
+                active={null}
+                values={null}
+                showCounts={false}
+              />
+            </figure>
+            <figure>
+              <figcaption>
+                Output {ill.outSize}×{ill.outSize}
+                {!conv && ill.axis.before + ill.axis.after > 0 ? ` (dashed: cropped by same padding)` : ''}
+                {!conv ? ': numbers count the stamps that overlap' : ''}
+              </figcaption>
+              <Grid
+                label={`Output grid ${ill.outSize} by ${ill.outSize}, ${coverage ? coverage.filter((v) => v > 0).length : 0} cells filled`}
+                testId="illus-out"
+                size={ill.outSize}
+                before={conv ? 0 : ill.axis.before}
+                after={conv ? 0 : ill.axis.after}
+                extraKind="cropped"
+                px={px}
+                highlight={conv ? new Set<string>() : highlight}
+                active={conv && frame ? frame.active : null}
+                values={coverage}
+                showCounts={!conv}
+              />
+            </figure>
+          </div>
         </>
       )}
     </section>
