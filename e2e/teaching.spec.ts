@@ -1,5 +1,6 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { PRESETS } from '../src/model/presets';
+import { waitForPhase } from './helpers';
 
 /** A layer table row's output height and width, read from its shape column ("14×14×16" → [14, 14]). */
 async function rowHW(row: Locator): Promise<[number, number]> {
@@ -119,4 +120,36 @@ test.describe('teaching mode (#15)', () => {
     await expect(ill.getByTestId('illus-position')).toHaveText('4 / 4', { timeout: 15_000 });
     await expect(ill.getByRole('button', { name: 'Play' })).toBeVisible();
   });
+});
+
+test('batch norm: after an epoch of the wiki model the note shows the training loss beside the inference-mode losses', async ({ page }) => {
+  await page.goto('/');
+  await page.getByLabel('Preset').selectOption('wiki-5-layer');
+  await page.getByLabel('Training images').fill('64');
+  await page.getByLabel('Batch size').fill('16');
+  await page.getByLabel('Epochs').fill('1');
+  await page.getByLabel('Backend').selectOption('wasm');
+  await expect(page.getByTestId('bn-note')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Train' }).click();
+  await waitForPhase(page, ['done', 'error']);
+  // The store's numbers, through the read-only test hooks (the helpers' Snapshot type leaves out testLoss.trainLoss).
+  const snap = await page.evaluate(() => {
+    const hooks = window.__aePlayground;
+    if (!hooks) throw new Error('test hooks missing');
+    return hooks.snapshot();
+  });
+  expect(snap.phase).toBe('done');
+  // 64 images in batches of 16: 4 steps, one test point.
+  expect(snap.trainLoss).toHaveLength(4);
+  expect(snap.testLoss).toHaveLength(1);
+  const note = page.getByTestId('bn-note');
+  await expect(note).toBeVisible();
+  const num = async (id: string): Promise<number> => Number.parseFloat((await note.getByTestId(id).textContent()) ?? '');
+  // The training loss as the steps saw it: the mean of the 4 batch losses (fewer than the 20-step window).
+  const running = snap.trainLoss.reduce((a, p) => a + p.loss, 0) / snap.trainLoss.length;
+  expect(Math.abs((await num('bn-train')) - running)).toBeLessThan(1e-3 * Math.max(1, running));
+  expect(Math.abs((await num('bn-test')) - snap.testLoss[0].loss)).toBeLessThan(1e-3 * Math.max(1, snap.testLoss[0].loss));
+  expect(Math.abs((await num('bn-train-eval')) - snap.testLoss[0].trainLoss)).toBeLessThan(1e-3 * Math.max(1, snap.testLoss[0].trainLoss));
+  console.log(`wiki, 4 steps: train (batch statistics) ${running.toFixed(4)}, train images in inference mode ${snap.testLoss[0].trainLoss.toFixed(4)}, test ${snap.testLoss[0].loss.toFixed(4)}`);
+  await expect(note).toContainText('momentum 0.99');
 });
