@@ -24,7 +24,7 @@ export function BatchNormNote() {
       <h3 id="bn-note-title">Batch norm: training mode vs inference mode (epoch {last.epoch}, step {last.step})</h3>
       <dl className="bn-numbers">
         <div>
-          <dt>Training loss, batch statistics (mean of the last {WINDOW} steps)</dt>
+          <dt>Training loss, batch statistics (mean of the last {Math.min(WINDOW, last.step)} steps)</dt>
           <dd data-testid="bn-train">{formatLoss(running)}</dd>
         </div>
         <div>
@@ -44,8 +44,16 @@ export function BatchNormNote() {
         training images at each epoch&apos;s end) it uses moving averages of those statistics instead, updated with momentum {BN_MOMENTUM}: each
         step moves them only {Math.round((1 - BN_MOMENTUM) * 100)}% of the way to the current batch. Early on they still remember their starting values
         (mean 0, variance 1) and the first batches&apos; statistics (after {last.step.toLocaleString('en-US')} steps, {(left * 100).toFixed(left < 0.01 ? 2 : 0)}% of the start is left), while
-        the weights have moved on, so inference mode normalises with the wrong numbers and its loss sits above the training loss, on the training
-        images too: it is not overfitting. The gap closes as training goes on and the averages catch up.
+        the weights have moved on, so inference mode can normalise with the wrong numbers and its loss can sit far above the training loss, on the
+        training images too: that gap is not overfitting. It closes as training goes on and the averages catch up.
+        {ratio !== null && Number.isFinite(ratio) && (
+          <>
+            {' '}
+            {ratio >= 1.5
+              ? `Here the test loss is ${ratio.toFixed(1)}× the training loss: the averages have not caught up yet.`
+              : `Here the test loss is ${ratio.toFixed(1)}× the training loss, a small gap: the averages have caught up, or the batch statistics stayed near where they started.`}
+          </>
+        )}
       </p>
     </div>
   );
