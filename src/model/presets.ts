@@ -29,6 +29,8 @@ export interface Preset {
   id: string;
   label: string;
   description: string;
+  /** "What to look for": two or three short sentences a lecturer can read out after loading it. */
+  lookFor: string;
   spec: ExperimentSpec;
 }
 
@@ -43,12 +45,16 @@ export const PRESETS: Preset[] = [
     id: 'default',
     label: 'Small conv AE (7×7×4 code)',
     description: 'Two conv + max-pool stages down to a 7×7×4 code, upsampling back. Trains in seconds.',
+    lookFor:
+      'The code keeps 196 of the 784 input values (25%), yet after one epoch the digits come back sharp. Each max pool halves height and width; each upsampling doubles them back.',
     spec: DEFAULT_SPEC,
   },
   {
     id: 'wiki-5-layer',
     label: '5-layer conv AE, 64 kernels (wiki)',
     description: 'Four 64-kernel 3×3 convs with batch norm and leakyReLU, max-pooling down and upsampling up, one 3×3 output conv.',
+    lookFor:
+      'The five convolutions of the wiki: 64 kernels each, same padding, so only pooling and upsampling change height and width. Early on the test loss (batch norm in inference mode, moving averages) sits far above the training loss; watch the gap close. About 113,000 parameters: roughly eight times slower per step than the small conv AE.',
     spec: {
       ...base,
       encoder: [conv(64), { kind: 'batchNorm' }, leaky(), maxPool, conv(64), { kind: 'batchNorm' }, leaky(), maxPool],
@@ -59,6 +65,8 @@ export const PRESETS: Preset[] = [
     id: 'dense',
     label: 'Dense AE 784-256-32-256-784',
     description: 'The classic fully connected sandwich with a 32-value code.',
+    lookFor:
+      'Flatten throws away where each pixel sits: every unit sees the whole image. 32 numbers are enough for recognisable digits, but the reconstructions come back blurrier than the conv models’ at a similar code size. Most of its ~420,000 parameters sit in the two 784×256 layers.',
     spec: {
       ...base,
       learningRate: 0.001,
@@ -74,6 +82,8 @@ export const PRESETS: Preset[] = [
     id: 'transpose',
     label: 'Strided conv + transposed conv',
     description: 'Downsamples with stride-2 convolutions and upsamples with stride-2 transposed convolutions (the tutorial).',
+    lookFor:
+      'No pooling: a stride-2 convolution halves 28 to 14 to 7, and a stride-2 transposed convolution doubles 7 to 14 to 28, each input value stamped onto a 3×3 patch of the output. Where stamps overlap the output can show a faint checkerboard early in training.',
     spec: {
       ...base,
       encoder: [conv(16, 'linear', 3, 2), leaky(), conv(4, 'linear', 3, 2), leaky()],
@@ -90,6 +100,8 @@ export const PRESETS: Preset[] = [
     id: 'tiny',
     label: 'Tiny (for tests and slow machines)',
     description: 'One 4-filter conv and pooling: a 14×14×2 code. Fast even on software rendering.',
+    lookFor:
+      'About 130 parameters, 512 training images, one epoch of 32 steps: it finishes in seconds even on a weak laptop. The 14×14×2 code keeps half of the 784 input values, so the digits come back recognisable even this early.',
     spec: {
       ...base,
       batchSize: 16,
@@ -98,6 +110,59 @@ export const PRESETS: Preset[] = [
       learningRate: 0.01,
       encoder: [conv(4), leaky(), maxPool, conv(2), leaky()],
       decoder: [up, conv(1, 'sigmoid')],
+    },
+  },
+  {
+    id: 'linear',
+    label: 'Linear autoencoder (= PCA)',
+    description: 'One dense layer of 32 linear units and a linear dense decoder, trained on mean squared error.',
+    lookFor:
+      'No activation anywhere: the best such model projects each image onto the 32 leading principal components, as PCA does. Compare it with the dense AE (same 32-value code, ReLU layers): the nonlinear one should reach a lower loss.',
+    spec: {
+      ...base,
+      loss: 'mse',
+      learningRate: 0.001,
+      encoder: [{ kind: 'flatten' }, { kind: 'dense', units: 32, activation: 'linear' }],
+      decoder: [
+        { kind: 'dense', units: 784, activation: 'linear' },
+        { kind: 'reshape', targetShape: [28, 28, 1] },
+      ],
+    },
+  },
+  {
+    id: 'bottleneck-28x28x1',
+    label: 'Bottleneck 28×28×1 (as many values as pixels)',
+    description: 'Convolutions only, no pooling: the code is a 28×28×1 map, 784 values, exactly the input’s size (the bottleneck study).',
+    lookFor:
+      'The code has as many values as the image has pixels, yet the network does not learn to copy: try the copy test under Analysis. Compare the test loss with the 14×14×4 and 7×7×16 presets: all three codes hold 784 values.',
+    spec: {
+      ...base,
+      encoder: [conv(16), leaky(), conv(16), leaky(), conv(1), leaky()],
+      decoder: [conv(16), leaky(), conv(16), leaky(), conv(1, 'sigmoid')],
+    },
+  },
+  {
+    id: 'bottleneck-14x14x4',
+    label: 'Bottleneck 14×14×4 (784 values)',
+    description: 'One max pool: the code is 14×14 wide and 4 channels deep, 784 values (the bottleneck study).',
+    lookFor:
+      'Same code size as the 28×28×1 and 7×7×16 presets, split differently between height × width and channels. The bottleneck study found that height and width matter more than channels for how well a convolutional AE generalises: compare their test losses.',
+    spec: {
+      ...base,
+      encoder: [conv(16), leaky(), maxPool, conv(16), leaky(), conv(4), leaky()],
+      decoder: [conv(16), leaky(), up, conv(16), leaky(), conv(1, 'sigmoid')],
+    },
+  },
+  {
+    id: 'bottleneck-7x7x16',
+    label: 'Bottleneck 7×7×16 (784 values)',
+    description: 'Two max pools: the code is only 7×7 wide but 16 channels deep, 784 values (the bottleneck study).',
+    lookFor:
+      'The smallest height × width of the three 784-value bottlenecks: each code cell summarises a 4×4 patch of the digit in 16 channels. The bottleneck study predicts the worst test loss of the three despite the equal size.',
+    spec: {
+      ...base,
+      encoder: [conv(16), leaky(), maxPool, conv(16), leaky(), maxPool, conv(16), leaky()],
+      decoder: [conv(16), leaky(), up, conv(16), leaky(), up, conv(1, 'sigmoid')],
     },
   },
 ];
@@ -114,4 +179,22 @@ deepFreeze(PRESETS);
 
 export function findPreset(id: string): Preset | undefined {
   return PRESETS.find((p) => p.id === id);
+}
+
+/** Structural equality of two plain values (specs): same keys, same values, arrays in order. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && sameValue(ra[k], rb[k]));
+}
+
+/** The preset whose spec this is, unchanged (a loaded preset, or a link or stored design that equals one). */
+export function presetOfSpec(spec: ExperimentSpec): Preset | undefined {
+  return PRESETS.find((p) => sameValue(p.spec, spec));
 }

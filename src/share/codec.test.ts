@@ -403,7 +403,10 @@ describe('v1 fixtures', () => {
   });
 
   it('the stored specs are today’s presets, and together use every kind and every option', () => {
-    for (const p of PRESETS) expect(V1_LINK_FIXTURES.find((f) => f.name === `preset ${p.id}`)?.spec).toEqual(p.spec);
+    // Every preset a fixture stored is still today's preset of that id (presets added since then have none).
+    const stored = V1_LINK_FIXTURES.filter((f) => f.name.startsWith('preset '));
+    expect(stored.length).toBeGreaterThanOrEqual(5);
+    for (const f of stored) expect(PRESETS.find((p) => `preset ${p.id}` === f.name)?.spec, f.name).toEqual(f.spec);
     const layers = V1_LINK_FIXTURES.flatMap((f) => [...f.spec.encoder, ...f.spec.decoder]);
     for (const kind of LAYER_KIND_LIST) expect(layers.some((l) => l.kind === kind), kind).toBe(true);
     for (const kind of LAYER_KIND_LIST) {

@@ -1,10 +1,16 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { LAYER_KIND_LIST, LAYER_KINDS, layerDef, type FieldDef } from '../model/catalogue';
 import { bottleneckSummary, type LayerInfo, type ShapeReport, type Stack } from '../model/inferShapes';
 import { formatShape, shapeSize, type LayerKind, type LayerSpec } from '../model/spec';
 import { useAppStore } from '../state/store';
 import { useExperimentCheck } from './useExperimentCheck';
 import { formatBytes } from '../model/memory';
+import { settingsFromLayer, type IllustrationSettings } from '../model/convIllustration';
+import { LayerHelpPanel } from './LayerHelp';
+import { ConvIllustration, type IllustrationSource } from './ConvIllustration';
+
+/** Opens the convolution illustration with a conv or transposed-conv row's settings. */
+type Illustrate = (info: LayerInfo) => void;
 
 const STACK_LABEL: Record<Stack, string> = { encoder: 'Encoder', decoder: 'Decoder' };
 
@@ -80,7 +86,15 @@ function FieldControl({ field, layer, prefix, onChange }: { field: FieldDef; lay
   );
 }
 
-function LayerRow({ info, count }: { info: LayerInfo; count: number }) {
+function LayerRow({ info, count, onIllustrate }: { info: LayerInfo; count: number; onIllustrate: Illustrate }) {
+  const [helpOpen, setHelpOpen] = useState(false);
+  const helpButton = useRef<HTMLButtonElement>(null);
+  const closeHelp = (): void => {
+    setHelpOpen(false);
+    helpButton.current?.focus();
+  };
+  const isConv = info.layer.kind === 'conv2d' || info.layer.kind === 'conv2dTranspose';
+  const helpId = `help-${info.stack}-${info.index}`;
   const updateLayer = useAppStore((s) => s.updateLayer);
   const removeLayer = useAppStore((s) => s.removeLayer);
   const moveLayer = useAppStore((s) => s.moveLayer);
@@ -101,6 +115,22 @@ function LayerRow({ info, count }: { info: LayerInfo; count: number }) {
           {info.params}
         </span>
         <span className="layer-actions">
+          <button
+            type="button"
+            ref={helpButton}
+            className="help-button"
+            aria-label={`Help for ${prefix} (${info.layer.kind})`}
+            aria-expanded={helpOpen}
+            aria-controls={helpOpen ? helpId : undefined}
+            onClick={() => (helpOpen ? closeHelp() : setHelpOpen(true))}
+          >
+            ?
+          </button>
+          {isConv && (
+            <button type="button" aria-label={`Show ${prefix} in the convolution illustration`} onClick={() => onIllustrate(info)}>
+              Show
+            </button>
+          )}
           <button type="button" aria-label={`Move ${prefix} up`} disabled={info.index === 0} onClick={() => moveLayer(info.stack, info.index, -1)}>
             ↑
           </button>
@@ -121,6 +151,7 @@ function LayerRow({ info, count }: { info: LayerInfo; count: number }) {
             ))}
         </div>
       )}
+      {helpOpen && <LayerHelpPanel id={helpId} info={info} prefix={prefix} onClose={closeHelp} onIllustrate={isConv ? () => onIllustrate(info) : undefined} />}
       {info.error && (
         <p className="layer-error" id={errorId} role="alert">
           {info.error}
@@ -149,7 +180,7 @@ function AddLayer({ stack }: { stack: Stack }) {
   );
 }
 
-function StackView({ stack, report }: { stack: Stack; report: ShapeReport }) {
+function StackView({ stack, report, onIllustrate }: { stack: Stack; report: ShapeReport; onIllustrate: Illustrate }) {
   const rows = report.layers.filter((l) => l.stack === stack);
   return (
     <section className="stack" aria-label={STACK_LABEL[stack]}>
@@ -158,7 +189,7 @@ function StackView({ stack, report }: { stack: Stack; report: ShapeReport }) {
       </h3>
       <ol className="layer-list">
         {rows.map((info) => (
-          <LayerRow key={`${stack}-${info.index}-${info.layer.kind}`} info={info} count={rows.length} />
+          <LayerRow key={`${stack}-${info.index}-${info.layer.kind}`} info={info} count={rows.length} onIllustrate={onIllustrate} />
         ))}
       </ol>
       <AddLayer stack={stack} />
@@ -183,23 +214,69 @@ export function BottleneckCard({ report }: { report: ShapeReport }) {
   );
 }
 
+const HAND_SETTINGS: IllustrationSettings = { mode: 'conv', size: 7, kernel: 3, stride: 2, padding: 'same' };
+
+/** A collapsible "How convolution works" section under the editor, with the illustration. */
+function IllustrationSection({
+  open,
+  setOpen,
+  shown,
+}: {
+  open: boolean;
+  setOpen: (open: boolean) => void;
+  shown: { version: number; settings: IllustrationSettings; source: IllustrationSource | null };
+}) {
+  return (
+    <details className="conv-illus-details" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>How convolution works</summary>
+      {open && <ConvIllustration key={shown.version} initial={shown.settings} source={shown.source} />}
+    </details>
+  );
+}
+
 export function ArchitectureEditor() {
   const { report, memory } = useExperimentCheck();
+  const [illusOpen, setIllusOpen] = useState(false);
+  const [shown, setShown] = useState<{ version: number; settings: IllustrationSettings; source: IllustrationSource | null }>({
+    version: 0,
+    settings: HAND_SETTINGS,
+    source: null,
+  });
+  const illusRef = useRef<HTMLDivElement>(null);
+  const illustrate: Illustrate = (info) => {
+    const l = info.layer;
+    if (l.kind !== 'conv2d' && l.kind !== 'conv2dTranspose') return;
+    const { settings, exact } = settingsFromLayer(l, info.inputShape && info.inputShape.length === 3 ? info.inputShape[0] : null);
+    const name = `${STACK_LABEL[info.stack]} layer ${info.index + 1} (${layerDef(l.kind).label})`;
+    const output = info.outputShape ? `${info.outputShape[0]}×${info.outputShape[1]}` : '—';
+    setShown((s) => ({ version: s.version + 1, settings, source: { name, output, exact } }));
+    setIllusOpen(true);
+    // After the section has rendered: bring it into view and move focus there (keyboard users land on it).
+    requestAnimationFrame(() => {
+      const el = illusRef.current?.querySelector<HTMLElement>('summary');
+      const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+      illusRef.current?.scrollIntoView({ behavior: reduce ? 'auto' : 'smooth', block: 'start' });
+      el?.focus({ preventScroll: true });
+    });
+  };
   return (
     <div className="architecture">
       <div className="io-row">
         <span>Input</span>
         <span className="layer-shape">{formatShape(report.inputShape)}</span>
       </div>
-      <StackView stack="encoder" report={report} />
+      <StackView stack="encoder" report={report} onIllustrate={illustrate} />
       <BottleneckCard report={report} />
-      <StackView stack="decoder" report={report} />
+      <StackView stack="decoder" report={report} onIllustrate={illustrate} />
       <div className="io-row">
         <span>Output</span>
         <span className="layer-shape">{report.outputShape ? formatShape(report.outputShape) : '—'}</span>
         <span className="muted">
           {report.totalParams.toLocaleString('en-US')} parameters · ~{formatBytes(memory.totalBytes)} to train
         </span>
+      </div>
+      <div ref={illusRef}>
+        <IllustrationSection open={illusOpen} setOpen={setIllusOpen} shown={shown} />
       </div>
     </div>
   );

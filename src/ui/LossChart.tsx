@@ -2,6 +2,7 @@ import { memo, useLayoutEffect, useMemo, useRef, useState, type MouseEvent, type
 import { decimate, smooth } from '../model/smoothing';
 import { isActive, useAppStore } from '../state/store';
 import { useThrottled } from './useThrottled';
+import { BatchNormNote } from './BatchNormNote';
 
 const MAX_POINTS = 400;
 
@@ -254,6 +255,7 @@ const LossChartView = memo(function LossChartView({ train, test, trainEval, step
           ))}
         </ul>
       )}
+      <BatchNormNote />
     </section>
   );
 });

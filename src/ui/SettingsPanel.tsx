@@ -1,6 +1,6 @@
-import type { ReactNode } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { DATASET_INFO, trainCount } from '../data/catalogue';
-import { PRESETS } from '../model/presets';
+import { PRESETS, findPreset, presetOfSpec } from '../model/presets';
 import { SETTINGS, SETTING_LIST, type NumberSettingDef, type SelectSettingDef, type SettingDef } from '../model/settings';
 import { useAppStore } from '../state/store';
 import { useExperimentCheck } from './useExperimentCheck';
@@ -67,24 +67,61 @@ function SettingField({ def }: { def: SettingDef }) {
   return def.type === 'select' ? <SelectField def={def} /> : <NumberField def={def} />;
 }
 
+/**
+ * The "Preset" field: loads a preset, then names the preset the experiment is (also when a link or the
+ * stored design equals one) with its "what to look for"; once edited, it says so.
+ */
+function PresetField() {
+  const spec = useAppStore((s) => s.spec);
+  const loadPreset = useAppStore((s) => s.loadPreset);
+  const [lastLoaded, setLastLoaded] = useState<string | null>(null);
+  const current = useMemo(() => presetOfSpec(spec), [spec]);
+  const modified = current ? null : lastLoaded ? findPreset(lastLoaded) : undefined;
+  return (
+    <div className="setting preset-setting">
+      <label htmlFor="setting-preset">Preset</label>
+      <select
+        id="setting-preset"
+        value={current?.id ?? ''}
+        aria-describedby={current || modified ? 'preset-note' : undefined}
+        onChange={(e) => {
+          if (!e.target.value) return;
+          setLastLoaded(e.target.value);
+          loadPreset(e.target.value);
+        }}
+      >
+        <option value="">{modified ? `${modified.label} (modified)` : 'Load a preset…'}</option>
+        {PRESETS.map((p) => (
+          <option key={p.id} value={p.id} title={p.description}>
+            {p.label}
+          </option>
+        ))}
+      </select>
+      {current && (
+        <div className="preset-note" id="preset-note" data-testid="preset-note">
+          <strong>{current.label}</strong>
+          <span className="preset-desc">{current.description}</span>
+          <span className="preset-look">
+            <strong>What to look for:</strong> {current.lookFor}
+          </span>
+        </div>
+      )}
+      {modified && (
+        <p className="preset-note modified" id="preset-note" data-testid="preset-note">
+          <strong>{modified.label}</strong>: modified since loading (load it again to go back).
+        </p>
+      )}
+    </div>
+  );
+}
+
 export function SettingsPanel() {
   const dataset = useAppStore((s) => s.spec.dataset);
   const trainSize = useAppStore((s) => s.spec.trainSize);
-  const loadPreset = useAppStore((s) => s.loadPreset);
   return (
     <section className="panel settings" aria-label="Settings">
       <h2>Experiment</h2>
-      <div className="setting">
-        <label htmlFor="setting-preset">Preset</label>
-        <select id="setting-preset" value="" onChange={(e) => e.target.value && loadPreset(e.target.value)}>
-          <option value="">Load a preset…</option>
-          {PRESETS.map((p) => (
-            <option key={p.id} value={p.id} title={p.description}>
-              {p.label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <PresetField />
       <SelectField def={SETTINGS.dataset}>
         <span className="hint">
           {trainCount(dataset).toLocaleString('en-US')} train / {DATASET_INFO[dataset].testCount.toLocaleString('en-US')} test, fixed split
