@@ -50,6 +50,22 @@ test.describe('share links, storage and files', () => {
     expect(errors).toEqual([]);
   });
 
+  test('?preset=<id> opens a preset (a short link for slides), then the hash holds the experiment; an unknown id says so', async ({ page }) => {
+    await page.goto('/?preset=wiki-5-layer');
+    await expect(page.getByLabel('Preset')).toHaveValue('wiki-5-layer');
+    // The wiki model: 64 kernels in the first conv, as the wiki describes (independent of our preset code).
+    await expect(page.getByLabel('Encoder layer 1 filters')).toHaveValue('64');
+    await expect(page).toHaveURL(/\/#x=/);
+    expect(new URL(page.url()).search).toBe('');
+    // A link's experiment wins over a preset name.
+    await page.goto('/?preset=dense#x=9.N4Ig');
+    await expect(page.getByRole('alert').filter({ hasText: /newer version|damaged/ })).toBeVisible();
+    await expect(page.getByLabel('Preset')).not.toHaveValue('dense');
+    await page.goto('/?preset=nope');
+    await expect(page.getByRole('alert').filter({ hasText: 'There is no preset "nope"' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
+  });
+
   test('an edit survives a reload, and Back/Forward move through edits without reloading', async ({ page }) => {
     await page.goto('/');
     await page.evaluate(() => localStorage.clear());

@@ -1,11 +1,14 @@
 /**
  * Keeps the experiment, the address bar and local storage in step (started with the app by
  * startApp, whatever panels are on screen):
- * - on load: a link's experiment wins, then the last design saved in this browser, then the default;
+ * - on load: a link's experiment wins, then a preset named in the address (`?preset=wiki-5-layer`, a short
+ *   link for a lecture's slides; dropped from the address once applied), then the last design saved in this
+ *   browser, then the default;
  * - edits update the hash (one history entry per pause in editing) and local storage;
  * - Back/Forward restore the experiment of that entry without reloading.
  * A bad link or stored value never breaks the page: the user sees why in an alert.
  */
+import { findPreset, PRESETS } from '../model/presets';
 import { normalizeSpec } from '../model/validate';
 import type { ExperimentSpec } from '../model/spec';
 import { hashFor, readHash } from '../share/codec';
@@ -53,13 +56,31 @@ function applyHash(): boolean {
 }
 
 /** Applies the link or the stored design, then follows edits and Back/Forward; returns the stop function. */
+/** Applies `?preset=<id>` when the address names one; returns false when it names none (or an unknown one). */
+function applyPresetParam(): boolean {
+  const id = new URLSearchParams(window.location.search).get('preset');
+  if (id === null) return false;
+  const { replaceSpec, setShareNotice } = useAppStore.getState();
+  const preset = findPreset(id);
+  if (!preset) {
+    setShareNotice({ kind: 'error', text: `There is no preset "${id}". The presets are: ${PRESETS.map((p) => p.id).join(', ')}.` });
+    return false;
+  }
+  replaceSpec(structuredClone(preset.spec));
+  return true;
+}
+
 export function startShareSync(): () => void {
   if (!applyHash()) {
-    const stored = loadStored();
-    if (stored && !window.location.hash.includes('x=')) useAppStore.getState().replaceSpec(stored);
+    const linked = window.location.hash.includes('x=');
+    if (linked || !applyPresetParam()) {
+      const stored = loadStored();
+      if (stored && !linked) useAppStore.getState().replaceSpec(stored);
+    }
   }
   let lastHash = hashFor(useAppStore.getState().spec);
-  window.history.replaceState(null, '', lastHash);
+  // The query (a ?preset= name) has done its work: from now on the hash holds the experiment.
+  window.history.replaceState(null, '', window.location.pathname + lastHash);
   save(useAppStore.getState().spec);
 
   let timer: ReturnType<typeof setTimeout> | null = null;
