@@ -34,7 +34,18 @@ export type ToWorker =
   /** After a run: reconstruct inputs unlike the data (copy test), or fit a linear probe on the codes. */
   | { type: 'analyze'; runId: number; what: 'copyTest' | 'probe' }
   /** Runs one training step of every layer kind on each backend and compares gradients with finite differences. */
-  | { type: 'gradCheck'; backends: BackendName[] };
+  | { type: 'gradCheck'; backends: BackendName[] }
+  /** "Look inside" (#15): the feature maps of this display image, refreshed while training; null: the panel is closed. */
+  | { type: 'featureMaps'; image: number | null };
+
+/** One layer's output in a feature-maps message: where it sits in the model, its kind, its shape (no batch axis). */
+export interface FeatureMapLayer {
+  stack: 'encoder' | 'decoder';
+  index: number;
+  /** The layer kind as the spec names it (conv2d, dense, …). */
+  kind: string;
+  shape: number[];
+}
 
 export interface GradCheckRow {
   backend: BackendName;
@@ -116,7 +127,9 @@ export type FromWorker =
    */
   | { type: 'memory'; numTensors: number; numBytes: number; runsActive: number; viewsHelperTensors: number | null }
   | { type: 'gradCheck'; backend: BackendName; rows: GradCheckRow[]; error: string | null; done: boolean }
-  | { type: 'error'; runId: number; message: string };
+  | { type: 'error'; runId: number; message: string }
+  /** Every layer's output for display image `image`: the layers' values one after another (each prod(shape)), transferred. */
+  | { type: 'featureMaps'; runId: number; step: number; image: number; layers: FeatureMapLayer[]; values: Float32Array };
 
 export interface CopyTestResult {
   /** 'test' is the held-out test split, the baseline. */

@@ -69,6 +69,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'gradCheck':
       jobs.gradCheck(msg.backends);
       break;
+    case 'featureMaps':
+      jobs.setFeatureMaps(msg.image);
+      break;
     default: {
       // A message type added to ToWorker and not handled above fails to compile here.
       const unhandled: never = msg;

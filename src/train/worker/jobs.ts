@@ -16,8 +16,9 @@ import { copyTest, linearProbe } from './analysis';
 import { gradientCheck } from './gradcheck';
 import { HelperViews, type Post } from './helperViews';
 import { trainFrom, type Checkpoint, type RunState } from './loop';
+import { FeatureMapsService } from './featureMaps';
 import { BackendSession } from './session';
-import { pixelsOf } from './training';
+import { batchTensor, pixelsOf } from './training';
 
 export interface JobsDeps {
   post: Post;
@@ -31,6 +32,8 @@ export interface JobsDeps {
 export class Jobs {
   readonly session = new BackendSession();
   readonly helper: HelperViews;
+  /** "Look inside": every layer's output for one display image (#15). */
+  readonly featureMaps: FeatureMapsService;
   private current: RunState | null = null;
   private queue: Promise<void> = Promise.resolve();
   private runsActive = 0;
@@ -41,6 +44,7 @@ export class Jobs {
 
   constructor(private readonly deps: JobsDeps) {
     this.helper = new HelperViews(deps.post, deps.cores);
+    this.featureMaps = new FeatureMapsService(deps.post);
   }
 
   private enqueue(job: () => Promise<void> | void): void {
@@ -73,6 +77,14 @@ export class Jobs {
 
   setLiveViews(live: boolean): void {
     this.liveViews = live;
+  }
+
+  /** The page's "Look inside" panel: an image to show the feature maps of, or null (closed). */
+  setFeatureMaps(image: number | null): void {
+    this.featureMaps.request(image);
+    const run = this.current;
+    // A training loop refreshes them between its steps; paused, finished or idle: now, on the last model.
+    if (image !== null && !(run && !run.paused && !run.stopped)) void this.featureMaps.refresh().catch(() => undefined);
   }
 
   pause(runId: number): void {
@@ -167,6 +179,13 @@ export class Jobs {
 
     this.lastRun = { runId: run.id, spec, data, trainIdx, testIdx: split.test };
     const loopData = { data, trainIdx, testIdx: split.test, displayIdx, detail };
+    this.featureMaps.attach({
+      runId: run.id,
+      model: () => session.built?.model ?? null,
+      image: (i) => batchTensor(data, displayIdx, i, i + 1),
+      count: displayIdx.length,
+      read: (p) => session.guard(p),
+    });
     const loopDeps = {
       slot: session,
       post,
@@ -175,6 +194,7 @@ export class Jobs {
       cores: this.deps.cores,
       helper: this.helper,
       reportMemory: () => this.reportMemory(),
+      featureMaps: (step: number, force: boolean) => this.featureMaps.tick(step, force),
     };
     let checkpoint: Checkpoint = { epoch: 0, step: 0, weights: null };
     for (;;) {
