@@ -2,6 +2,7 @@ import { AnalysisPanel } from './AnalysisPanel';
 import { ArchitectureEditor } from './ArchitectureEditor';
 import { CodeView } from './CodeView';
 import { Diagnostics } from './Diagnostics';
+import { FeatureMaps } from './FeatureMaps';
 import { LossChart } from './LossChart';
 import { ReconstructionGrid } from './ReconstructionGrid';
 import { RunsPanel } from './RunsPanel';
@@ -32,6 +33,7 @@ export function App() {
           <LossChart />
           <ReconstructionGrid />
           <CodeView />
+          <FeatureMaps />
           <AnalysisPanel />
           <RunsPanel />
           <Diagnostics />
