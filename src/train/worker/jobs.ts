@@ -84,7 +84,8 @@ export class Jobs {
     this.featureMaps.request(image);
     const run = this.current;
     // A training loop refreshes them between its steps; paused, finished or idle: now, on the last model.
-    if (image !== null && !(run && !run.paused && !run.stopped)) void this.featureMaps.refresh().catch(() => undefined);
+    const looping = this.runsActive > 0 && run !== null && !run.paused && !run.stopped;
+    if (image !== null && !looping) void this.featureMaps.refresh().catch(() => undefined);
   }
 
   pause(runId: number): void {
