@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { useTinyExperiment, waitForPhase } from './helpers';
+import { snapshot, useTinyExperiment, waitForPhase } from './helpers';
 
 /** The feature maps on screen: step and image shown, and a hash of every map canvas's pixels. */
 async function shownMaps(page: Page): Promise<{ step: number; image: number; hash: number; canvases: number }> {
@@ -82,6 +82,11 @@ test('Look inside: one group of maps per layer, sized as the layer table says, c
   await expect(code).toHaveAttribute('data-layer-index', String(encoderLayers - 1));
   await expect(code).toContainText('code');
 
+  // Tensors stay flat with the maps refreshing: the same count after each epoch, and after the run.
+  await expect.poll(async () => (await snapshot(page)).memoryLog.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+  const memory = (await snapshot(page)).memoryLog;
+  expect(memory[1].numTensors).toBe(memory[0].numTensors);
+
   // Another image (from the reconstruction grid): its maps, computed after training, differ.
   const before = await shownMaps(page);
   expect(before.image).toBe(0);
@@ -89,6 +94,11 @@ test('Look inside: one group of maps per layer, sized as the layer table says, c
   await expect.poll(async () => (await shownMaps(page)).image, { timeout: 20_000 }).toBe(4);
   await expect.poll(async () => (await shownMaps(page)).hash, { timeout: 10_000 }).not.toBe(before.hash);
   expect((await shownMaps(page)).step).toBe(64);
+  // Computing them left no tensor behind.
+  await page.evaluate(() => window.__aePlayground?.requestMemory());
+  await expect.poll(async () => (await snapshot(page)).memoryLog.length, { timeout: 20_000 }).toBeGreaterThan(memory.length);
+  const afterSwitch = (await snapshot(page)).memoryLog;
+  expect(afterSwitch[afterSwitch.length - 1].numTensors).toBe(memory[memory.length - 1].numTensors);
   // Closed again: the panel goes.
   await page.getByRole('button', { name: 'Look inside' }).click();
   await expect(page.getByTestId('feature-maps')).toHaveCount(0);

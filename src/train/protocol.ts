@@ -129,7 +129,7 @@ export type FromWorker =
   | { type: 'gradCheck'; backend: BackendName; rows: GradCheckRow[]; error: string | null; done: boolean }
   | { type: 'error'; runId: number; message: string }
   /** Every layer's output for display image `image`: the layers' values one after another (each prod(shape)), transferred. */
-  | { type: 'featureMaps'; runId: number; step: number; image: number; layers: FeatureMapLayer[]; values: Float32Array };
+  | { type: 'featureMaps'; runId: number; step: number; image: number; layers: FeatureMapLayer[]; values: Float32Array; computeMs: number };
 
 export interface CopyTestResult {
   /** 'test' is the held-out test split, the baseline. */

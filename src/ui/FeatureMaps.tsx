@@ -205,14 +205,14 @@ export function FeatureMaps() {
       </div>
       {!open && <p className="muted fmaps-intro">Every layer&apos;s output for one test image, encoder to decoder, live while training.</p>}
       {open && (
-        <div id="feature-maps-body" className="fmaps-body" data-testid="feature-maps" data-step={maps?.step} data-image={maps?.image}>
+        <div id="feature-maps-body" className="fmaps-body" data-testid="feature-maps" data-step={maps?.step} data-image={maps?.image} data-compute-ms={maps?.computeMs.toFixed(1)}>
           {!maps && <p className="empty">Train, or press Step, to see what every layer makes of the selected test image.</p>}
           {maps && (
             <>
               <div className="fmaps-legend">
                 <span>
                   Test image {maps.image + 1} at step {maps.step}. {mode === 'channel' ? 'Each map is scaled to its own min … max' : 'One scale per layer (its min … max)'}; at most{' '}
-                  {MAX_CHANNELS} channels per layer are drawn.
+                  {MAX_CHANNELS} channels per layer are drawn. Computed in {maps.computeMs.toFixed(0)} ms.
                 </span>
                 <span className="fmaps-scale" aria-hidden="true">
                   low <span className="fmaps-gradient" style={{ background: GRADIENT }} /> high

@@ -143,7 +143,7 @@ describe('feature maps', () => {
     const images = randomImage(28, 28, 1 * 16, 8);
     const posted: FromWorker[] = [];
     let clock = 0;
-    const service = new FeatureMapsService((msg) => posted.push(msg), () => clock);
+    const service = new FeatureMapsService((msg) => posted.push(msg), FEATURE_MAPS_MIN_MS, () => clock);
     service.attach({
       runId: 4,
       model: () => built.model,

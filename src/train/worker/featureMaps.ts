@@ -90,7 +90,7 @@ export class FeatureMapsService {
   /** Steps done at the last hook call (the step the maps belong to when computed outside the loop). */
   private step = 0;
   private last = -Infinity;
-  private every = FEATURE_MAPS_MIN_MS;
+  private every: number;
   /** Wanted now, whatever the cadence: the panel opened, the image changed, a new run started. */
   private dirty = false;
   private busy = false;
@@ -99,8 +99,12 @@ export class FeatureMapsService {
 
   constructor(
     private readonly post: Post,
+    /** The shortest wait between refreshes (ms): FEATURE_MAPS_MIN_MS, or the live views' longer one on two cores. */
+    private readonly minMs = FEATURE_MAPS_MIN_MS,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.every = minMs;
+  }
 
   get wanted(): boolean {
     return this.image !== null && this.source !== null;
@@ -157,13 +161,14 @@ export class FeatureMapsService {
       } finally {
         x.dispose();
       }
-      const msg: FromWorkerOf<'featureMaps'> = { type: 'featureMaps', runId: source.runId, step: this.step, image: index, layers: fm.layers, values };
+      const computeMs = this.now() - t0;
+      const msg: FromWorkerOf<'featureMaps'> = { type: 'featureMaps', runId: source.runId, step: this.step, image: index, layers: fm.layers, values, computeMs };
       this.post(msg, [values.buffer]);
     } finally {
       this.busy = false;
       this.last = this.now();
       this.lastMs = this.last - t0;
-      this.every = nextViewsInterval(this.lastMs, FEATURE_MAPS_MIN_MS);
+      this.every = nextViewsInterval(this.lastMs, this.minMs);
     }
     if (this.dirty) await this.refresh();
   }

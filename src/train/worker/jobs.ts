@@ -16,7 +16,8 @@ import { copyTest, linearProbe } from './analysis';
 import { gradientCheck } from './gradcheck';
 import { HelperViews, type Post } from './helperViews';
 import { trainFrom, type Checkpoint, type RunState } from './loop';
-import { FeatureMapsService } from './featureMaps';
+import { viewsMinInterval } from '../cadence';
+import { FEATURE_MAPS_MIN_MS, FeatureMapsService } from './featureMaps';
 import { BackendSession } from './session';
 import { batchTensor, pixelsOf } from './training';
 
@@ -44,7 +45,8 @@ export class Jobs {
 
   constructor(private readonly deps: JobsDeps) {
     this.helper = new HelperViews(deps.post, deps.cores);
-    this.featureMaps = new FeatureMapsService(deps.post);
+    // As the live views: less often on two cores, where the page's redraws share the training's core.
+    this.featureMaps = new FeatureMapsService(deps.post, Math.max(FEATURE_MAPS_MIN_MS, viewsMinInterval(deps.cores)));
   }
 
   private enqueue(job: () => Promise<void> | void): void {
