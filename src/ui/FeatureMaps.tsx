@@ -128,7 +128,7 @@ function LayerGroup({ layer, position, values, isCode, mode }: { layer: FeatureM
         <span className="fmap-name">{name}</span>
         <span className="fmap-shape">{formatShape(layer.shape)}</span>
         {isCode && <span className="fmap-badge">code</span>}
-        <span className="fmap-range">
+        <span className="fmap-range" title="The smallest and largest value of this layer's output">
           {layerRange[0].toPrecision(3)} … {layerRange[1].toPrecision(3)}
         </span>
       </figcaption>
