@@ -175,7 +175,7 @@ export function FeatureMaps() {
     <section className="panel fmaps-panel" aria-label="Look inside">
       <div className="panel-head">
         <h2>
-          <button type="button" className="fmaps-toggle" aria-expanded={open} aria-controls="feature-maps-body" onClick={() => setOpen(!open)}>
+          <button type="button" className="fmaps-toggle" aria-expanded={open} aria-controls={open ? 'feature-maps-body' : undefined} onClick={() => setOpen(!open)}>
             <span aria-hidden="true">{open ? '▾' : '▸'}</span> Look inside
           </button>
         </h2>

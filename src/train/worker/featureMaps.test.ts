@@ -172,10 +172,20 @@ describe('feature maps', () => {
     service.request(7); // another image: at once
     await service.tick(6);
     expect(posted).toHaveLength(9);
+    // Live views off: due or not, only forced refreshes and new requests.
+    clock += 10 * FEATURE_MAPS_MIN_MS;
+    await service.tick(6, false, false);
+    expect(posted).toHaveLength(9);
+    service.request(2);
+    await service.tick(6, false, false);
+    expect(posted).toHaveLength(10);
+    service.request(7);
+    await service.tick(6, false, false);
+    expect(posted).toHaveLength(11);
     service.request(null);
     clock += 10 * FEATURE_MAPS_MIN_MS;
     await service.tick(7, true);
-    expect(posted).toHaveLength(9);
+    expect(posted).toHaveLength(11);
     expect(tf.memory().numTensors).toBe(before);
 
     const last = posted[posted.length - 1];

@@ -127,12 +127,13 @@ export class FeatureMapsService {
   /**
    * The training loop's hook, between steps: refreshes when wanted and due (throttled: at least
    * FEATURE_MAPS_MIN_MS apart and under ~4% of the time), or when `force` (an epoch's end, a pause).
+   * With live views off (`live` false) only forced refreshes and the page's new requests are made.
    */
-  async tick(step: number, force = false): Promise<void> {
+  async tick(step: number, force = false, live = true): Promise<void> {
     this.step = step;
     if (!this.wanted) return;
     const now = this.now();
-    if (!force && !this.dirty && now - this.last < this.every) return;
+    if (!force && !this.dirty && (!live || now - this.last < this.every)) return;
     await this.refresh();
   }
 

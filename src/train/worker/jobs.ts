@@ -197,7 +197,7 @@ export class Jobs {
       cores: this.deps.cores,
       helper: this.helper,
       reportMemory: () => this.reportMemory(),
-      featureMaps: (step: number, force: boolean) => this.featureMaps.tick(step, force),
+      featureMaps: (step: number, force: boolean) => this.featureMaps.tick(step, force, this.liveViews),
     };
     let checkpoint: Checkpoint = { epoch: 0, step: 0, weights: null };
     for (;;) {

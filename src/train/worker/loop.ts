@@ -290,7 +290,7 @@ class TrainingLoop {
       this.lastRead = now;
     }
     await this.views(now);
-    if (this.deps.liveViews()) await this.deps.featureMaps?.(this.done, false);
+    await this.deps.featureMaps?.(this.done, false);
     await this.deps.yieldToEvents();
   }
 
