@@ -10,10 +10,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../data/split';
 import { inferShapes } from '../../model/inferShapes';
 import { PRESETS } from '../../model/presets';
-import type { LayerSpec } from '../../model/spec';
+import type { ExperimentSpec, LayerSpec } from '../../model/spec';
 import type { FromWorker } from '../protocol';
 import { buildModel } from './buildModel';
 import { FEATURE_MAPS_MIN_MS, FeatureMapsService, buildFeatureMapModel, computeFeatureMaps, mapLayers } from './featureMaps';
+import { trainFrom, type LoopDeps, type RunState } from './loop';
+import { ModelSlot } from './modelSlot';
+import { batchTensor, trainStep } from './training';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -201,5 +204,81 @@ describe('feature maps', () => {
     first.dispose();
     x.dispose();
     built.model.dispose();
+  });
+
+  it('the training loop refreshes them at a pause (the paused step), between steps and at each epoch end, and leaves no tensor behind', async () => {
+    const side = 4;
+    const count = 64 + 16;
+    const rand = mulberry32(2);
+    const data = { count, height: side, width: side, channels: 1, labels: new Uint8Array(count), pixels: new Uint8Array(count * side * side).map(() => Math.floor(rand() * 256)) };
+    const all = Uint32Array.from({ length: count }, (_, i) => i);
+    const displayIdx = all.subarray(64);
+    const spec: ExperimentSpec = {
+      dataset: 'mnist',
+      encoder: [{ kind: 'conv2d', filters: 2, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu' }, { kind: 'maxPool2d', poolSize: 2, strides: 2 }],
+      decoder: [{ kind: 'upSampling2d', size: 2 }, { kind: 'conv2d', filters: 1, kernelSize: 3, strides: 1, padding: 'same', activation: 'sigmoid' }],
+      loss: 'bce',
+      optimizer: 'adam',
+      learningRate: 0.01,
+      batchSize: 8,
+      epochs: 2,
+      seed: 3,
+      trainSize: 64,
+      backend: 'cpu',
+    };
+    // Paused before the first step: the maps of the untrained model come at once (step 0).
+    const run: RunState = { id: 9, spec, stopped: false, paused: true, resume: null };
+    const slot = new ModelSlot();
+    const messages: FromWorker[] = [];
+    let clock = 0;
+    const service = new FeatureMapsService((msg) => messages.push(msg), FEATURE_MAPS_MIN_MS, () => clock);
+    service.attach({ runId: run.id, model: () => slot.built?.model ?? null, image: (i) => batchTensor(data, displayIdx, i, i + 1), count: 16, read: (p) => p });
+    service.request(5);
+    const deps: LoopDeps = {
+      slot,
+      post: (msg) => {
+        messages.push(msg);
+        // Resume once the loop waits (after the maps of the pause were posted).
+        if (msg.type === 'phase' && msg.phase === 'paused') {
+          const wake = setInterval(() => {
+            if (run.resume) {
+              clearInterval(wake);
+              run.paused = false;
+              run.resume();
+            }
+          }, 1);
+        }
+      },
+      yieldToEvents: () => new Promise<void>((r) => setImmediate(r)),
+      liveViews: () => true,
+      cores: 4,
+      helper: null,
+      reportMemory: () => undefined,
+      now: () => clock,
+      featureMaps: (step, force) => service.tick(step, force),
+    };
+    const before = tf.memory().numTensors;
+    // The clock moves 100 ms a step: due every 5 steps (FEATURE_MAPS_MIN_MS = 500).
+    const step = (optimizer: tf.Optimizer, s: ExperimentSpec, model: tf.LayersModel, x: tf.Tensor): tf.Scalar => {
+      clock += 100;
+      return trainStep(optimizer, s, model, x);
+    };
+    await trainFrom(run, { data, trainIdx: all.subarray(0, 64), testIdx: displayIdx, displayIdx, detail: 'test' }, { epoch: 0, step: 0, weights: null }, deps, { step });
+    slot.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+
+    const order = messages.map((m) => (m.type === 'featureMaps' ? `maps@${m.step}` : m.type === 'phase' ? m.phase : m.type === 'testLoss' ? `epoch${m.epoch}` : '')).filter((t) => t !== '');
+    // The pause: its maps (step 0) right after the paused phase, before training goes on.
+    expect(order.slice(0, 4)).toEqual(['building', 'training', 'paused', 'maps@0']);
+    const maps = messages.flatMap((m) => (m.type === 'featureMaps' ? [m] : []));
+    expect(maps.every((m) => m.image === 5 && m.runId === 9)).toBe(true);
+    // 8 steps an epoch: maps at each epoch's end (forced) right after its test loss, and in between on the cadence.
+    expect(order.indexOf('maps@8')).toBe(order.indexOf('epoch1') + 1);
+    expect(order.indexOf('maps@16')).toBe(order.indexOf('epoch2') + 1);
+    const between = maps.map((m) => m.step).filter((st) => st % 8 !== 0);
+    expect(between.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < between.length; i++) expect(between[i] - between[i - 1]).toBeGreaterThanOrEqual(5);
+    // The maps changed as the model trained.
+    expect(Array.from(maps[0].values)).not.toEqual(Array.from(maps[maps.length - 1].values));
   });
 });
