@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { snapshot, useTinyExperiment, waitForPhase } from './helpers';
 
@@ -99,6 +100,10 @@ test('Look inside: one group of maps per layer, sized as the layer table says, c
   await expect.poll(async () => (await snapshot(page)).memoryLog.length, { timeout: 20_000 }).toBeGreaterThan(memory.length);
   const afterSwitch = (await snapshot(page)).memoryLog;
   expect(afterSwitch[afterSwitch.length - 1].numTensors).toBe(memory[memory.length - 1].numTensors);
+  // The open panel passes an automated accessibility check (no serious or critical violations).
+  const axe = await new AxeBuilder({ page }).include('section[aria-label="Look inside"]').analyze();
+  const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
   // Closed again: the panel goes.
   await page.getByRole('button', { name: 'Look inside' }).click();
   await expect(page.getByTestId('feature-maps')).toHaveCount(0);
