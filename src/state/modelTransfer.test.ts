@@ -35,6 +35,7 @@ function setup() {
         asked.imports.push(file);
         return ++runId;
       },
+      featureMaps: () => undefined,
     };
     return port;
   });

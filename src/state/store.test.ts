@@ -39,6 +39,7 @@ function fakeClient(finish = false): { factory: ClientFactory; made: () => numbe
       killSilently: () => undefined,
       exportModel: () => undefined,
       importModel: () => 0,
+      featureMaps: () => undefined,
     };
     return port;
   };

@@ -39,6 +39,9 @@ export type TestPoint = Omit<FromWorkerOf<'testLoss'>, 'type' | 'runId'>;
 /** The bottleneck activations of the display images. */
 export type CodeBatch = Omit<FromWorkerOf<'codes'>, 'type' | 'runId'>;
 
+/** "Look inside": every layer's output for one display image (values of layer after layer). */
+export type FeatureMapsBatch = Omit<FromWorkerOf<'featureMaps'>, 'type' | 'runId'>;
+
 export interface AnalysisState<T> {
   running: boolean;
   result: T | null;
@@ -94,6 +97,10 @@ interface TrainingSlice {
   resume: () => void;
   reset: () => void;
   dismissError: () => void;
+  /** "Look inside" (#15): the feature maps of every layer for the selected image, while the panel is open. */
+  featureMaps: FeatureMapsBatch | null;
+  lookInside: boolean;
+  setLookInside: (open: boolean) => void;
 }
 
 export interface ShareNotice {
@@ -140,6 +147,7 @@ const freshTraining = {
   warning: null,
   error: null,
   codes: null,
+  featureMaps: null,
   resultsStale: false,
   copyTest: { running: false, result: null, error: null },
   probe: { running: false, result: null, error: null },
@@ -150,7 +158,7 @@ const freshTraining = {
 /** What the store needs of the training worker's client (TrainingClient; a fake in unit tests). */
 export type TrainingPort = Pick<
   TrainingClient,
-  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently' | 'exportModel' | 'importModel'
+  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently' | 'exportModel' | 'importModel' | 'featureMaps'
 >;
 /** Makes the client; called at most once per store, on the first action that needs the worker. */
 export type ClientFactory = (onMessage: WorkerListener, onFailure: (message: string) => void) => TrainingPort;
@@ -261,6 +269,11 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
         case 'error':
           set({ error: msg.message });
           break;
+        case 'featureMaps': {
+          const { type: _type, runId: _runId, ...maps } = msg;
+          set({ featureMaps: maps });
+          break;
+        }
         default: {
           const unhandled: never = msg;
           throw new Error(`unhandled worker message ${JSON.stringify(unhandled)}`);
@@ -333,11 +346,15 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
           return false;
         }
         const runId = getClient().start(structuredClone(spec), get().liveViews);
+        if (get().lookInside) client?.featureMaps(get().selectedImage);
         set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting', startedAt: Date.now() });
         return true;
       },
       selectedImage: 0,
-      selectImage: (i) => set({ selectedImage: i }),
+      selectImage: (i) => {
+        set({ selectedImage: i });
+        if (get().lookInside) client?.featureMaps(i);
+      },
       startedAt: 0,
       requestAnalysis: (what) => {
         const s = get();
@@ -356,6 +373,11 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
         set({ ...freshTraining, runId: -1 });
       },
       dismissError: () => set({ error: null }),
+      lookInside: false,
+      setLookInside: (open) => {
+        set({ lookInside: open });
+        client?.featureMaps(open ? get().selectedImage : null);
+      },
 
       logScale: false,
       setLogScale: (v) => set({ logScale: v }),

@@ -134,6 +134,11 @@ export class TrainingClient {
     return this.runId;
   }
 
+  /** "Look inside": the feature maps of display image `image` from now on, or none (null: the panel closed). */
+  featureMaps(image: number | null): void {
+    if (this.worker) this.send({ type: 'featureMaps', image });
+  }
+
   /** Test hooks: tensor count now, or a fault injected into the worker. */
   debug(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'raceSoftware'): void {
     this.send({ type: 'debug', action });

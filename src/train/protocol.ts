@@ -39,7 +39,18 @@ export type ToWorker =
   /** Export the model of run `runId` (paused or done) in the tfjs layers format (#18). */
   | { type: 'exportModel'; runId: number }
   /** Load a model file (read and checked on the page) as run `runId`: its spec, its weights, its views. */
-  | { type: 'importModel'; runId: number; file: ModelFileContents };
+  | { type: 'importModel'; runId: number; file: ModelFileContents }
+  /** "Look inside" (#15): the feature maps of this display image, refreshed while training; null: the panel is closed. */
+  | { type: 'featureMaps'; image: number | null };
+
+/** One layer's output in a feature-maps message: where it sits in the model, its kind, its shape (no batch axis). */
+export interface FeatureMapLayer {
+  stack: 'encoder' | 'decoder';
+  index: number;
+  /** The layer kind as the spec names it (conv2d, dense, …). */
+  kind: string;
+  shape: number[];
+}
 
 export interface GradCheckRow {
   backend: BackendName;
@@ -131,7 +142,9 @@ export type FromWorker =
    */
   | { type: 'modelImported'; runId: number; spec: ExperimentSpec; trained: TrainedInfo }
   /** The import failed: nothing changed (the worker's model included). */
-  | { type: 'modelImportError'; runId: number; message: string };
+  | { type: 'modelImportError'; runId: number; message: string }
+  /** Every layer's output for display image `image`: the layers' values one after another (each prod(shape)), transferred. */
+  | { type: 'featureMaps'; runId: number; step: number; image: number; layers: FeatureMapLayer[]; values: Float32Array; computeMs: number };
 
 export interface CopyTestResult {
   /** 'test' is the held-out test split, the baseline. */

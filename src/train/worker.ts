@@ -75,6 +75,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'importModel':
       jobs.importModel(msg.runId, msg.file);
       break;
+    case 'featureMaps':
+      jobs.setFeatureMaps(msg.image);
+      break;
     default: {
       // A message type added to ToWorker and not handled above fails to compile here.
       const unhandled: never = msg;

@@ -2,6 +2,7 @@ import { AnalysisPanel } from './AnalysisPanel';
 import { ArchitectureEditor } from './ArchitectureEditor';
 import { CodeView } from './CodeView';
 import { Diagnostics } from './Diagnostics';
+import { FeatureMaps } from './FeatureMaps';
 import { LossChart } from './LossChart';
 import { ModelTransfer } from './ModelTransfer';
 import { ReconstructionGrid } from './ReconstructionGrid';
@@ -34,6 +35,7 @@ export function App() {
           <LossChart />
           <ReconstructionGrid />
           <CodeView />
+          <FeatureMaps />
           <AnalysisPanel />
           <RunsPanel />
           <Diagnostics />

@@ -19,6 +19,8 @@ import { exportArtifacts, importWeights, viewsOf } from './exportModel';
 import { gradientCheck } from './gradcheck';
 import { HelperViews, type Post } from './helperViews';
 import { trainFrom, type Checkpoint, type RunState } from './loop';
+import { viewsMinInterval } from '../cadence';
+import { FEATURE_MAPS_MIN_MS, FeatureMapsService } from './featureMaps';
 import { BackendSession } from './session';
 import { batchTensor, pixelsOf } from './training';
 
@@ -34,6 +36,8 @@ export interface JobsDeps {
 export class Jobs {
   readonly session = new BackendSession();
   readonly helper: HelperViews;
+  /** "Look inside": every layer's output for one display image (#15). */
+  readonly featureMaps: FeatureMapsService;
   private current: RunState | null = null;
   private queue: Promise<void> = Promise.resolve();
   private runsActive = 0;
@@ -44,6 +48,8 @@ export class Jobs {
 
   constructor(private readonly deps: JobsDeps) {
     this.helper = new HelperViews(deps.post, deps.cores);
+    // As the live views: less often on two cores, where the page's redraws share the training's core.
+    this.featureMaps = new FeatureMapsService(deps.post, Math.max(FEATURE_MAPS_MIN_MS, viewsMinInterval(deps.cores)));
   }
 
   private enqueue(job: () => Promise<void> | void): void {
@@ -76,6 +82,15 @@ export class Jobs {
 
   setLiveViews(live: boolean): void {
     this.liveViews = live;
+  }
+
+  /** The page's "Look inside" panel: an image to show the feature maps of, or null (closed). */
+  setFeatureMaps(image: number | null): void {
+    this.featureMaps.request(image);
+    const run = this.current;
+    // A training loop refreshes them between its steps; paused, finished or idle: now, on the last model.
+    const looping = this.runsActive > 0 && run !== null && !run.paused && !run.stopped;
+    if (image !== null && !looping) void this.featureMaps.refresh().catch(() => undefined);
   }
 
   pause(runId: number): void {
@@ -170,6 +185,13 @@ export class Jobs {
 
     this.lastRun = { runId: run.id, spec, data, trainIdx, testIdx: split.test };
     const loopData = { data, trainIdx, testIdx: split.test, displayIdx, detail };
+    this.featureMaps.attach({
+      runId: run.id,
+      model: () => session.built?.model ?? null,
+      image: (i) => batchTensor(data, displayIdx, i, i + 1),
+      count: displayIdx.length,
+      read: (p) => session.guard(p),
+    });
     const loopDeps = {
       slot: session,
       post,
@@ -178,6 +200,7 @@ export class Jobs {
       cores: this.deps.cores,
       helper: this.helper,
       reportMemory: () => this.reportMemory(),
+      featureMaps: (step: number, force: boolean) => this.featureMaps.tick(step, force, this.liveViews),
     };
     let checkpoint: Checkpoint = { epoch: 0, step: 0, weights: null };
     for (;;) {

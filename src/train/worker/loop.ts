@@ -73,6 +73,8 @@ export interface LoopDeps {
   reportMemory: () => void;
   /** The clock the cadence runs on (ms): performance.now unless a test makes it deterministic. */
   now?: () => number;
+  /** "Look inside" (featureMaps.ts): refresh the feature maps if wanted and due (or now, when `force`). */
+  featureMaps?: (step: number, force: boolean) => Promise<void>;
 }
 
 /** One training step; returns the loss, still on the device. */
@@ -247,6 +249,7 @@ class TrainingLoop {
     if (bad !== null) await this.diverged(bad);
     const why = diverged || bad !== null ? 'Paused: the loss diverged' : 'Paused';
     this.post({ type: 'phase', runId: run.id, phase: 'paused', detail: why });
+    await this.deps.featureMaps?.(this.done, true);
     await waitIfPaused(run);
     if (run.stopped) return;
     this.post({ type: 'phase', runId: run.id, phase: 'training', detail: this.data.detail });
@@ -287,6 +290,7 @@ class TrainingLoop {
       this.lastRead = now;
     }
     await this.views(now);
+    await this.deps.featureMaps?.(this.done, false);
     await this.deps.yieldToEvents();
   }
 
@@ -321,6 +325,7 @@ class TrainingLoop {
     const trainEval = await evaluate(spec, model, data.data, data.trainIdx, slot, yieldToEvents);
     this.post({ type: 'testLoss', runId: run.id, epoch: epoch + 1, step: this.done, loss: testLoss, trainLoss: trainEval });
     this.warnIfCollapsed(await this.sendImages(this.done, 'reconstructions'));
+    await this.deps.featureMaps?.(this.done, true);
     // Known-good weights: keep one snapshot on the device and a copy on the CPU (survives a device loss).
     this.setAnchor(this.done);
     const weights = await slot.guard(Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>)));
