@@ -478,15 +478,19 @@ def nhwc_shape(t):
 
 
 def check_io(model, in_path, out_path):
-    """Eval forward of an N x H x W x C float array: every layer's output shape (H x W x C) and the output."""
+    """Eval forward of an N x H x W x C float array: every layer's output shape (H x W x C) and the output
+    as JSON, and every layer's output (H, W, C order) as raw float32 in OUT_JSON.layers.bin."""
     module = model.module if hasattr(model, 'module') else model
     module.eval()
     names, shapes = [], []
+
+    outputs = []
 
     def record(name):
         def hook(module, inputs, output):
             names.append(name)
             shapes.append(nhwc_shape(output))
+            outputs.append((output.permute(0, 2, 3, 1) if output.dim() == 4 else output).contiguous().numpy())
         return hook
 
     hooks = [layer.register_forward_hook(record(name)) for name, layer in module.named_layers()]
@@ -498,6 +502,10 @@ def check_io(model, in_path, out_path):
     y = y.permute(0, 2, 3, 1) if y.dim() == 4 else y
     with open(out_path, 'w') as f:
         json.dump({'names': names, 'shapes': shapes, 'output_shape': list(y.shape), 'output': y.reshape(-1).tolist()}, f)
+    # Every layer's output (H, W, C order), float32 little-endian, one after the other.
+    with open(out_path + '.layers.bin', 'wb') as f:
+        for o in outputs:
+            f.write(o.astype('<f4').tobytes())
 
 
 def train(model, images, test_images, epochs, batch_size, lr, rank, world, device, max_steps=None):

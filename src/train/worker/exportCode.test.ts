@@ -200,13 +200,21 @@ describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorc
     const report = inferShapes(spec, [28, 28, 1]);
     expect(report.error).toBeNull();
     const built = buildModel(spec, [28, 28, 1]);
-    const n = 3;
+    const n = 2;
     const input = new Float32Array(n * 784).map(() => rng());
     let expected: Float32Array;
+    const perLayer: Float32Array[] = [];
     try {
       await saveTfjs(built.model, dir, rng);
+      // Every layer's output too, so a wrong mapping cannot hide behind later squashing layers.
+      const all = tf.model({ inputs: built.model.inputs, outputs: built.model.layers.slice(1).map((l) => l.output as tf.SymbolicTensor) });
       const x = tf.tensor4d(input, [n, 28, 28, 1]);
       const y = built.model.predict(x) as tf.Tensor;
+      const ys = all.predict(x);
+      (Array.isArray(ys) ? ys : [ys]).forEach((t) => {
+        perLayer.push(t.dataSync() as Float32Array);
+        t.dispose();
+      });
       expected = y.dataSync() as Float32Array;
       x.dispose();
       y.dispose();
@@ -227,6 +235,18 @@ describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorc
     expect(io.names).toEqual(exportLayers(spec).layers.map((l) => l.name));
     expect(io.shapes).toEqual(report.layers.map((l) => l.outputShape));
     expect(io.output_shape).toEqual([n, 28, 28, 1]);
+    const bin = readFileSync(join(dir, 'out.json.layers.bin'));
+    const got = new Float32Array(bin.buffer, bin.byteOffset, bin.byteLength / 4);
+    expect(perLayer).toHaveLength(io.names.length);
+    let offset = 0;
+    perLayer.forEach((want, k) => {
+      const scale = Math.max(1, ...want.map(Math.abs));
+      let diff = 0;
+      for (let j = 0; j < want.length; j++) diff = Math.max(diff, Math.abs(got[offset + j] - want[j]));
+      offset += want.length;
+      expect(diff / scale, `layer ${io.names[k]}`).toBeLessThan(1e-4);
+    });
+    expect(offset).toBe(got.length);
     expect(io.output.length).toBe(expected.length);
     let maxDiff = 0;
     io.output.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - expected[i]))));
