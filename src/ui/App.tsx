@@ -2,6 +2,7 @@ import { AnalysisPanel } from './AnalysisPanel';
 import { ArchitectureEditor } from './ArchitectureEditor';
 import { CodeView } from './CodeView';
 import { Diagnostics } from './Diagnostics';
+import { ExportCode } from './ExportCode';
 import { LossChart } from './LossChart';
 import { ReconstructionGrid } from './ReconstructionGrid';
 import { RunsPanel } from './RunsPanel';
@@ -18,6 +19,7 @@ export function App() {
         </h1>
         <p className="tagline">Design an encoder and a decoder, train them in your browser, watch the code form.</p>
         <ShareBar />
+        <ExportCode />
       </header>
       <main className="layout">
         <section className="panel arch-panel" aria-label="Architecture">
