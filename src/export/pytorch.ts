@@ -425,7 +425,7 @@ def load_images(split, data_dir):
 
 def as_batch(images):
     """uint8 N x H x W [x C] (or floats in [0, 1]) -> float32 N x C x H x W in [0, 1]."""
-    x = torch.from_numpy(np.asarray(images))
+    x = torch.from_numpy(np.array(images))
     x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
     if x.dim() == 3:
         x = x.unsqueeze(-1)
@@ -539,7 +539,9 @@ def train(model, images, test_images, epochs, batch_size, lr, rank, world, devic
         if rank == 0:
             msg = 'epoch %d/%d: train loss %.5f (%.1f s)' % (epoch + 1, epochs, float(np.mean(epoch_losses)), time.time() - started)
             if test_images is not None:
-                msg += ', test loss %.5f' % evaluate(model, test_images, batch_size, device)
+                # The plain module: a forward of the DDP wrapper on one rank alone would wait for the others.
+                plain = model.module if hasattr(model, 'module') else model
+                msg += ', test loss %.5f' % evaluate(plain, test_images, batch_size, device)
             print(msg, flush=True)
         if max_steps is not None and step >= max_steps:
             break
@@ -622,7 +624,9 @@ def main():
         if args.losses:
             with open(args.losses, 'w') as f:
                 json.dump(losses, f)
-        if not args.smoke:
+        if test_images is not None and epochs == 0:
+            print('test loss %.5f' % evaluate(model, test_images, args.batch_size, device), flush=True)
+        elif not args.smoke:
             torch.save(model.state_dict(), args.save)
             print('saved ' + args.save, flush=True)
     if world > 1:
