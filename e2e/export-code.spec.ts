@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { DEFAULT_SPEC } from '../src/model/presets';
 
@@ -12,6 +13,9 @@ test('Export code shows the PyTorch and Keras scripts of the design and download
   const dialog = page.getByRole('dialog', { name: 'Export code' });
   await expect(dialog).toBeVisible();
   const code = dialog.getByTestId('export-code');
+  await expect(dialog.getByRole('tab', { name: 'PyTorch' })).toBeFocused();
+  const axe = await new AxeBuilder({ page }).include('.export-code-dialog').analyze();
+  expect(axe.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 
   const convs = [...DEFAULT_SPEC.encoder, ...DEFAULT_SPEC.decoder].filter((l) => l.kind === 'conv2d').length;
   const py = (await code.textContent()) ?? '';

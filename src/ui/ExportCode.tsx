@@ -24,8 +24,14 @@ export function ExportCode() {
   useEffect(() => {
     const d = dialogRef.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      d.showModal();
+      // Into the dialog: its first control is the framework choice.
+      tabRefs.current[lang]?.focus();
+    }
     if (!open && d.open) d.close();
+    // Only on opening and closing, not when the tab changes (the arrow keys move the focus themselves).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [open]);
 
   const result = useMemo((): { ok: true; code: string } | { ok: false; error: string } => {
@@ -120,7 +126,6 @@ export function ExportCode() {
                   ref={(el) => {
                     tabRefs.current[l.id] = el;
                   }}
-                  autoFocus={lang === l.id}
                   onClick={() => {
                     setLang(l.id);
                     setStatus('');
