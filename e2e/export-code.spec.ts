@@ -4,7 +4,8 @@ import { expect, test } from '@playwright/test';
 import { DEFAULT_SPEC } from '../src/model/presets';
 
 /** Issue #18: "Export code" shows and downloads the design as a PyTorch and a Keras script. */
-test('Export code shows the PyTorch and Keras scripts of the design and downloads them', async ({ page }) => {
+test('Export code shows the PyTorch and Keras scripts of the design and downloads them', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await page.goto('/');
   // A change to the design must show in the script: the second conv of the encoder gets 6 filters.
   await page.getByLabel('Encoder layer 4 filters').fill('6');
@@ -37,6 +38,9 @@ test('Export code shows the PyTorch and Keras scripts of the design and download
   const [kerasDownload] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Download autoencoder_keras.py' }).click()]);
   expect(kerasDownload.suggestedFilename()).toBe('autoencoder_keras.py');
   expect(await readFile(await kerasDownload.path(), 'utf8')).toBe(keras);
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
+  await expect(dialog.getByRole('status')).toContainText('Copied the Keras script');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(keras);
 
   // Escape closes, and the focus goes back to the button.
   await page.keyboard.press('Escape');

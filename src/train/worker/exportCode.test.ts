@@ -258,7 +258,7 @@ describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorc
     expect(losses).toHaveLength(steps);
     losses.forEach((l) => expect(Number.isFinite(l)).toBe(true));
     expect(Math.min(...losses.slice(-3))).toBeLessThan(losses[0]);
-  });
+  }, 300_000);
 });
 
 describe('exported Keras code', () => {
