@@ -108,7 +108,8 @@ export function pytorchScript(spec: ExperimentSpec, opts: ExportOptions): string
     '# Under torchrun the batch of the spec is the global batch (split over the processes), only rank 0 prints',
     '# and saves (autoencoder.pt). Options: --epochs, --batch-size, --lr, --data-dir, --save, --device.',
     '# Checks (no download): --check-io in.npy out.json (eval forward of an N x H x W x C float array: every',
-    "# layer's output shape and the output, as JSON); --smoke data.npy --steps N (train N steps on an array).",
+    "# layer's output shape and the output, as JSON); --check-step in.npy out.json (two training steps on that",
+    '# batch, dropout off: the losses and the output after); --smoke data.npy --steps N (train N steps on an array).',
     '#',
     '# Semantics are Keras/tfjs, as the playground trains: NHWC flatten order (the module itself works in',
     "# NCHW), TensorFlow's 'same' padding (the odd pixel after, explicit F.pad), Keras' transposed-conv output",
@@ -508,6 +509,31 @@ def check_io(model, in_path, out_path):
             f.write(o.astype('<f4').tobytes())
 
 
+def check_step(model, in_path, out_path, steps=2):
+    """Training steps on the whole N x H x W x C float array (dropout off, so they are deterministic):
+    the loss of each step and then the eval-mode output, as JSON."""
+    module = model.module if hasattr(model, 'module') else model
+    module.train()
+    for m in module.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()
+    x = as_batch(np.load(in_path).astype(np.float32))
+    optimizer = make_optimizer(module.parameters(), LEARNING_RATE)
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(module(x), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    module.eval()
+    with torch.no_grad():
+        y = module(x)
+    y = y.permute(0, 2, 3, 1) if y.dim() == 4 else y
+    with open(out_path, 'w') as f:
+        json.dump({'losses': losses, 'output': y.reshape(-1).tolist()}, f)
+
+
 def train(model, images, test_images, epochs, batch_size, lr, rank, world, device, max_steps=None):
     """Trains in place; returns the loss of every step (rank 0's batch)."""
     dataset = TensorDataset(as_batch(images))
@@ -571,6 +597,7 @@ def main():
     ap.add_argument('--save', default='autoencoder.pt')
     ap.add_argument('--device', help='cuda, cpu, ... (default: the GPU of this process if there is one)')
     ap.add_argument('--check-io', nargs=2, metavar=('IN_NPY', 'OUT_JSON'))
+    ap.add_argument('--check-step', nargs=2, metavar=('IN_NPY', 'OUT_JSON'))
     ap.add_argument('--smoke', metavar='NPY', help='train on this N x H x W [x C] array instead of the data set')
     ap.add_argument('--steps', type=int, help='train this many steps (as many epochs as that takes)')
     ap.add_argument('--losses', metavar='JSON', help="write every step's loss here")
@@ -594,8 +621,11 @@ def main():
     model = Autoencoder()
     if args.weights:
         load_tfjs_weights(model, args.weights)
-    if args.check_io:
-        check_io(model, *args.check_io)
+    if args.check_io or args.check_step:
+        if args.check_io:
+            check_io(model, *args.check_io)
+        if args.check_step:
+            check_step(model, *args.check_step)
         if not args.smoke:
             return
     model.to(device)

@@ -24,6 +24,8 @@ import { inferShapes } from '../../model/inferShapes';
 import { PRESETS } from '../../model/presets';
 import type { ExperimentSpec, LayerSpec } from '../../model/spec';
 import { buildModel } from './buildModel';
+import { trySet } from './startBackend';
+import { makeTrainingOptimizer, trainStep } from './training';
 
 const run = promisify(execFile);
 
@@ -184,7 +186,9 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // The CPU backend as the app runs it: with our training kernels (stock tfjs' ResizeNearestNeighborGrad
+  // is wrong for batches over 1, see kernels.ts), so the training steps compare with the app's.
+  expect(await trySet('cpu')).toBeNull();
 });
 
 describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorch code against tfjs', () => {
@@ -203,6 +207,8 @@ describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorc
     const n = 2;
     const input = new Float32Array(n * 784).map(() => rng());
     let expected: Float32Array;
+    let afterSteps: Float32Array;
+    const stepLosses: number[] = [];
     const perLayer: Float32Array[] = [];
     try {
       await saveTfjs(built.model, dir, rng);
@@ -216,8 +222,27 @@ describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorc
         t.dispose();
       });
       expected = y.dataSync() as Float32Array;
-      x.dispose();
       y.dispose();
+      // Two training steps as the app takes them (its optimizer, loss, batch norm in training mode), on a twin
+      // with the same weights whose dropout is off (rate 0), as the script's --check-step does.
+      const noDrop = (layers: LayerSpec[]): LayerSpec[] => layers.map((l) => (l.kind === 'dropout' ? { ...l, rate: 0 } : l));
+      const twin = buildModel({ ...spec, encoder: noDrop(spec.encoder), decoder: noDrop(spec.decoder) }, [28, 28, 1]);
+      const optimizer = makeTrainingOptimizer(spec);
+      try {
+        twin.model.setWeights(built.model.getWeights());
+        for (let k = 0; k < 2; k++) {
+          const loss = trainStep(optimizer, spec, twin.model, x);
+          stepLosses.push(loss.dataSync()[0]);
+          loss.dispose();
+        }
+        const after = twin.model.predict(x) as tf.Tensor;
+        afterSteps = after.dataSync() as Float32Array;
+        after.dispose();
+      } finally {
+        optimizer.dispose();
+        twin.model.dispose();
+        x.dispose();
+      }
     } finally {
       built.model.dispose();
     }
@@ -228,7 +253,7 @@ describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorc
     const steps = 8;
     await run(
       PYTHON ?? 'python3',
-      [script, '--weights', join(dir, 'model.json'), '--check-io', join(dir, 'in.npy'), join(dir, 'out.json'), '--smoke', join(dir, 'train.npy'), '--steps', String(steps), '--losses', join(dir, 'losses.json'), '--device', 'cpu'],
+      [script, '--weights', join(dir, 'model.json'), '--check-io', join(dir, 'in.npy'), join(dir, 'out.json'), '--check-step', join(dir, 'in.npy'), join(dir, 'step.json'), '--smoke', join(dir, 'train.npy'), '--steps', String(steps), '--losses', join(dir, 'losses.json'), '--device', 'cpu'],
       { cwd: dir, env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }, timeout: 300_000 },
     );
     const io = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as CheckIo;
@@ -253,6 +278,13 @@ describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorc
     expect(maxDiff).toBeLessThan(1e-4);
     // The outputs are not trivially equal (e.g. all 0.5): the check compares something.
     expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(0.01);
+
+    // The same loss, optimizer (and its hyper-parameters) and batch-norm training semantics: same losses, same weights after.
+    const step = JSON.parse(readFileSync(join(dir, 'step.json'), 'utf8')) as { losses: number[]; output: number[] };
+    step.losses.forEach((l, k) => expect(Math.abs(l - stepLosses[k]), `loss of step ${k + 1}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(stepLosses[k]))));
+    let stepDiff = 0;
+    step.output.forEach((v, i) => (stepDiff = Math.max(stepDiff, Math.abs(v - afterSteps[i]))));
+    expect(stepDiff, 'output after two training steps').toBeLessThan(1e-3);
 
     const losses = JSON.parse(readFileSync(join(dir, 'losses.json'), 'utf8')) as number[];
     expect(losses).toHaveLength(steps);
