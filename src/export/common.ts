@@ -160,9 +160,13 @@ export function settingsLines(spec: ExperimentSpec): string[] {
 
 /** The spec as indented JSON lines, each prefixed (for a comment block). */
 export function specJsonLines(spec: ExperimentSpec, prefix: string): string[] {
-  return JSON.stringify(spec, null, 2)
-    .split('\n')
-    .map((line) => `${prefix}${line}`);
+  // Valid JSON, one setting or one layer a line.
+  const entries = Object.entries(spec).map(([key, value]) =>
+    Array.isArray(value)
+      ? [`  ${JSON.stringify(key)}: [`, ...value.map((l, i) => `    ${JSON.stringify(l)}${i < value.length - 1 ? ',' : ''}`), '  ]'].join('\n')
+      : `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`,
+  );
+  return ['{', ...entries.join(',\n').split('\n'), '}'].map((line) => `${prefix}${line}`);
 }
 
 /** The link on one line, safe inside a comment. */

@@ -106,6 +106,12 @@ describe('the scripts', () => {
       const m = /^SPEC = json\.loads\((".*")\)$/m.exec(code);
       expect(m).not.toBeNull();
       expect(JSON.parse(JSON.parse(m?.[1] ?? '""') as string)).toEqual(spec);
+      // The header's copy of the spec is valid JSON too.
+      const lines = code.split('\n');
+      const from = lines.indexOf('# The spec:') + 1;
+      const header = lines.slice(from, lines.findIndex((l, i) => i >= from && !l.startsWith('#')));
+      expect(from).toBeGreaterThan(0);
+      expect(JSON.parse(header.map((l) => l.slice(4)).join('\n'))).toEqual(spec);
     }
     const py = pytorchScript(spec, { link });
     const count = (kind: string): number => [...spec.encoder, ...spec.decoder].filter((l) => l.kind === kind).length;

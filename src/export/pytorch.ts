@@ -113,7 +113,7 @@ export function pytorchScript(spec: ExperimentSpec, opts: ExportOptions): string
     '#',
     '# Semantics are Keras/tfjs, as the playground trains: NHWC flatten order (the module itself works in',
     "# NCHW), TensorFlow's 'same' padding (the odd pixel after, explicit F.pad), Keras' transposed-conv output",
-    `# sizes, batch norm with momentum ${BN_MOMENTUM} (torch momentum ${pyNum(1 - BN_MOMENTUM)}) and epsilon ${BN_EPSILON} whose moving`,
+    `# sizes, batch norm with momentum ${BN_MOMENTUM} (torch momentum ${(1 - BN_MOMENTUM).toFixed(2)}) and epsilon ${BN_EPSILON} whose moving`,
     '# variance takes the biased batch variance, He-normal (truncated at 2 stddev) or Glorot-uniform kernels',
     '# with tfjs fans and zero biases. The initial weights follow the same distributions, not the same numbers',
     "# (torch's generator, seeded with the spec's seed). The playground trains on a fixed 9,000-image split of",
