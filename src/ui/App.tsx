@@ -2,6 +2,7 @@ import { AnalysisPanel } from './AnalysisPanel';
 import { ArchitectureEditor } from './ArchitectureEditor';
 import { CodeView } from './CodeView';
 import { Diagnostics } from './Diagnostics';
+import { ExportCode } from './ExportCode';
 import { FeatureMaps } from './FeatureMaps';
 import { LossChart } from './LossChart';
 import { ModelTransfer } from './ModelTransfer';
@@ -21,6 +22,7 @@ export function App() {
         <p className="tagline">Design an encoder and a decoder, train them in your browser, watch the code form.</p>
         <ShareBar />
         <ModelTransfer />
+        <ExportCode />
       </header>
       <main className="layout">
         <section className="panel arch-panel" aria-label="Architecture">
