@@ -37,6 +37,7 @@ function fakeClient(finish = false): { factory: ClientFactory; made: () => numbe
       gradCheck: () => undefined,
       debug: () => undefined,
       killSilently: () => undefined,
+      step: () => undefined,
     };
     return port;
   };

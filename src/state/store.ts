@@ -93,6 +93,12 @@ interface TrainingSlice {
   resume: () => void;
   reset: () => void;
   dismissError: () => void;
+  /**
+   * Trains exactly one batch and leaves the run paused: a paused run takes one more step; with no run
+   * in progress (idle, done, failed) a new run starts and pauses after its first step (false when
+   * checkExperiment blocks it, as train()). While training (or starting) it does nothing: pause first.
+   */
+  step: () => boolean;
 }
 
 export interface ShareNotice {
@@ -132,7 +138,7 @@ const freshTraining = {
 /** What the store needs of the training worker's client (TrainingClient; a fake in unit tests). */
 export type TrainingPort = Pick<
   TrainingClient,
-  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently'
+  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently' | 'step'
 >;
 /** Makes the client; called at most once per store, on the first action that needs the worker. */
 export type ClientFactory = (onMessage: WorkerListener, onFailure: (message: string) => void) => TrainingPort;
@@ -317,6 +323,18 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
         set({ ...freshTraining, runId: -1 });
       },
       dismissError: () => set({ error: null }),
+      step: () => {
+        const s = get();
+        if (s.phase === 'paused') {
+          getClient().step();
+          return true;
+        }
+        if (isActive(s.phase) || !s.train()) return false;
+        // In this order the worker sets the new run to pause before its first batch, then grants it one.
+        getClient().pause();
+        getClient().step();
+        return true;
+      },
 
       logScale: false,
       setLogScale: (v) => set({ logScale: v }),

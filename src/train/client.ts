@@ -104,6 +104,11 @@ export class TrainingClient {
     this.send({ type: 'resume', runId: this.runId });
   }
 
+  /** One batch on the paused run (see the 'step' message). */
+  step(): void {
+    this.send({ type: 'step', runId: this.runId });
+  }
+
   stop(): void {
     if (this.worker) this.send({ type: 'stop', runId: this.runId });
   }

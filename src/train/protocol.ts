@@ -34,7 +34,9 @@ export type ToWorker =
   /** After a run: reconstruct inputs unlike the data (copy test), or fit a linear probe on the codes. */
   | { type: 'analyze'; runId: number; what: 'copyTest' | 'probe' }
   /** Runs one training step of every layer kind on each backend and compares gradients with finite differences. */
-  | { type: 'gradCheck'; backends: BackendName[] };
+  | { type: 'gradCheck'; backends: BackendName[] }
+  /** A paused run trains exactly one batch (loss read back, views refreshed) and stays paused. */
+  | { type: 'step'; runId: number };
 
 export interface GradCheckRow {
   backend: BackendName;

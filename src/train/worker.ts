@@ -69,6 +69,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'gradCheck':
       jobs.gradCheck(msg.backends);
       break;
+    case 'step':
+      jobs.step(msg.runId);
+      break;
     default: {
       // A message type added to ToWorker and not handled above fails to compile here.
       const unhandled: never = msg;

@@ -15,7 +15,7 @@ import type { GradCheckRow, ToWorker } from '../protocol';
 import { copyTest, linearProbe } from './analysis';
 import { gradientCheck } from './gradcheck';
 import { HelperViews, type Post } from './helperViews';
-import { trainFrom, type Checkpoint, type RunState } from './loop';
+import { grantStep, trainFrom, type Checkpoint, type RunState } from './loop';
 import { BackendSession } from './session';
 import { pixelsOf } from './training';
 
@@ -83,9 +83,15 @@ export class Jobs {
     const run = this.current;
     if (run && run.id === runId) {
       run.paused = false;
+      run.steps = 0;
       run.resume?.();
       run.resume = null;
     }
+  }
+
+  /** The page's Step: a paused run trains one batch and stays paused (a run that is not paused ignores it). */
+  step(runId: number): void {
+    if (this.current && this.current.id === runId) grantStep(this.current);
   }
 
   stop(runId: number): void {
