@@ -114,6 +114,9 @@ interface UiSlice {
   setLiveViews: (v: boolean) => void;
   shareNotice: ShareNotice | null;
   setShareNotice: (n: ShareNotice | null) => void;
+  /** Presenter view (#15): the editors hidden, chart, reconstructions and code large. Not persisted. */
+  presenter: boolean;
+  setPresenter: (on: boolean) => void;
 }
 
 export type AppState = ExperimentSlice & TrainingSlice & UiSlice;
@@ -262,6 +265,19 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
       editSpec({ ...spec, [stack]: fn(spec[stack].slice()) });
     };
 
+    /** train(), or with `steps` the page's Step from no run: a run that starts paused and trains that many batches. */
+    const startRun = (steps?: number): boolean => {
+      const spec = get().spec;
+      const check = experimentCheckOf(spec);
+      if (!check.canTrain) {
+        set({ error: `Cannot train: ${check.reasons[0]}` });
+        return false;
+      }
+      const runId = getClient().start(structuredClone(spec), get().liveViews, steps);
+      set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting', startedAt: Date.now() });
+      return true;
+    };
+
     return {
       spec: DEFAULT_SPEC,
       setSpec: (patch) => editSpec({ ...get().spec, ...patch }),
@@ -292,17 +308,7 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
         set({ gradCheck: { running: true, rows: [], errors: [] } });
         getClient().gradCheck(backends);
       },
-      train: () => {
-        const spec = get().spec;
-        const check = experimentCheckOf(spec);
-        if (!check.canTrain) {
-          set({ error: `Cannot train: ${check.reasons[0]}` });
-          return false;
-        }
-        const runId = getClient().start(structuredClone(spec), get().liveViews);
-        set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting', startedAt: Date.now() });
-        return true;
-      },
+      train: () => startRun(),
       selectedImage: 0,
       selectImage: (i) => set({ selectedImage: i }),
       startedAt: 0,
@@ -329,11 +335,7 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
           getClient().step();
           return true;
         }
-        if (isActive(s.phase) || !s.train()) return false;
-        // In this order the worker sets the new run to pause before its first batch, then grants it one.
-        getClient().pause();
-        getClient().step();
-        return true;
+        return !isActive(s.phase) && startRun(1);
       },
 
       logScale: false,
@@ -345,6 +347,8 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
       },
       shareNotice: null,
       setShareNotice: (n) => set({ shareNotice: n }),
+      presenter: false,
+      setPresenter: (on) => set({ presenter: on }),
     };
   });
 

@@ -21,7 +21,8 @@ export type Fault = WorkerFault | 'kill';
 export type DebugAction = 'memory' | WorkerFault | 'raceSoftware';
 
 export type ToWorker =
-  | { type: 'start'; runId: number; spec: ExperimentSpec; liveViews: boolean }
+  /** steps: start paused, with this many single steps granted (the page's Step with no run in progress). */
+  | { type: 'start'; runId: number; spec: ExperimentSpec; liveViews: boolean; steps?: number }
   /** Live views on: reconstructions and codes several times a second; off: only at each epoch's end (full speed). */
   | { type: 'views'; live: boolean }
   | { type: 'pause'; runId: number }

@@ -1,15 +1,34 @@
+import { useCallback, useState } from 'react';
+import { useAppStore } from '../state/store';
 import { AnalysisPanel } from './AnalysisPanel';
 import { ArchitectureEditor } from './ArchitectureEditor';
 import { CodeView } from './CodeView';
 import { Diagnostics } from './Diagnostics';
 import { LossChart } from './LossChart';
+import { ShortcutsDialog, ViewControls } from './PresenterControls';
+import { PresenterView } from './PresenterView';
 import { ReconstructionGrid } from './ReconstructionGrid';
 import { RunsPanel } from './RunsPanel';
 import { SettingsPanel } from './SettingsPanel';
 import { ShareBar } from './ShareBar';
 import { TrainingPanel } from './TrainingPanel';
+import { useShortcuts } from './useShortcuts';
 
 export function App() {
+  const presenter = useAppStore((s) => s.presenter);
+  const [helpOpen, setHelpOpen] = useState(false);
+  const openHelp = useCallback(() => setHelpOpen(true), []);
+  const closeHelp = useCallback(() => setHelpOpen(false), []);
+  useShortcuts(openHelp, helpOpen);
+  const dialog = <ShortcutsDialog open={helpOpen} onClose={closeHelp} />;
+  if (presenter) {
+    return (
+      <div className="app presenter" data-testid="presenter">
+        <PresenterView openHelp={openHelp} />
+        {dialog}
+      </div>
+    );
+  }
   return (
     <div className="app">
       <header className="app-header">
@@ -18,6 +37,7 @@ export function App() {
         </h1>
         <p className="tagline">Design an encoder and a decoder, train them in your browser, watch the code form.</p>
         <ShareBar />
+        <ViewControls openHelp={openHelp} />
       </header>
       <main className="layout">
         <section className="panel arch-panel" aria-label="Architecture">
@@ -37,6 +57,7 @@ export function App() {
           <Diagnostics />
         </div>
       </main>
+      {dialog}
     </div>
   );
 }

@@ -51,7 +51,10 @@ export class Jobs {
     const { post } = this.deps;
     this.stopCurrent();
     this.liveViews = msg.liveViews;
-    const run: RunState = { id: msg.runId, spec: msg.spec, stopped: false, paused: false, resume: null };
+    // With steps (Step with no run in progress): paused from its first batch on, those steps granted. One
+    // message: a 'pause' sent after 'start' can land after the first step (the loop may reach it without a yield).
+    const steps = msg.steps ?? 0;
+    const run: RunState = { id: msg.runId, spec: msg.spec, stopped: false, paused: steps > 0, resume: null, steps };
     this.current = run;
     this.queue = this.queue
       .then(async () => {
