@@ -72,7 +72,7 @@ export function PresenterView({ openHelp }: { openHelp: () => void }) {
         <div className="presenter-code">
           <CodeView />
         </div>
-        {/* Feature maps (#15 item 6): <FeatureMaps /> (data-testid feature-maps) goes in .presenter-fmaps when wired. */}
+        {/* Feature maps (#15 item 6), when wired: <div className="presenter-fmaps"><FeatureMaps /></div> (a third column; styles.css). */}
       </main>
     </>
   );
