@@ -107,6 +107,29 @@ test.describe('teaching mode: Step, shortcuts, presenter view, accessibility', (
     await page.keyboard.press('Escape');
     await expect(page.getByTestId('presenter')).toHaveCount(0);
     await expect(page.getByRole('button', { name: 'Presenter view' })).toHaveAttribute('aria-pressed', 'false');
+
+    // Reduced motion asked for: nothing on the page animates or transitions, in either view; not even
+    // a probe element given a transition and an animation of its own (as a later component might).
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    for (const view of ['normal', 'presenter']) {
+      if (view === 'presenter') await page.keyboard.press('p');
+      const moving = await page.evaluate(() => {
+        const probe = document.createElement('div');
+        probe.style.transition = 'opacity 1s';
+        probe.style.animation = 'probe-spin 2s infinite';
+        document.body.append(probe);
+        const found = Array.from(document.querySelectorAll('*'))
+          .filter((el) => {
+            const cs = getComputedStyle(el);
+            const durations = `${cs.transitionDuration},${cs.animationDuration}`.split(',').map((d) => parseFloat(d));
+            return cs.animationName !== 'none' || durations.some((d) => d > 0);
+          })
+          .map((el) => el.tagName + (el.className ? `.${String(el.className)}` : ''));
+        probe.remove();
+        return found;
+      });
+      expect(moving, view).toEqual([]);
+    }
   });
 
   test('presenter view fits 1280×720 with chart, reconstructions and code in view; axe finds nothing serious in either view', async ({ page }) => {
@@ -164,5 +187,12 @@ test.describe('teaching mode: Step, shortcuts, presenter view, accessibility', (
     expect(pair?.width ?? 0).toBeGreaterThanOrEqual(56);
 
     expect(await seriousViolations(page)).toEqual([]);
+    // The shortcuts' dialog too.
+    await page.getByRole('button', { name: 'Keyboard shortcuts' }).click();
+    await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Close' }).click();
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Keyboard shortcuts' })).toBeFocused();
   });
 });

@@ -245,12 +245,14 @@ describe('training loop: Step (one batch at a time)', () => {
     let calls = 0;
     const initial: Float32Array[] = [];
     let pauseAt = -1;
+    let resumeDuring = -1;
     // The loop's own step, counted; it records the initial weights, and pauses the run (as the page would) after call `pauseAt`.
     const counted: StepFn = (optimizer, spec, model, x) => {
       if (calls === 0) model.weights.forEach((w) => initial.push((w.read().dataSync() as Float32Array).slice()));
       calls++;
       const loss = trainStep(optimizer, spec, model, x);
       if (calls === pauseAt) t.run.paused = true;
+      if (calls === resumeDuring) t.run.paused = false; // the page's Resume, arriving mid-step
       return loss;
     };
     const t = setup(1, counted);
@@ -331,9 +333,18 @@ describe('training loop: Step (one batch at a time)', () => {
     expect(calls).toBe(N + 2);
     expect(lossPoints(since()).map((p) => p.step)).toEqual([N + 2]);
 
+    // Resume while a Step's batch is in flight (the run never waits then): the page hears 'training' again.
+    seen = t.messages.length;
+    const resumedAt = N + 3;
+    const training = t.next((m) => m.type === 'phase' && m.phase === 'training');
+    resumeDuring = resumedAt;
+    grantStep(t.run);
+    await training;
+    expect(calls).toBe(resumedAt);
+    expect(t.run.paused).toBe(false);
+    expect(since().filter((m) => m.type === 'phase').map((m) => m.type === 'phase' && m.phase)).toEqual(['training']);
+
     // A running run ignores Step; Stop ends it.
-    t.run.paused = false;
-    t.run.resume?.();
     expect(grantStep(t.run)).toBe(false);
     t.run.stopped = true;
     await done;

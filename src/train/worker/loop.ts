@@ -188,6 +188,8 @@ class TrainingLoop {
   private windowStart: number;
   private windowImages = 0;
   private imagesPerSec = 0;
+  /** The page was told 'paused' last (Step keeps it so; the 'training' phase follows once the run goes on). */
+  private shownPaused = false;
 
   constructor(
     private readonly run: RunState,
@@ -257,21 +259,32 @@ class TrainingLoop {
    */
   private async pauseIfAsked(diverged = false): Promise<boolean> {
     const { run } = this;
-    if (!run.paused || run.stopped) return false;
+    if (!run.paused || run.stopped) {
+      // Resumed while a Step's batch was in flight: it never waited, so say it trains again here.
+      if (this.shownPaused && !run.stopped) this.postTraining();
+      return false;
+    }
     if (this.takeGrantedStep()) return true;
     const bad = await this.flush();
     if (bad !== null) await this.diverged(bad);
     const why = diverged || bad !== null ? 'Paused: the loss diverged' : this.done > 0 ? `Paused after step ${this.done}` : 'Paused';
     this.post({ type: 'phase', runId: run.id, phase: 'paused', detail: why });
+    this.shownPaused = true;
     await waitIfPaused(run);
     if (run.stopped) return false;
     // Woken by Step: one batch, still paused (no 'training' phase in between).
     if (this.takeGrantedStep()) return true;
     run.steps = 0; // Resume: steps granted before it are moot
-    this.post({ type: 'phase', runId: run.id, phase: 'training', detail: this.data.detail });
+    this.postTraining();
+    return false;
+  }
+
+  /** The 'training' phase, after a pause; the images/s window restarts. */
+  private postTraining(): void {
+    this.post({ type: 'phase', runId: this.run.id, phase: 'training', detail: this.data.detail });
+    this.shownPaused = false;
     this.windowStart = this.now();
     this.windowImages = 0;
-    return false;
   }
 
   /** Paused by the divergence rule: waits for Resume or Step; a Step that wakes it trains the next batch (trainBatch). */
