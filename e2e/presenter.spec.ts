@@ -44,8 +44,9 @@ test.describe('teaching mode: Step, shortcuts, presenter view, accessibility', (
     await expect(page.getByTestId('reconstruction-step')).toHaveText(/^step 2\b/);
     expect((await snapshot(page)).phase).toBe('paused');
 
-    // Resume runs to the end: the remaining six steps, each once.
-    await page.getByRole('button', { name: 'Resume' }).click();
+    // Space resumes (Step has the focus from its click: Space is not a second press) and runs to the
+    // end: the remaining six steps, each once.
+    await page.keyboard.press(' ');
     await waitForPhase(page, ['done', 'error']);
     expect(await lossSteps(page)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // Done: Step starts a new run, paused after its first step.

@@ -19,7 +19,7 @@ export function App() {
   const [helpOpen, setHelpOpen] = useState(false);
   const openHelp = useCallback(() => setHelpOpen(true), []);
   const closeHelp = useCallback(() => setHelpOpen(false), []);
-  useShortcuts(openHelp, helpOpen);
+  useShortcuts(openHelp);
   const dialog = <ShortcutsDialog open={helpOpen} onClose={closeHelp} />;
   if (presenter) {
     return (

@@ -6,30 +6,18 @@ import { useEffect, useRef } from 'react';
 import { useAppStore } from '../state/store';
 import { SHORTCUTS } from './useShortcuts';
 
-/** Set when the view switches: the new view's toggle takes the focus (the old one is gone with its view). */
-let focusToggleOnMount = false;
-
 /** "Presenter view" (aria-pressed) and "Keyboard shortcuts". */
 export function ViewControls({ openHelp }: { openHelp: () => void }) {
   const presenter = useAppStore((s) => s.presenter);
   const setPresenter = useAppStore((s) => s.setPresenter);
-  const toggle = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (focusToggleOnMount) toggle.current?.focus();
-    focusToggleOnMount = false;
-  }, []);
   return (
     <div className="view-controls">
       <button
         type="button"
-        ref={toggle}
         aria-pressed={presenter}
         aria-keyshortcuts="P"
         title={presenter ? 'Back to the workbench (P or Esc)' : 'Big type, editors hidden: for a projector (P)'}
-        onClick={() => {
-          focusToggleOnMount = true;
-          setPresenter(!presenter);
-        }}
+        onClick={() => setPresenter(!presenter)}
       >
         Presenter view
       </button>

@@ -2,8 +2,8 @@
  * The page's keyboard shortcuts (#15), installed once (App.tsx): Space trains, pauses and resumes,
  * "s" trains one step, "r" resets, "p" turns the presenter view on and off, "?" lists the shortcuts,
  * Escape leaves the presenter view. None fires while a text field, number field, select or text area
- * has the focus, nor with Ctrl, Alt or Meta held; Space also leaves a focused button, checkbox or link
- * to do its own thing (pressing it).
+ * has the focus, nor with Ctrl, Alt or Meta held. Space also leaves a button, checkbox or link reached
+ * with the keyboard to do its own thing (pressing it); a button focused by a click gets no second press.
  */
 import { useEffect } from 'react';
 import { isActive, useAppStore, type AppState } from '../state/store';
@@ -72,20 +72,36 @@ export function runShortcut(key: string, s: AppState, openHelp: () => void): boo
 }
 
 /**
- * Installs the shortcuts on the document. `helpOpen`: the shortcuts dialog is open (it handles its
- * own keys then: Escape closes it, nothing else fires).
+ * Installs the shortcuts on the document. While a modal dialog is open (the shortcuts' list, or any
+ * other), none fires: the dialog handles its own keys (Escape closes it).
  */
-export function useShortcuts(openHelp: () => void, helpOpen: boolean): void {
+export function useShortcuts(openHelp: () => void): void {
   useEffect(() => {
+    // A button that has the focus because it was clicked: Space is the shortcut there, not a second
+    // press (click Step, then Space trains on rather than stepping again). A button reached with the
+    // keyboard keeps Space for itself. (Not :focus-visible: a key press makes the clicked button match it.)
+    let clicked: Element | null = null;
+    const onPointer = (e: PointerEvent): void => {
+      clicked = e.target instanceof Element ? e.target.closest('button') : null;
+    };
+    const onFocus = (e: FocusEvent): void => {
+      if (e.target !== clicked) clicked = null; // focus moved by the keyboard or a script
+    };
     const onKey = (e: KeyboardEvent): void => {
-      if (helpOpen || e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || e.isComposing) return;
+      if (document.querySelector('dialog[open]') || e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || e.isComposing) return;
       const target = e.target instanceof Element ? e.target : null;
       if (isTypingTarget(target)) return;
-      if (e.key === ' ' && target?.closest(SPACE_OWNERS)) return;
+      if (e.key === ' ' && target?.closest(SPACE_OWNERS) && target !== clicked) return;
       if (e.repeat && e.key !== 's') return; // a held key acts once (a held "s" steps on)
       if (runShortcut(e.key, useAppStore.getState(), openHelp)) e.preventDefault();
     };
+    document.addEventListener('pointerdown', onPointer, true);
+    document.addEventListener('focusin', onFocus, true);
     document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [openHelp, helpOpen]);
+    return () => {
+      document.removeEventListener('pointerdown', onPointer, true);
+      document.removeEventListener('focusin', onFocus, true);
+      document.removeEventListener('keydown', onKey);
+    };
+  }, [openHelp]);
 }
