@@ -33,10 +33,15 @@ export function ViewControls({ openHelp }: { openHelp: () => void }) {
 export function ShortcutsDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const returnTo = useRef<Element | null>(null);
+  // Opens on a change to open only: switching views mounts a new dialog, maybe before the state that
+  // closed the old one has rendered (a stale `open` then must not show the list again).
+  const wasOpen = useRef(open);
   useEffect(() => {
     const dialog = ref.current;
+    const opening = open && !wasOpen.current;
+    wasOpen.current = open;
     if (!dialog) return;
-    if (open && !dialog.open) {
+    if (opening && !dialog.open) {
       returnTo.current = document.activeElement;
       dialog.showModal();
     } else if (!open && dialog.open) {
