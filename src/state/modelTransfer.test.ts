@@ -36,6 +36,7 @@ function setup() {
         return ++runId;
       },
       featureMaps: () => undefined,
+      step: () => undefined,
     };
     return port;
   });

@@ -40,6 +40,7 @@ function fakeClient(finish = false): { factory: ClientFactory; made: () => numbe
       exportModel: () => undefined,
       importModel: () => 0,
       featureMaps: () => undefined,
+      step: () => undefined,
     };
     return port;
   };
@@ -156,5 +157,61 @@ describe('a sweep', () => {
     const trained = fake.started[0];
     expect(inferShapes(trained, DATASET_INFO[trained.dataset].shape).bottleneck).toEqual([7, 7, 4]);
     expect(trained.batchSize).toBe(1024);
+  });
+});
+
+describe('the store’s step()', () => {
+  /** A client that records what the store asks of it, and lets the test play the worker's phases. */
+  function recordingClient() {
+    const calls: string[] = [];
+    let send: (msg: FromWorker) => void = () => undefined;
+    const factory: ClientFactory = (onMessage) => {
+      send = onMessage;
+      let runId = 0;
+      const port: TrainingPort = {
+        start: (_spec, _live, steps) => {
+          calls.push(`start steps=${steps ?? 0}`);
+          return ++runId;
+        },
+        setLiveViews: () => undefined,
+        pause: () => calls.push('pause'),
+        resume: () => calls.push('resume'),
+        stop: () => calls.push('stop'),
+        analyze: () => undefined,
+        gradCheck: () => undefined,
+        debug: () => undefined,
+        killSilently: () => undefined,
+        step: () => calls.push('step'),
+        exportModel: () => undefined,
+        importModel: () => 0,
+        featureMaps: () => undefined,
+      };
+      return port;
+    };
+    return { factory, calls, phase: (runId: number, phase: 'training' | 'paused' | 'done') => send({ type: 'phase', runId, phase, detail: '' }) };
+  }
+
+  it('starts a paused one-step run when none is in progress, steps a paused run, and does nothing while training', () => {
+    const c = recordingClient();
+    const { useStore } = createAppStore(c.factory);
+    const s = () => useStore.getState();
+    expect(s().step()).toBe(true);
+    expect(c.calls).toEqual(['start steps=1']);
+    expect(s().phase).toBe('loading');
+    expect(s().step()).toBe(false); // still starting
+    c.phase(1, 'paused');
+    expect(s().step()).toBe(true);
+    expect(c.calls).toEqual(['start steps=1', 'step']);
+    c.phase(1, 'training');
+    expect(s().step()).toBe(false);
+    c.phase(1, 'done');
+    expect(s().step()).toBe(true);
+    expect(c.calls).toEqual(['start steps=1', 'step', 'start steps=1']);
+    // A blocked experiment (the edit stops the run that was starting): no run, and the reason shown.
+    s().setSpec({ learningRate: 0 });
+    expect(s().phase).toBe('idle');
+    expect(s().step()).toBe(false);
+    expect(c.calls).toEqual(['start steps=1', 'step', 'start steps=1', 'stop']);
+    expect(s().error).toMatch(/^Cannot train: /);
   });
 });

@@ -101,6 +101,12 @@ interface TrainingSlice {
   featureMaps: FeatureMapsBatch | null;
   lookInside: boolean;
   setLookInside: (open: boolean) => void;
+  /**
+   * Trains exactly one batch and leaves the run paused: a paused run takes one more step; with no run
+   * in progress (idle, done, failed) a new run starts and pauses after its first step (false when
+   * checkExperiment blocks it, as train()). While training (or starting) it does nothing: pause first.
+   */
+  step: () => boolean;
 }
 
 export interface ShareNotice {
@@ -116,6 +122,9 @@ interface UiSlice {
   setLiveViews: (v: boolean) => void;
   shareNotice: ShareNotice | null;
   setShareNotice: (n: ShareNotice | null) => void;
+  /** Presenter view (#15): the editors hidden, chart, reconstructions and code large. Not persisted. */
+  presenter: boolean;
+  setPresenter: (on: boolean) => void;
 }
 
 /** Model export and import (#18). */
@@ -158,7 +167,7 @@ const freshTraining = {
 /** What the store needs of the training worker's client (TrainingClient; a fake in unit tests). */
 export type TrainingPort = Pick<
   TrainingClient,
-  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently' | 'exportModel' | 'importModel' | 'featureMaps'
+  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently' | 'exportModel' | 'importModel' | 'featureMaps' | 'step'
 >;
 /** Makes the client; called at most once per store, on the first action that needs the worker. */
 export type ClientFactory = (onMessage: WorkerListener, onFailure: (message: string) => void) => TrainingPort;
@@ -308,6 +317,20 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
       editSpec({ ...spec, [stack]: fn(spec[stack].slice()) });
     };
 
+    /** train(), or with `steps` the page's Step from no run: a run that starts paused and trains that many batches. */
+    const startRun = (steps?: number): boolean => {
+      const spec = get().spec;
+      const check = experimentCheckOf(spec);
+      if (!check.canTrain) {
+        set({ error: `Cannot train: ${check.reasons[0]}` });
+        return false;
+      }
+      const runId = getClient().start(structuredClone(spec), get().liveViews, steps);
+      if (get().lookInside) client?.featureMaps(get().selectedImage);
+      set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting', startedAt: Date.now() });
+      return true;
+    };
+
     return {
       spec: DEFAULT_SPEC,
       setSpec: (patch) => editSpec({ ...get().spec, ...patch }),
@@ -338,18 +361,7 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
         set({ gradCheck: { running: true, rows: [], errors: [] } });
         getClient().gradCheck(backends);
       },
-      train: () => {
-        const spec = get().spec;
-        const check = experimentCheckOf(spec);
-        if (!check.canTrain) {
-          set({ error: `Cannot train: ${check.reasons[0]}` });
-          return false;
-        }
-        const runId = getClient().start(structuredClone(spec), get().liveViews);
-        if (get().lookInside) client?.featureMaps(get().selectedImage);
-        set({ ...freshTraining, runId, phase: 'loading', phaseDetail: 'Starting', startedAt: Date.now() });
-        return true;
-      },
+      train: () => startRun(),
       selectedImage: 0,
       selectImage: (i) => {
         set({ selectedImage: i });
@@ -377,6 +389,14 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
       setLookInside: (open) => {
         set({ lookInside: open });
         client?.featureMaps(open ? get().selectedImage : null);
+      },
+      step: () => {
+        const s = get();
+        if (s.phase === 'paused') {
+          getClient().step();
+          return true;
+        }
+        return !isActive(s.phase) && startRun(1);
       },
 
       logScale: false,
@@ -407,6 +427,8 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
         }
         set({ importingRun: getClient().importModel(file), modelNotice: null });
       },
+      presenter: false,
+      setPresenter: (on) => set({ presenter: on }),
     };
   });
 

@@ -86,11 +86,14 @@ export class TrainingClient {
     this.ensureWorker().postMessage(msg);
   }
 
-  /** Starts a new run (the worker stops any earlier one first). Returns its id. */
-  start(spec: ExperimentSpec, liveViews = true): number {
+  /**
+   * Starts a new run (the worker stops any earlier one first). Returns its id. With `steps`, the run
+   * starts paused and trains that many batches (the page's Step).
+   */
+  start(spec: ExperimentSpec, liveViews = true, steps?: number): number {
     this.runId += 1;
     this.allowanceMs = FIRST_STEP_MS;
-    this.send({ type: 'start', runId: this.runId, spec, liveViews });
+    this.send(steps ? { type: 'start', runId: this.runId, spec, liveViews, steps } : { type: 'start', runId: this.runId, spec, liveViews });
     return this.runId;
   }
 
@@ -105,6 +108,11 @@ export class TrainingClient {
 
   resume(): void {
     this.send({ type: 'resume', runId: this.runId });
+  }
+
+  /** One batch on the paused run (see the 'step' message). */
+  step(): void {
+    this.send({ type: 'step', runId: this.runId });
   }
 
   stop(): void {

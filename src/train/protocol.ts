@@ -22,7 +22,8 @@ export type Fault = WorkerFault | 'kill';
 export type DebugAction = 'memory' | WorkerFault | 'raceSoftware';
 
 export type ToWorker =
-  | { type: 'start'; runId: number; spec: ExperimentSpec; liveViews: boolean }
+  /** steps: start paused, with this many single steps granted (the page's Step with no run in progress). */
+  | { type: 'start'; runId: number; spec: ExperimentSpec; liveViews: boolean; steps?: number }
   /** Live views on: reconstructions and codes several times a second; off: only at each epoch's end (full speed). */
   | { type: 'views'; live: boolean }
   | { type: 'pause'; runId: number }
@@ -41,7 +42,9 @@ export type ToWorker =
   /** Load a model file (read and checked on the page) as run `runId`: its spec, its weights, its views. */
   | { type: 'importModel'; runId: number; file: ModelFileContents }
   /** "Look inside" (#15): the feature maps of this display image, refreshed while training; null: the panel is closed. */
-  | { type: 'featureMaps'; image: number | null };
+  | { type: 'featureMaps'; image: number | null }
+  /** A paused run trains exactly one batch (loss read back, views refreshed) and stays paused. */
+  | { type: 'step'; runId: number };
 
 /** One layer's output in a feature-maps message: where it sits in the model, its kind, its shape (no batch axis). */
 export interface FeatureMapLayer {

@@ -78,6 +78,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'featureMaps':
       jobs.setFeatureMaps(msg.image);
       break;
+    case 'step':
+      jobs.step(msg.runId);
+      break;
     default: {
       // A message type added to ToWorker and not handled above fails to compile here.
       const unhandled: never = msg;

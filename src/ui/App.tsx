@@ -1,3 +1,5 @@
+import { useCallback, useState } from 'react';
+import { useAppStore } from '../state/store';
 import { AnalysisPanel } from './AnalysisPanel';
 import { ArchitectureEditor } from './ArchitectureEditor';
 import { CodeView } from './CodeView';
@@ -6,13 +8,30 @@ import { ExportCode } from './ExportCode';
 import { FeatureMaps } from './FeatureMaps';
 import { LossChart } from './LossChart';
 import { ModelTransfer } from './ModelTransfer';
+import { ShortcutsDialog, ViewControls } from './PresenterControls';
+import { PresenterView } from './PresenterView';
 import { ReconstructionGrid } from './ReconstructionGrid';
 import { RunsPanel } from './RunsPanel';
 import { SettingsPanel } from './SettingsPanel';
 import { ShareBar } from './ShareBar';
 import { TrainingPanel } from './TrainingPanel';
+import { useShortcuts } from './useShortcuts';
 
 export function App() {
+  const presenter = useAppStore((s) => s.presenter);
+  const [helpOpen, setHelpOpen] = useState(false);
+  const openHelp = useCallback(() => setHelpOpen(true), []);
+  const closeHelp = useCallback(() => setHelpOpen(false), []);
+  useShortcuts(openHelp);
+  const dialog = <ShortcutsDialog open={helpOpen} onClose={closeHelp} />;
+  if (presenter) {
+    return (
+      <div className="app presenter" data-testid="presenter">
+        <PresenterView openHelp={openHelp} />
+        {dialog}
+      </div>
+    );
+  }
   return (
     <div className="app">
       <header className="app-header">
@@ -23,6 +42,7 @@ export function App() {
         <ShareBar />
         <ModelTransfer />
         <ExportCode />
+        <ViewControls openHelp={openHelp} />
       </header>
       <main className="layout">
         <section className="panel arch-panel" aria-label="Architecture">
@@ -43,6 +63,7 @@ export function App() {
           <Diagnostics />
         </div>
       </main>
+      {dialog}
     </div>
   );
 }

@@ -3,6 +3,7 @@ import { BACKEND_LABELS } from '../model/spec';
 import { formatLoss } from './format';
 import { isActive, useAppStore } from '../state/store';
 import { useExperimentCheck } from './useExperimentCheck';
+import { primaryActionOf } from './useShortcuts';
 
 function formatTime(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds <= 0) return '—';
@@ -10,6 +11,60 @@ function formatTime(seconds: number): string {
   return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
 }
 
+const PRIMARY_LABEL = { train: 'Train', pause: 'Pause', resume: 'Resume' } as const;
+
+/**
+ * Train / Pause / Resume, Step and Reset, with their keyboard shortcuts as hints: in the training panel
+ * and in the presenter view's bar. Step trains exactly one batch and leaves the run paused: from a
+ * paused run, one more; with no run in progress, a new run's first. While a run trains, Step is
+ * disabled (pause first, or press Space then s).
+ */
+export function TrainingControls() {
+  const phase = useAppStore((s) => s.phase);
+  const hasResults = useAppStore((s) => s.trainLoss.length > 0);
+  const train = useAppStore((s) => s.train);
+  const pause = useAppStore((s) => s.pause);
+  const resume = useAppStore((s) => s.resume);
+  const step = useAppStore((s) => s.step);
+  const reset = useAppStore((s) => s.reset);
+  const { reasons } = useExperimentCheck();
+  const blocker = reasons[0] ?? null;
+  const active = isActive(phase);
+  const primary = primaryActionOf(phase);
+  const primaryAction = { train, pause, resume }[primary];
+  const canStep = phase === 'paused' || (!active && blocker === null);
+  return (
+    <>
+      <button
+        type="button"
+        className="primary"
+        onClick={() => {
+          primaryAction();
+        }}
+        disabled={!active && blocker !== null}
+        aria-describedby={blocker && !active ? 'train-blocker' : undefined}
+        aria-keyshortcuts="Space"
+        title={`${PRIMARY_LABEL[primary]} (Space)`}
+      >
+        {PRIMARY_LABEL[primary]}
+      </button>
+      <button
+        type="button"
+        onClick={() => {
+          step();
+        }}
+        disabled={!canStep}
+        aria-keyshortcuts="S"
+        title={phase === 'training' ? 'Pause first: Step trains one batch of a paused run (S)' : 'Train exactly one batch, then stay paused (S)'}
+      >
+        Step
+      </button>
+      <button type="button" onClick={reset} disabled={phase === 'idle' && !hasResults} aria-keyshortcuts="R" title="Reset (R)">
+        Reset
+      </button>
+    </>
+  );
+}
 
 export function TrainingPanel() {
   const phase = useAppStore((s) => s.phase);
@@ -22,10 +77,6 @@ export function TrainingPanel() {
   const error = useAppStore((s) => s.error);
   const warning = useAppStore((s) => s.warning);
   const resultsStale = useAppStore((s) => s.resultsStale);
-  const train = useAppStore((s) => s.train);
-  const pause = useAppStore((s) => s.pause);
-  const resume = useAppStore((s) => s.resume);
-  const reset = useAppStore((s) => s.reset);
   const dismissError = useAppStore((s) => s.dismissError);
   const liveViews = useAppStore((s) => s.liveViews);
   const setLiveViews = useAppStore((s) => s.setLiveViews);
@@ -42,31 +93,10 @@ export function TrainingPanel() {
     return tail.length ? tail.reduce((a, p) => a + p.loss, 0) / tail.length : undefined;
   }, [trainLoss]);
 
-  let primaryLabel = 'Train';
-  let primaryAction: () => void = train;
-  if (active && phase !== 'paused') {
-    primaryLabel = 'Pause';
-    primaryAction = pause;
-  } else if (phase === 'paused') {
-    primaryLabel = 'Resume';
-    primaryAction = resume;
-  }
-
   return (
     <section className="panel training" aria-label="Training">
       <div className="controls">
-        <button
-          type="button"
-          className="primary"
-          onClick={primaryAction}
-          disabled={!active && blocker !== null}
-          aria-describedby={blocker && !active ? 'train-blocker' : undefined}
-        >
-          {primaryLabel}
-        </button>
-        <button type="button" onClick={reset} disabled={phase === 'idle' && trainLoss.length === 0}>
-          Reset
-        </button>
+        <TrainingControls />
         <label className="toggle" title="Off: the loss chart, reconstructions and code update only at each epoch's end, and training gets the whole machine">
           <input type="checkbox" checked={liveViews} onChange={(e) => setLiveViews(e.target.checked)} />
           Live views

@@ -18,7 +18,7 @@ import { buildModel } from './buildModel';
 import { exportArtifacts, importWeights, viewsOf } from './exportModel';
 import { gradientCheck } from './gradcheck';
 import { HelperViews, type Post } from './helperViews';
-import { trainFrom, type Checkpoint, type RunState } from './loop';
+import { grantStep, trainFrom, type Checkpoint, type RunState } from './loop';
 import { viewsMinInterval } from '../cadence';
 import { FEATURE_MAPS_MIN_MS, FeatureMapsService } from './featureMaps';
 import { BackendSession } from './session';
@@ -60,7 +60,10 @@ export class Jobs {
     const { post } = this.deps;
     this.stopCurrent();
     this.liveViews = msg.liveViews;
-    const run: RunState = { id: msg.runId, spec: msg.spec, stopped: false, paused: false, resume: null };
+    // With steps (Step with no run in progress): paused from its first batch on, those steps granted. One
+    // message: a 'pause' sent after 'start' can land after the first step (the loop may reach it without a yield).
+    const steps = msg.steps ?? 0;
+    const run: RunState = { id: msg.runId, spec: msg.spec, stopped: false, paused: steps > 0, resume: null, steps };
     this.current = run;
     this.queue = this.queue
       .then(async () => {
@@ -101,9 +104,15 @@ export class Jobs {
     const run = this.current;
     if (run && run.id === runId) {
       run.paused = false;
+      run.steps = 0;
       run.resume?.();
       run.resume = null;
     }
+  }
+
+  /** The page's Step: a paused run trains one batch and stays paused (a run that is not paused ignores it). */
+  step(runId: number): void {
+    if (this.current && this.current.id === runId) grantStep(this.current);
   }
 
   stop(runId: number): void {

@@ -7,12 +7,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecodedDataset } from '../../data/decode';
-import { mulberry32 } from '../../data/split';
+import { epochOrder, mulberry32 } from '../../data/split';
 import type { ExperimentSpec } from '../../model/spec';
 import type { FromWorker } from '../protocol';
-import { trainFrom, type LoopDeps, type RunState, type StepFn } from './loop';
+import { grantStep, trainFrom, type LoopDeps, type RunState, type StepFn } from './loop';
 import { ModelSlot } from './modelSlot';
-import { trainStep } from './training';
+import { batchTensor, trainStep } from './training';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -233,5 +233,122 @@ describe('training loop: the divergence rule', () => {
     // Only the model and the optimizer outlive the loop; without them, nothing.
     t.slot.dispose();
     expect(tf.memory().numTensors).toBe(baseline);
+  });
+});
+
+describe('training loop: Step (one batch at a time)', () => {
+  /** The weights of `model` as plain arrays. */
+  const weightsOf = (model: tf.LayersModel): number[][] => model.weights.map((w) => Array.from(w.read().dataSync()));
+
+  it('trains exactly one batch per Step, on the batch a run would train next, reads its loss at once and refreshes the views', async () => {
+    const N = 5;
+    let calls = 0;
+    const initial: Float32Array[] = [];
+    let pauseAt = -1;
+    let resumeDuring = -1;
+    // The loop's own step, counted; it records the initial weights, and pauses the run (as the page would) after call `pauseAt`.
+    const counted: StepFn = (optimizer, spec, model, x) => {
+      if (calls === 0) model.weights.forEach((w) => initial.push((w.read().dataSync() as Float32Array).slice()));
+      calls++;
+      const loss = trainStep(optimizer, spec, model, x);
+      if (calls === pauseAt) t.run.paused = true;
+      if (calls === resumeDuring) t.run.paused = false; // the page's Resume, arriving mid-step
+      return loss;
+    };
+    const t = setup(1, counted);
+    let pausedCount = 0;
+    void t.next((m) => {
+      if (m.type === 'phase' && m.phase === 'paused') pausedCount++;
+      return false;
+    });
+    /** Resolves at the n-th 'paused' phase of the run. */
+    const pausedNo = (n: number): Promise<FromWorker> => t.next((m) => m.type === 'phase' && m.phase === 'paused' && pausedCount >= n);
+
+    // Idle -> Step: the run starts paused and is granted one step before its first batch.
+    t.run.paused = true;
+    expect(grantStep(t.run)).toBe(true);
+    let seen = 0;
+    const since = (): FromWorker[] => t.messages.slice(seen);
+    let paused = pausedNo(1);
+    const done = t.start();
+    await paused;
+    expect(calls).toBe(1);
+    expect(lossPoints(since()).map((p) => p.step)).toEqual([1]);
+
+    // Resume trains on; the run pauses itself after call N (as the page's Pause).
+    pauseAt = N;
+    seen = t.messages.length;
+    paused = pausedNo(2);
+    t.run.paused = false;
+    t.run.resume?.();
+    await paused;
+    expect(calls).toBe(N);
+    const model = t.slot.built?.model;
+    if (!model) throw new Error('no model');
+    const beforeStep = weightsOf(model);
+
+    // The independent truth: the same model by hand (same initial weights, a fresh optimizer of the
+    // spec), trained with trainStep on batches 1..N+1 of epoch 0 as the data split orders them.
+    const by = new ModelSlot();
+    const spec = t.run.spec;
+    const hand = by.build(spec, [SIDE, SIDE, 1], initial).model;
+    const order = epochOrder(Uint32Array.from({ length: TRAIN }, (_, i) => i), spec.seed, 0);
+    const handLosses: number[] = [];
+    const handStep = (k: number): void => {
+      const x = batchTensor(dataset(TRAIN + 64, 11), order, k * spec.batchSize, (k + 1) * spec.batchSize);
+      const loss = trainStep(by.optimizer as tf.Optimizer, spec, hand, x);
+      handLosses.push(loss.dataSync()[0]);
+      loss.dispose();
+      x.dispose();
+    };
+    for (let k = 0; k < N; k++) handStep(k);
+    expect(beforeStep).toEqual(weightsOf(hand)); // the premise: both are at the same N steps
+
+    // Step: exactly one more batch, its loss on the page at once (no cadence read would come: the
+    // clock is stopped and 1 < 64 losses are pending), and the views of that step; the run stays paused.
+    seen = t.messages.length;
+    paused = pausedNo(3);
+    expect(grantStep(t.run)).toBe(true);
+    await paused;
+    expect(calls).toBe(N + 1);
+    expect(t.run.paused).toBe(true);
+    const stepped = since();
+    expect(lossPoints(stepped).map((p) => p.step)).toEqual([N + 1]);
+    const report = stepped.find((m) => m.type === 'trainLoss');
+    expect(report?.type === 'trainLoss' && report.progress.step).toBe(N + 1);
+    expect(stepped.some((m) => m.type === 'phase' && m.phase === 'training')).toBe(false);
+    expect(stepped.some((m) => m.type === 'images' && m.kind === 'reconstructions' && m.step === N + 1)).toBe(true);
+    expect(stepped.some((m) => m.type === 'codes' && m.step === N + 1)).toBe(true);
+    handStep(N);
+    const afterStep = weightsOf(model);
+    expect(afterStep).not.toEqual(beforeStep);
+    expect(afterStep).toEqual(weightsOf(hand)); // exactly one optimizer update on that batch
+    expect(lossPoints(stepped)[0].loss).toBe(handLosses[N]);
+
+    // A second Step: one more.
+    seen = t.messages.length;
+    paused = pausedNo(4);
+    grantStep(t.run);
+    await paused;
+    expect(calls).toBe(N + 2);
+    expect(lossPoints(since()).map((p) => p.step)).toEqual([N + 2]);
+
+    // Resume while a Step's batch is in flight (the run never waits then): the page hears 'training' again.
+    seen = t.messages.length;
+    const resumedAt = N + 3;
+    const training = t.next((m) => m.type === 'phase' && m.phase === 'training');
+    resumeDuring = resumedAt;
+    grantStep(t.run);
+    await training;
+    expect(calls).toBe(resumedAt);
+    expect(t.run.paused).toBe(false);
+    expect(since().filter((m) => m.type === 'phase').map((m) => m.type === 'phase' && m.phase)).toEqual(['training']);
+
+    // A running run ignores Step; Stop ends it.
+    expect(grantStep(t.run)).toBe(false);
+    t.run.stopped = true;
+    await done;
+    by.dispose();
+    t.slot.dispose();
   });
 });

@@ -37,6 +37,8 @@ export interface RunState extends ViewsRun {
   paused: boolean;
   /** Wakes a paused loop. */
   resume: (() => void) | null;
+  /** Single steps granted while paused (the page's Step): each trains one batch, and the run stays paused. */
+  steps?: number;
 }
 
 /** Where a run (re)starts: epoch, step, and weights read back to the CPU at the end of an epoch. */
@@ -92,11 +94,24 @@ interface Snapshot extends SnapshotInfo {
 }
 
 export async function waitIfPaused(run: RunState): Promise<void> {
-  while (run.paused && !run.stopped) {
+  while (run.paused && !run.stopped && !(run.steps ?? 0)) {
     await new Promise<void>((resolve) => {
       run.resume = resolve;
     });
   }
+}
+
+/**
+ * The page's Step: a paused run trains one more batch (its loss read back and the views refreshed at
+ * once) and stays paused. Returns false, and grants nothing, when the run is not paused or is stopped.
+ */
+export function grantStep(run: RunState): boolean {
+  if (!run.paused || run.stopped) return false;
+  run.steps = (run.steps ?? 0) + 1;
+  const wake = run.resume;
+  run.resume = null;
+  wake?.();
+  return true;
 }
 
 /** The spec's loss of `model` on up to MAX_TEST_IMAGES of `indices` (no dropout), in batches. */
@@ -175,6 +190,8 @@ class TrainingLoop {
   private windowStart: number;
   private windowImages = 0;
   private imagesPerSec = 0;
+  /** The page was told 'paused' last (Step keeps it so; the 'training' phase follows once the run goes on). */
+  private shownPaused = false;
 
   constructor(
     private readonly run: RunState,
@@ -222,7 +239,7 @@ class TrainingLoop {
         // As within an epoch: pause; Resume goes on from the restored weights with the next batches
         // (re-running the epoch from a restored epoch start would replay the same blow-up exactly).
         await this.diverged(bad);
-        await this.pauseIfAsked(true);
+        await this.pauseAfterDivergence();
       }
       if (run.stopped) break;
       if (this.options.epochEnds !== false) await this.endEpoch(epoch);
@@ -242,19 +259,51 @@ class TrainingLoop {
    * Paused (by the page, or by the divergence rule): read what is pending, then wait for Resume or Stop.
    * `diverged` says whether the divergence rule paused the run and the weights are restored already.
    */
-  private async pauseIfAsked(diverged = false): Promise<void> {
+  private async pauseIfAsked(diverged = false): Promise<boolean> {
     const { run } = this;
-    if (!run.paused || run.stopped) return;
+    if (!run.paused || run.stopped) {
+      // Resumed while a Step's batch was in flight: it never waited, so say it trains again here.
+      if (this.shownPaused && !run.stopped) this.postTraining();
+      return false;
+    }
+    if (this.takeGrantedStep()) return true;
     const bad = await this.flush();
     if (bad !== null) await this.diverged(bad);
-    const why = diverged || bad !== null ? 'Paused: the loss diverged' : 'Paused';
+    const why = diverged || bad !== null ? 'Paused: the loss diverged' : this.done > 0 ? `Paused after step ${this.done}` : 'Paused';
     this.post({ type: 'phase', runId: run.id, phase: 'paused', detail: why });
+    this.shownPaused = true;
     await this.deps.featureMaps?.(this.done, true);
     await waitIfPaused(run);
-    if (run.stopped) return;
-    this.post({ type: 'phase', runId: run.id, phase: 'training', detail: this.data.detail });
+    if (run.stopped) return false;
+    // Woken by Step: one batch, still paused (no 'training' phase in between).
+    if (this.takeGrantedStep()) return true;
+    run.steps = 0; // Resume: steps granted before it are moot
+    this.postTraining();
+    return false;
+  }
+
+  /** The 'training' phase, after a pause; the images/s window restarts. */
+  private postTraining(): void {
+    this.post({ type: 'phase', runId: this.run.id, phase: 'training', detail: this.data.detail });
+    this.shownPaused = false;
     this.windowStart = this.now();
     this.windowImages = 0;
+  }
+
+  /** Paused by the divergence rule: waits for Resume or Step; a Step that wakes it trains the next batch (trainBatch). */
+  private async pauseAfterDivergence(): Promise<void> {
+    if (await this.pauseIfAsked(true)) this.run.steps = (this.run.steps ?? 0) + 1;
+  }
+
+  /** Uses up one step the page's Step granted a paused run, if any (grantStep). */
+  private takeGrantedStep(): boolean {
+    const { run } = this;
+    if (!run.paused || run.stopped || !(run.steps ?? 0)) return false;
+    run.steps = (run.steps ?? 1) - 1;
+    // The images/s window restarts: a step after a pause says nothing about the speed.
+    this.windowStart = this.now();
+    this.windowImages = 0;
+    return true;
   }
 
   /** One step on the batch order[from..from + batchSize), with the pause, the loss reads and the views around it. */
@@ -262,7 +311,7 @@ class TrainingLoop {
     const { run, spec } = this;
     const lost = this.deps.slot.lostReason;
     if (lost !== null) throw new DeviceLostError(lost);
-    await this.pauseIfAsked();
+    const single = await this.pauseIfAsked();
     if (run.stopped) return;
     const to = Math.min(order.length, from + spec.batchSize);
     const x = batchTensor(this.data.data, order, from, to);
@@ -274,6 +323,21 @@ class TrainingLoop {
     this.windowImages += to - from;
     this.pending.push({ step: this.done, loss });
     const now = this.now();
+    if (single) {
+      // The page's Step: this step's loss is read back now, not at the cadence's next read, and every
+      // view shows this step before the run sits paused again.
+      this.takeSnapshot(this.done);
+      const bad = await this.flush();
+      this.lastRead = now;
+      if (bad !== null) {
+        await this.diverged(bad);
+        await this.pauseAfterDivergence();
+        return;
+      }
+      await this.views(now, true);
+      await this.deps.yieldToEvents();
+      return;
+    }
     if (shouldReadLosses(now - this.lastRead, this.pending.length)) {
       // Keep one read-back in flight: the device keeps working while we wait for the previous one.
       const bad = this.inflight ? await this.inflight : null;
@@ -281,7 +345,7 @@ class TrainingLoop {
       if (bad !== null) {
         // Pause now, not at the next batch: at an epoch's last batch the epoch's end comes first otherwise.
         await this.diverged(bad);
-        await this.pauseIfAsked(true);
+        await this.pauseAfterDivergence();
         return;
       }
       this.takeSnapshot(this.done);
@@ -294,12 +358,16 @@ class TrainingLoop {
     await this.deps.yieldToEvents();
   }
 
-  /** The live views, when due: on the helper thread (CPU backends) or here. */
-  private async views(now: number): Promise<void> {
+  /**
+   * The live views, when due: on the helper thread (CPU backends) or here. `force` (after the page's
+   * Step): now, whatever the cadence or the live-views switch, drawn here so they arrive before the
+   * run sits paused again (a later helper render of an older step is then dropped).
+   */
+  private async views(now: number, force = false): Promise<void> {
     const { run } = this;
-    if (!this.deps.liveViews() || now - this.lastImages <= this.imagesEvery) return;
+    if (!force && (!this.deps.liveViews() || now - this.lastImages <= this.imagesEvery)) return;
     const helper = this.deps.helper;
-    if (helper?.serves(run) && helper.wanted(this.deps.slot.backend)) {
+    if (!force && helper?.serves(run) && helper.wanted(this.deps.slot.backend)) {
       // The helper renders on another core: hand it a copy of the weights (one in flight at a time).
       if (!helper.busy) {
         this.lastImages = now;
