@@ -8,8 +8,7 @@ const MAX_POINTS = 400;
 
 export function LossChart() {
   // Redraw the chart at most once a second: on a 2-core machine the page's rendering competes with training.
-  // Live views off: redraw only when an epoch ends (a new test point) or training stops.
-  // Live views off: the chart holds still while training runs; a pause (and each Step taken from it) shows the points.
+  // Live views off: redraw only when an epoch ends (a new test point), training stops or pauses (each Step from a pause shows its point).
   const frozen = useAppStore((s) => !s.liveViews && s.phase !== 'paused' && isActive(s.phase));
   const epochs = useAppStore((s) => s.testLoss.length);
   const trainLoss = useThrottled(useAppStore((s) => s.trainLoss), 1000, frozen, epochs);
