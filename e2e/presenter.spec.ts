@@ -195,5 +195,26 @@ test.describe('teaching mode: Step, shortcuts, presenter view, accessibility', (
     await page.getByRole('button', { name: 'Close' }).click();
     await expect(page.getByRole('dialog')).toHaveCount(0);
     await expect(page.getByRole('button', { name: 'Keyboard shortcuts' })).toBeFocused();
+
+    // "Look inside" open in the presenter view: a third column that scrolls by itself; the page still
+    // does not scroll, and all four are in view.
+    await page.getByRole('button', { name: 'Look inside' }).click();
+    await expect(page.getByTestId('feature-maps').getByTestId('feature-map-layer').first()).toBeVisible();
+    const open = await page.evaluate(() => {
+      const doc = document.scrollingElement ?? document.documentElement;
+      const inView = (testId: string) => {
+        // The feature maps scroll inside their column: the column is what must be in view.
+        const el = document.querySelector(`[data-testid="${testId}"]`);
+        const r = (testId === 'feature-maps' ? el?.closest('.presenter-fmaps') : el)?.getBoundingClientRect();
+        return r !== undefined && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth && r.width > 0;
+      };
+      return {
+        scrolls: doc.scrollHeight > window.innerHeight || doc.scrollWidth > window.innerWidth,
+        inView: ['loss-chart', 'reconstructions', 'code-view', 'feature-maps'].map((t) => [t, inView(t)]),
+      };
+    });
+    expect(open.scrolls).toBe(false);
+    expect(open.inView).toEqual(['loss-chart', 'reconstructions', 'code-view', 'feature-maps'].map((t) => [t, true]));
+    expect(await seriousViolations(page)).toEqual([]);
   });
 });
