@@ -49,10 +49,10 @@ export function ShareBar() {
       <button type="button" onClick={() => void copy()}>
         Copy link
       </button>
-      <button type="button" onClick={exportJson}>
+      <button type="button" onClick={exportJson} title="Save this experiment (design and settings, no weights) as a JSON file">
         Export
       </button>
-      <button type="button" onClick={() => fileRef.current?.click()}>
+      <button type="button" onClick={() => fileRef.current?.click()} title="Open an experiment saved with Export (a JSON file)">
         Import
       </button>
       <input
