@@ -179,3 +179,37 @@ export const DATA_MIRRORS: Record<ExperimentSpec['dataset'], string[]> = {
   mnist: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/', 'http://yann.lecun.com/exdb/mnist/'],
   'fashion-mnist': ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/', 'https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/'],
 };
+
+/**
+ * Python: reads the weights of a tfjs layers-format model.json (every shard, dtype and quantization) into
+ * a dict by full weight name. Both scripts carry it (each script is self-contained).
+ */
+export const PY_READ_TFJS_WEIGHTS = String.raw`NP_DTYPES = {'float32': '<f4', 'int32': '<i4', 'bool': '|u1', 'uint8': '|u1', 'uint16': '<u2', 'float16': '<f2'}
+
+
+def read_tfjs_weights(path):
+    """The weights of a tfjs layers-format model.json (weightsManifest: paths, weights with name/shape/dtype), by their full names."""
+    import urllib.request
+    with open(path) as f:
+        manifest = json.load(f)['weightsManifest']
+    base = os.path.dirname(os.path.abspath(path))
+    out = {}
+    for group in manifest:
+        data = b''
+        for p in group['paths']:
+            with open(os.path.join(base, urllib.request.url2pathname(p)), 'rb') as f:
+                data += f.read()
+        offset = 0
+        for w in group['weights']:
+            q = w.get('quantization')
+            dtype = np.dtype(NP_DTYPES[q['dtype'] if q else w['dtype']])
+            n = int(np.prod(w['shape'])) if w['shape'] else 1
+            arr = np.frombuffer(data, dtype, n, offset).reshape(w['shape'])
+            offset += n * dtype.itemsize
+            if q and 'scale' in q:
+                arr = arr.astype(np.float32) * q['scale'] + q['min']
+            out[w['name']] = arr.astype(np.float32)
+    return out
+
+
+`;

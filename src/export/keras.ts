@@ -24,6 +24,7 @@ import {
   tfjsWeightNames,
   type ExportLayer,
   type ExportOptions,
+  PY_READ_TFJS_WEIGHTS,
 } from './common';
 
 const shapeText = (s: number[]): string => s.join('x');
@@ -157,38 +158,12 @@ export function kerasScript(spec: ExperimentSpec, opts: ExportOptions): string {
 }
 
 const RUNTIME = String.raw`
-NP_DTYPES = {'float32': '<f4', 'int32': '<i4', 'bool': '|u1', 'uint8': '|u1', 'uint16': '<u2', 'float16': '<f2'}
-
-
-def read_tfjs_weights(path):
-    """The weights of a tfjs layers-format model.json (weightsManifest: paths, weights with name/shape/dtype)."""
-    import urllib.request
-    with open(path) as f:
-        manifest = json.load(f)['weightsManifest']
-    base = os.path.dirname(os.path.abspath(path))
-    out = {}
-    for group in manifest:
-        data = b''
-        for p in group['paths']:
-            with open(os.path.join(base, urllib.request.url2pathname(p)), 'rb') as f:
-                data += f.read()
-        offset = 0
-        for w in group['weights']:
-            q = w.get('quantization')
-            dtype = np.dtype(NP_DTYPES[q['dtype'] if q else w['dtype']])
-            n = int(np.prod(w['shape'])) if w['shape'] else 1
-            arr = np.frombuffer(data, dtype, n, offset).reshape(w['shape'])
-            offset += n * dtype.itemsize
-            if q and 'scale' in q:
-                arr = arr.astype(np.float32) * q['scale'] + q['min']
-            parts = w['name'].split('/')
-            out['/'.join(parts[-2:-1] + [re.sub(r'_\d+$', '', parts[-1])])] = arr.astype(np.float32)
-    return out
-
-
-def load_tfjs_weights(model, path):
+${PY_READ_TFJS_WEIGHTS}def load_tfjs_weights(model, path):
     """The playground's weights into the Keras model: the layouts are the same, only the names are mapped."""
-    weights = read_tfjs_weights(path)
+    weights = {}
+    for name, arr in read_tfjs_weights(path).items():
+        parts = name.split('/')
+        weights['/'.join(parts[-2:-1] + [re.sub(r'_\d+$', '', parts[-1])])] = arr
     for layer in model.layers:
         if layer.name in TFJS_WEIGHTS:
             layer.set_weights([weights[name] for name in TFJS_WEIGHTS[layer.name]])

@@ -26,6 +26,7 @@ import {
   transposeGeometry,
   type ExportLayer,
   type ExportOptions,
+  PY_READ_TFJS_WEIGHTS,
 } from './common';
 
 const shapeText = (s: number[]): string => s.join('x');
@@ -336,34 +337,7 @@ class ReshapeNHWC(nn.Module):
         return x.permute(0, 3, 1, 2) if x.dim() == 4 else x
 
 
-NP_DTYPES = {'float32': '<f4', 'int32': '<i4', 'bool': '|u1', 'uint8': '|u1', 'uint16': '<u2', 'float16': '<f2'}
-
-
-def read_tfjs_weights(path):
-    """The weights of a tfjs layers-format model.json (weightsManifest: paths, weights with name/shape/dtype)."""
-    with open(path) as f:
-        manifest = json.load(f)['weightsManifest']
-    base = os.path.dirname(os.path.abspath(path))
-    out = {}
-    for group in manifest:
-        data = b''
-        for p in group['paths']:
-            with open(os.path.join(base, urllib.request.url2pathname(p)), 'rb') as f:
-                data += f.read()
-        offset = 0
-        for w in group['weights']:
-            q = w.get('quantization')
-            dtype = np.dtype(NP_DTYPES[q['dtype'] if q else w['dtype']])
-            n = int(np.prod(w['shape'])) if w['shape'] else 1
-            arr = np.frombuffer(data, dtype, n, offset).reshape(w['shape'])
-            offset += n * dtype.itemsize
-            if q and 'scale' in q:
-                arr = arr.astype(np.float32) * q['scale'] + q['min']
-            out[w['name']] = arr.astype(np.float32)
-    return out
-
-
-def load_tfjs_weights(model, path):
+${PY_READ_TFJS_WEIGHTS}def load_tfjs_weights(model, path):
     """Loads the playground's weights (tfjs layers format: <layer>/kernel|bias|gamma|beta|moving_mean|moving_variance)."""
     by_layer = {}
     for name, arr in read_tfjs_weights(path).items():
