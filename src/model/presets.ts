@@ -1,6 +1,17 @@
 /** Ready-made experiments: the default, the documents' architectures, and small ones for tests. */
 import type { ExperimentSpec, LayerSpec } from './spec';
 
+/** The variant fields of a plain autoencoder (#16): what a link or file from before variants means. */
+export const VARIANT_DEFAULTS = {
+  variant: 'plain',
+  corruption: 'gaussian',
+  noise: 0.3,
+  sparsity: 0.01,
+  codeDropout: 0,
+  codeNoise: 0,
+  beta: 1,
+} as const satisfies Pick<ExperimentSpec, 'variant' | 'corruption' | 'noise' | 'sparsity' | 'codeDropout' | 'codeNoise' | 'beta'>;
+
 const conv = (filters: number, activation: 'relu' | 'linear' | 'sigmoid' = 'linear', kernelSize = 3, strides = 1): LayerSpec => ({
   kind: 'conv2d',
   filters,
@@ -23,6 +34,7 @@ const base = {
   seed: 1,
   trainSize: 9000,
   backend: 'auto',
+  ...VARIANT_DEFAULTS,
 } as const satisfies Omit<ExperimentSpec, 'encoder' | 'decoder'>;
 
 export interface Preset {

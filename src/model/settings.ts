@@ -6,7 +6,7 @@
  * files and stored runs) builds its schema from it. Pure: no React, no tfjs.
  */
 import { DATASET_INFO } from '../data/catalogue';
-import { BACKEND_CHOICES, BACKEND_LABELS, DATASETS, LOSSES, OPTIMIZERS, type ExperimentSpec } from './spec';
+import { BACKEND_CHOICES, BACKEND_LABELS, CORRUPTIONS, DATASETS, LOSSES, OPTIMIZERS, VARIANTS, type CorruptionId, type ExperimentSpec, type VariantId } from './spec';
 
 /** Every field of the spec but the layer stacks. */
 export type SettingKey = Exclude<keyof ExperimentSpec, 'encoder' | 'decoder'>;
@@ -29,6 +29,8 @@ export interface NumberSettingDef<K extends NumberSettingKey = NumberSettingKey>
   /** The input's step: 1 for whole numbers, 'any' where every value is allowed. */
   step: number | 'any';
   help: string;
+  /** Shown and used only for these variants (absent: every variant). */
+  variants?: readonly VariantId[];
 }
 
 export interface SelectSettingDef<K extends SelectSettingKey = SelectSettingKey> {
@@ -38,6 +40,8 @@ export interface SelectSettingDef<K extends SelectSettingKey = SelectSettingKey>
   /** In the order the panel lists them (never the wire order of a link: that is frozen in share/codec.ts). */
   options: readonly SettingOption<ExperimentSpec[K]>[];
   help: string;
+  /** Shown and used only for these variants (absent: every variant). */
+  variants?: readonly VariantId[];
 }
 
 export type SettingDef = NumberSettingDef | SelectSettingDef;
@@ -46,7 +50,15 @@ function options<V extends string>(values: readonly V[], label: (v: V) => string
   return values.map((value) => ({ value, label: label(value) }));
 }
 
-const LOSS_LABELS: Record<(typeof LOSSES)[number], string> = { mse: 'Mean squared error', bce: 'Binary cross-entropy' };
+const LOSS_LABELS: Record<(typeof LOSSES)[number], string> = { mse: 'Mean squared error', bce: 'Binary cross-entropy', l1: 'Mean absolute error (L1)' };
+export const VARIANT_LABELS: Record<VariantId, string> = {
+  plain: 'Plain',
+  denoising: 'Denoising',
+  sparse: 'Sparse',
+  vae: 'Variational (VAE)',
+  rankOrdered: 'Rank-ordered',
+};
+export const CORRUPTION_LABELS: Record<CorruptionId, string> = { gaussian: 'Gaussian noise (σ)', saltPepper: 'Salt and pepper (rate)', mask: 'Masking (rate)' };
 /** The app's 'sgd' is SGD with this momentum: the worker builds its optimizer with it, the label below names it. */
 export const SGD_MOMENTUM = 0.9;
 const OPTIMIZER_LABELS: Record<(typeof OPTIMIZERS)[number], string> = { adam: 'Adam', sgd: `SGD with momentum ${SGD_MOMENTUM}`, rmsprop: 'RMSprop' };
@@ -102,6 +114,71 @@ export const SETTINGS = {
     options: options(BACKEND_CHOICES, (b) => BACKEND_LABELS[b]),
     help: 'Where the tensors are computed; Auto times the fast ones and picks the fastest.',
   },
+  variant: {
+    key: 'variant',
+    label: 'Variant',
+    type: 'select',
+    options: options(VARIANTS, (v) => VARIANT_LABELS[v]),
+    help: 'Which member of the autoencoder family trains: plain, denoising, sparse, variational or rank-ordered.',
+  },
+  corruption: {
+    key: 'corruption',
+    label: 'Corruption',
+    type: 'select',
+    options: options(CORRUPTIONS, (c) => CORRUPTION_LABELS[c]),
+    help: 'How the input is corrupted; the target stays the clean image.',
+    variants: ['denoising'],
+  },
+  noise: {
+    key: 'noise',
+    label: 'Noise',
+    type: 'float',
+    min: 0,
+    max: 1,
+    step: 'any',
+    help: 'The corruption’s strength: sigma of the Gaussian noise, or the share of pixels salted or masked.',
+    variants: ['denoising'],
+  },
+  sparsity: {
+    key: 'sparsity',
+    label: 'Sparsity',
+    type: 'float',
+    min: 0,
+    max: 10,
+    step: 'any',
+    help: 'Weight of the L1 penalty on the code activations (times the mean |code| value).',
+    variants: ['sparse'],
+  },
+  codeDropout: {
+    key: 'codeDropout',
+    label: 'Code dropout',
+    type: 'float',
+    min: 0,
+    max: 0.9,
+    step: 'any',
+    help: 'Share of code values dropped at each training step.',
+    variants: ['sparse'],
+  },
+  codeNoise: {
+    key: 'codeNoise',
+    label: 'Code σ',
+    type: 'float',
+    min: 0,
+    max: 10,
+    step: 'any',
+    help: 'Sigma of the Gaussian noise added to the code while training.',
+    variants: ['sparse'],
+  },
+  beta: {
+    key: 'beta',
+    label: 'Beta',
+    type: 'float',
+    min: 0,
+    max: 100,
+    step: 'any',
+    help: 'Weight of the KL term that pulls the codes towards a standard normal (beta = 1: the classic VAE).',
+    variants: ['vae'],
+  },
 } as const satisfies { [K in NumberSettingKey]: NumberSettingDef<K> } & { [K in SelectSettingKey]: SelectSettingDef<K> };
 
 /** Every setting, in table order. */
@@ -116,7 +193,17 @@ export const SETTING_LIMITS: SettingLimits = {
   epochs: { min: SETTINGS.epochs.min, max: SETTINGS.epochs.max },
   seed: { min: SETTINGS.seed.min, max: SETTINGS.seed.max },
   trainSize: { min: SETTINGS.trainSize.min, max: SETTINGS.trainSize.max },
+  noise: { min: SETTINGS.noise.min, max: SETTINGS.noise.max },
+  sparsity: { min: SETTINGS.sparsity.min, max: SETTINGS.sparsity.max },
+  codeDropout: { min: SETTINGS.codeDropout.min, max: SETTINGS.codeDropout.max },
+  codeNoise: { min: SETTINGS.codeNoise.min, max: SETTINGS.codeNoise.max },
+  beta: { min: SETTINGS.beta.min, max: SETTINGS.beta.max },
 };
+
+/** Whether a setting applies to (and is shown for) the spec's variant. */
+export function settingApplies(def: SettingDef, variant: VariantId): boolean {
+  return def.variants === undefined || def.variants.includes(variant);
+}
 
 /** Checks one setting's value against its entry; returns a message for the user, or null. */
 export function checkSetting(def: SettingDef, value: unknown): string | null {

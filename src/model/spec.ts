@@ -88,8 +88,22 @@ export type LayerKind = LayerSpec['kind'];
 export const DATASETS = ['mnist', 'fashion-mnist'] as const;
 export type DatasetId = (typeof DATASETS)[number];
 
-export const LOSSES = ['mse', 'bce'] as const;
+export const LOSSES = ['mse', 'bce', 'l1'] as const;
 export type LossId = (typeof LOSSES)[number];
+
+/**
+ * The autoencoder family (#16). plain: the layers as drawn. denoising: the input is corrupted while
+ * the target stays clean. sparse: an L1 penalty, dropout and Gaussian noise on the code.
+ * vae: the last encoder layer becomes mean and log-variance heads, the code is sampled
+ * (reparameterization) and the loss adds beta times the KL term. rankOrdered: the code is clipped to
+ * [0, 1] (TReLU) and the loss is the reconstruction error with only the top-r units kept, averaged over r.
+ */
+export const VARIANTS = ['plain', 'denoising', 'sparse', 'vae', 'rankOrdered'] as const;
+export type VariantId = (typeof VARIANTS)[number];
+
+/** How a denoising autoencoder corrupts its input: Gaussian noise (sigma), salt-and-pepper (rate), masking (rate). */
+export const CORRUPTIONS = ['gaussian', 'saltPepper', 'mask'] as const;
+export type CorruptionId = (typeof CORRUPTIONS)[number];
 
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 export type OptimizerId = (typeof OPTIMIZERS)[number];
@@ -113,6 +127,20 @@ export interface ExperimentSpec {
   /** How many training images to use (a subset of the data set's train split). */
   trainSize: number;
   backend: BackendChoice;
+  /** The autoencoder variant (#16); the fields below apply to the variants named on them. */
+  variant: VariantId;
+  /** denoising: the kind of corruption. */
+  corruption: CorruptionId;
+  /** denoising: the corruption's sigma (gaussian) or rate (saltPepper, mask). */
+  noise: number;
+  /** sparse: weight of the L1 penalty on the code activations (mean |code| per value). */
+  sparsity: number;
+  /** sparse: dropout rate on the code while training. */
+  codeDropout: number;
+  /** sparse: sigma of Gaussian noise added to the code while training. */
+  codeNoise: number;
+  /** vae: weight of the KL term. */
+  beta: number;
 }
 
 /** Shape of one example: [H, W, C] for images, [N] for flat vectors. */

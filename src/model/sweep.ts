@@ -123,6 +123,13 @@ function settingsOf(base: ExperimentSpec): Omit<ExperimentSpec, 'encoder' | 'dec
     seed: base.seed,
     trainSize: base.trainSize,
     backend: base.backend,
+    variant: base.variant,
+    corruption: base.corruption,
+    noise: base.noise,
+    sparsity: base.sparsity,
+    codeDropout: base.codeDropout,
+    codeNoise: base.codeNoise,
+    beta: base.beta,
   };
 }
 

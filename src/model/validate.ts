@@ -286,6 +286,13 @@ function normalizeInternal(value: unknown, source: Source, warnings: Warnings): 
     seed: settings.seed,
     trainSize: settings.trainSize,
     backend: settings.backend,
+    variant: settings.variant,
+    corruption: settings.corruption,
+    noise: settings.noise,
+    sparsity: settings.sparsity,
+    codeDropout: settings.codeDropout,
+    codeNoise: settings.codeNoise,
+    beta: settings.beta,
   };
   // Safety net: normalisation must always produce a valid spec.
   const checked = ExperimentSpecSchema.safeParse(candidate);

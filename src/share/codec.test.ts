@@ -6,7 +6,7 @@ import { DATASET_INFO } from '../data/catalogue';
 import { checkLayerFields, inferShapes } from '../model/inferShapes';
 import { SETTING_LIMITS, checkSettings } from '../model/settings';
 import { MAX_LAYERS_PER_STACK, MAX_WARNINGS, isValidSpec, normalizeSpec, type DecodeResult } from '../model/validate';
-import { DEFAULT_SPEC, PRESETS } from '../model/presets';
+import { DEFAULT_SPEC, PRESETS, VARIANT_DEFAULTS } from '../model/presets';
 import {
   ACTIVATIONS,
   BACKEND_CHOICES,
@@ -108,6 +108,7 @@ function randomSpec(rng: Rng, maxLayers = 12): ExperimentSpec {
     seed: randInt(rng, SETTING_LIMITS.seed.min, SETTING_LIMITS.seed.max),
     trainSize: randInt(rng, SETTING_LIMITS.trainSize.min, SETTING_LIMITS.trainSize.max),
     backend: pick(rng, BACKEND_CHOICES),
+    ...VARIANT_DEFAULTS,
   };
 }
 

@@ -37,6 +37,7 @@ function setup() {
       },
       featureMaps: () => undefined,
       step: () => undefined,
+      generate: () => undefined,
     };
     return port;
   });

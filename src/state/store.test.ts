@@ -41,6 +41,7 @@ function fakeClient(finish = false): { factory: ClientFactory; made: () => numbe
       importModel: () => 0,
       featureMaps: () => undefined,
       step: () => undefined,
+      generate: () => undefined,
     };
     return port;
   };
@@ -185,6 +186,7 @@ describe('the store’s step()', () => {
         exportModel: () => undefined,
         importModel: () => 0,
         featureMaps: () => undefined,
+        generate: () => undefined,
       };
       return port;
     };

@@ -42,6 +42,15 @@ export type CodeBatch = Omit<FromWorkerOf<'codes'>, 'type' | 'runId'>;
 /** "Look inside": every layer's output for one display image (values of layer after layer). */
 export type FeatureMapsBatch = Omit<FromWorkerOf<'featureMaps'>, 'type' | 'runId'>;
 
+/** #16 the PCA baseline of the run on screen. */
+export type PcaResult = Omit<FromWorkerOf<'pca'>, 'type' | 'runId'>;
+/** #16 denoising at an epoch's end: corrupted inputs' and reconstructions' error against the clean images. */
+export type DenoisePoint = Omit<FromWorkerOf<'denoise'>, 'type' | 'runId'>;
+/** #16 the cumulative reconstruction error per code unit. */
+export type RankCurve = Omit<FromWorkerOf<'rankCurve'>, 'type' | 'runId'>;
+/** #16 decoded prior samples (and the 2-D manifold grid). */
+export type GeneratedBatch = Omit<FromWorkerOf<'generated'>, 'type' | 'runId'>;
+
 export interface AnalysisState<T> {
   running: boolean;
   result: T | null;
@@ -142,7 +151,20 @@ interface ModelTransferSlice {
   importModel: (file: ModelFileContents) => void;
 }
 
-export type AppState = ExperimentSlice & TrainingSlice & UiSlice & ModelTransferSlice;
+/** The autoencoder family's views (#16). */
+interface FamilySlice {
+  /** denoising: the display images as corrupted (fixed seed), for the grid's middle row. */
+  corrupted: ImageBatch | null;
+  pca: PcaResult | null;
+  pcaError: string | null;
+  denoise: DenoisePoint[];
+  rankCurve: RankCurve | null;
+  generated: AnalysisState<GeneratedBatch>;
+  /** Decodes `count` prior samples with the run on screen (paused or done); a new seed each time. */
+  generate: (count?: number) => void;
+}
+
+export type AppState = ExperimentSlice & TrainingSlice & UiSlice & ModelTransferSlice & FamilySlice;
 
 const freshTraining = {
   phase: 'idle' as Phase,
@@ -162,12 +184,18 @@ const freshTraining = {
   probe: { running: false, result: null, error: null },
   imported: null,
   importingRun: null,
+  corrupted: null,
+  pca: null,
+  pcaError: null,
+  denoise: [] as DenoisePoint[],
+  rankCurve: null,
+  generated: { running: false, result: null, error: null },
 };
 
 /** What the store needs of the training worker's client (TrainingClient; a fake in unit tests). */
 export type TrainingPort = Pick<
   TrainingClient,
-  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently' | 'exportModel' | 'importModel' | 'featureMaps' | 'step'
+  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently' | 'exportModel' | 'importModel' | 'featureMaps' | 'step' | 'generate'
 >;
 /** Makes the client; called at most once per store, on the first action that needs the worker. */
 export type ClientFactory = (onMessage: WorkerListener, onFailure: (message: string) => void) => TrainingPort;
@@ -269,9 +297,36 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
         case 'images': {
           const { type: _type, runId: _runId, kind, ...batch } = msg;
           if (kind === 'originals') set({ originals: batch });
+          else if (kind === 'corrupted') set({ corrupted: batch });
           else set({ reconstructions: batch });
           break;
         }
+        case 'pca': {
+          const { type: _type, runId: _runId, ...pca } = msg;
+          set({ pca, pcaError: null });
+          break;
+        }
+        case 'pcaError':
+          set({ pca: null, pcaError: msg.message });
+          break;
+        case 'denoise': {
+          const { type: _type, runId: _runId, ...point } = msg;
+          set((s) => ({ denoise: s.denoise.filter((d) => d.epoch < msg.epoch).concat(point) }));
+          break;
+        }
+        case 'rankCurve': {
+          const { type: _type, runId: _runId, ...curve } = msg;
+          set({ rankCurve: curve });
+          break;
+        }
+        case 'generated': {
+          const { type: _type, runId: _runId, ...batch } = msg;
+          set({ generated: { running: false, result: batch, error: null } });
+          break;
+        }
+        case 'generateError':
+          set({ generated: { running: false, result: null, error: msg.message } });
+          break;
         case 'warning':
           set({ warning: msg.message });
           break;
@@ -408,6 +463,16 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
       },
       shareNotice: null,
       setShareNotice: (n) => set({ shareNotice: n }),
+
+      generate: (count = 64) => {
+        const s = get();
+        if (s.phase !== 'paused' && s.phase !== 'done') {
+          set({ generated: { running: false, result: null, error: 'Train a model first (or pause the training): there is no decoder to generate with' } });
+          return;
+        }
+        set({ generated: { running: true, result: s.generated.result, error: null } });
+        getClient().generate(s.runId, count, Math.floor(Math.random() * 2 ** 31));
+      },
 
       modelNotice: null,
       setModelNotice: (n) => set({ modelNotice: n }),

@@ -147,6 +147,11 @@ export class TrainingClient {
     if (this.worker) this.send({ type: 'featureMaps', image });
   }
 
+  /** #16 "Generate": decode `count` samples of the prior with run `runId`'s decoder (generated or generateError answers). */
+  generate(runId: number, count: number, seed: number): void {
+    this.send({ type: 'generate', runId, count, seed });
+  }
+
   /** Test hooks: tensor count now, or a fault injected into the worker. */
   debug(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'raceSoftware'): void {
     this.send({ type: 'debug', action });

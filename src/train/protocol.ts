@@ -44,7 +44,12 @@ export type ToWorker =
   /** "Look inside" (#15): the feature maps of this display image, refreshed while training; null: the panel is closed. */
   | { type: 'featureMaps'; image: number | null }
   /** A paused run trains exactly one batch (loss read back, views refreshed) and stays paused. */
-  | { type: 'step'; runId: number };
+  | { type: 'step'; runId: number }
+  /**
+   * #16 "Generate": decode `count` codes drawn from the prior N(0, I) with this seed (a VAE's decoder;
+   * any run's decoder works). With a 2-value code the answer also holds the decoded manifold grid.
+   */
+  | { type: 'generate'; runId: number; count: number; seed: number };
 
 /** One layer's output in a feature-maps message: where it sits in the model, its kind, its shape (no batch axis). */
 export interface FeatureMapLayer {
@@ -82,7 +87,12 @@ export interface BackendReport {
 
 export interface LossPoint {
   step: number;
+  /** The training objective: reconstruction plus every penalty (what the optimizer minimises). */
   loss: number;
+  /** #16: the reconstruction term alone, where the objective has other terms (vae, sparse). */
+  recon?: number;
+  /** #16 vae: the KL term (per input value, before beta), plotted beside the reconstruction term. */
+  kl?: number;
 }
 
 export interface ProgressInfo {
@@ -106,7 +116,58 @@ export type FromWorker =
   /** Losses read back since the last report, with the progress they bring (one message: one page update). */
   | { type: 'trainLoss'; runId: number; points: LossPoint[]; progress: ProgressInfo }
   /** End of an epoch: test loss, and the training loss evaluated the same way (no dropout) on the training images. */
-  | { type: 'testLoss'; runId: number; epoch: number; step: number; loss: number; trainLoss: number }
+  | {
+      type: 'testLoss';
+      runId: number;
+      epoch: number;
+      step: number;
+      /** The reconstruction loss (the spec's loss; denoising: of corrupted inputs against the clean ones; vae: decoded from the mean). */
+      loss: number;
+      trainLoss: number;
+      /** #16 vae: the KL term on the test images (per input value, before beta). */
+      kl?: number;
+    }
+  /**
+   * #16 PCA baseline, sent once per run before training starts: PCA with k = the code size on the
+   * training images. testLoss/trainLoss: the spec's loss of the PCA reconstructions (the chart's
+   * reference line); testMse: their mean squared error; pixels: the display images' PCA
+   * reconstructions (count×H×W×C, clipped to [0, 1]); eigenvalues: the covariance's top ones.
+   */
+  | {
+      type: 'pca';
+      runId: number;
+      k: number;
+      testLoss: number;
+      trainLoss: number;
+      testMse: number;
+      eigenvalues: Float32Array;
+      count: number;
+      pixels: Float32Array;
+    }
+  /** #16 PCA could not be computed (too large a code, say): the reason, for the chart's note. */
+  | { type: 'pcaError'; runId: number; message: string }
+  /**
+   * #16 denoising, at each epoch's end on the test images: the error (spec's loss) of the corrupted
+   * inputs against the clean images, and of the reconstructions against the clean images.
+   */
+  | { type: 'denoise'; runId: number; epoch: number; corruptedLoss: number; reconLoss: number }
+  /**
+   * #16 the cumulative reconstruction error per code unit, at each epoch's end (flat codes): errors[r-1]
+   * is the test error with only each image's r largest code values kept (the rest set to 0).
+   */
+  | { type: 'rankCurve'; runId: number; step: number; errors: Float32Array }
+  /** #16 "Generate": count decoded prior samples; manifold: a side×side grid over a 2-value code (null otherwise). */
+  | {
+      type: 'generated';
+      runId: number;
+      count: number;
+      height: number;
+      width: number;
+      channels: number;
+      pixels: Float32Array;
+      manifold: { side: number; pixels: Float32Array } | null;
+    }
+  | { type: 'generateError'; runId: number; message: string }
   /** Bottleneck activations of the display images: count × prod(shape) values, transferred. */
   | { type: 'codes'; runId: number; step: number; count: number; shape: number[]; values: Float32Array }
   | { type: 'copyTest'; runId: number; results: CopyTestResult[] }
@@ -115,8 +176,11 @@ export type FromWorker =
   | {
       type: 'images';
       runId: number;
-      /** Which images: original inputs (sent once) or current reconstructions. */
-      kind: 'originals' | 'reconstructions';
+      /**
+       * Which images: original inputs (sent once), current reconstructions, or (#16 denoising) the
+       * display images as corrupted with a fixed seed (sent once, after the originals).
+       */
+      kind: 'originals' | 'reconstructions' | 'corrupted';
       step: number;
       count: number;
       height: number;

@@ -81,6 +81,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'step':
       jobs.step(msg.runId);
       break;
+    case 'generate':
+      jobs.generate(msg.runId, msg.count, msg.seed);
+      break;
     default: {
       // A message type added to ToWorker and not handled above fails to compile here.
       const unhandled: never = msg;

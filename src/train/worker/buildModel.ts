@@ -103,3 +103,28 @@ export function buildModel(spec: Pick<ExperimentSpec, 'encoder' | 'decoder' | 's
   const views = tf.model({ inputs: input, outputs: [x, codeOut], name: 'views' });
   return { model, encoder, views, layerShapes };
 }
+
+/**
+ * A fresh code → reconstruction model (#16 Generate, the manifold grid): the spec's decoder layers
+ * built anew on an input of the code's shape, with the weights of `model`'s decoder layers (found by
+ * their names, dec<i>_<kind>) copied in. Fresh layers, not shared ones: a layer shared by two models
+ * has several inbound nodes and outlives the model it was built for. The caller disposes it.
+ */
+export function buildDecoder(spec: Pick<ExperimentSpec, 'decoder' | 'seed'>, codeShape: Shape, model: tf.LayersModel): tf.LayersModel {
+  const codeInput = tf.input({ shape: codeShape, name: 'code_input' });
+  let y: tf.SymbolicTensor = codeInput;
+  const pairs: [tf.layers.Layer, tf.layers.Layer][] = [];
+  spec.decoder.forEach((layer, i) => {
+    const name = `dec${i}_${layer.kind}`;
+    const fresh = makeLayer(layer, 0, name);
+    y = fresh.apply(y) as tf.SymbolicTensor;
+    pairs.push([model.getLayer(name), fresh]);
+  });
+  if (y === codeInput) y = tf.layers.activation({ activation: 'linear', name: 'decoder_identity' }).apply(y) as tf.SymbolicTensor;
+  const decoder = tf.model({ inputs: codeInput, outputs: y, name: 'decoder' });
+  for (const [source, fresh] of pairs) {
+    const weights = source.getWeights();
+    if (weights.length > 0) fresh.setWeights(weights);
+  }
+  return decoder;
+}

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../data/split';
 import { inferShapes } from '../../model/inferShapes';
-import { PRESETS } from '../../model/presets';
+import { PRESETS, VARIANT_DEFAULTS } from '../../model/presets';
 import type { ExperimentSpec, LayerSpec } from '../../model/spec';
 import type { FromWorker } from '../protocol';
 import { buildModel } from './buildModel';
@@ -225,6 +225,7 @@ describe('feature maps', () => {
       seed: 3,
       trainSize: 64,
       backend: 'cpu',
+      ...VARIANT_DEFAULTS,
     };
     // Paused before the first step: the maps of the untrained model come at once (step 0).
     const run: RunState = { id: 9, spec, stopped: false, paused: true, resume: null };

@@ -282,6 +282,13 @@ export class Jobs {
    * layers format, with the spec it was built from. Outside the queue: a paused run holds the queue,
    * and the weights are taken at once (exportArtifacts), so a step after this changes nothing.
    */
+  /** #16 "Generate" (to be built): decode prior samples with run `runId`'s decoder. */
+  generate(runId: number, count: number, seed: number): void {
+    void count;
+    void seed;
+    this.deps.post({ type: 'generateError', runId, message: 'Generate is not built yet' });
+  }
+
   exportModel(runId: number): void {
     const { post } = this.deps;
     const built = this.session.built;

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DecodedDataset } from '../../data/decode';
 import { epochOrder, mulberry32 } from '../../data/split';
+import { VARIANT_DEFAULTS } from '../../model/presets';
 import type { ExperimentSpec } from '../../model/spec';
 import type { FromWorker } from '../protocol';
 import { grantStep, trainFrom, type LoopDeps, type RunState, type StepFn } from './loop';
@@ -45,6 +46,7 @@ function specWith(epochs: number): ExperimentSpec {
     seed: 5,
     trainSize: TRAIN,
     backend: 'cpu',
+    ...VARIANT_DEFAULTS,
   };
 }
 
