@@ -77,6 +77,11 @@ export interface LoopDeps {
   now?: () => number;
   /** "Look inside" (featureMaps.ts): refresh the feature maps if wanted and due (or now, when `force`). */
   featureMaps?: (step: number, force: boolean) => Promise<void>;
+  /**
+   * #16 analyses at each epoch's end, after the losses and views (the rank curve): the built model
+   * and the steps done. Runs on the training thread between epochs; what it posts goes to the page.
+   */
+  epochEnd?: (built: BuiltModel, step: number) => Promise<void>;
 }
 
 /** One training step; returns the loss, still on the device. */
@@ -394,6 +399,7 @@ class TrainingLoop {
     this.post({ type: 'testLoss', runId: run.id, epoch: epoch + 1, step: this.done, loss: testLoss, trainLoss: trainEval });
     this.warnIfCollapsed(await this.sendImages(this.done, 'reconstructions'));
     await this.deps.featureMaps?.(this.done, true);
+    await this.deps.epochEnd?.(this.built, this.done);
     // Known-good weights: keep one snapshot on the device and a copy on the CPU (survives a device loss).
     this.setAnchor(this.done);
     const weights = await slot.guard(Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>)));
