@@ -9,10 +9,19 @@ export function installTestHooks(): InstalledHooks {
       return {
         phase: s.phase,
         trainLoss: s.trainLoss,
-        testLoss: s.testLoss.map((t) => ({ epoch: t.epoch, loss: t.loss, trainLoss: t.trainLoss })),
+        testLoss: s.testLoss.map((t) => (t.kl === undefined ? { epoch: t.epoch, loss: t.loss, trainLoss: t.trainLoss } : { epoch: t.epoch, loss: t.loss, trainLoss: t.trainLoss, kl: t.kl })),
         memoryLog: s.memoryLog,
         backend: s.backend?.name ?? null,
         imagesPerSec: s.progress?.imagesPerSec ?? 0,
+        family: {
+          variant: s.spec.variant,
+          pca: s.pca && { k: s.pca.k, testLoss: s.pca.testLoss, trainLoss: s.pca.trainLoss, testMse: s.pca.testMse },
+          pcaError: s.pcaError,
+          denoise: s.denoise.map((d) => ({ ...d })),
+          rankCurve: s.rankCurve ? Array.from(s.rankCurve.errors) : null,
+          generatedCount: s.generated.result?.count ?? 0,
+          hasManifold: s.generated.result?.manifold != null,
+        },
       };
     },
     requestMemory: () => debugWorker('memory'),

@@ -13,10 +13,21 @@ export interface ReadHooks {
   snapshot: () => {
     phase: string;
     trainLoss: { step: number; loss: number }[];
-    testLoss: { epoch: number; loss: number; trainLoss: number }[];
+    /** kl: the VAE's KL term on the test images (#16), where the run has one. */
+    testLoss: { epoch: number; loss: number; trainLoss: number; kl?: number }[];
     memoryLog: MemoryReport[];
     backend: string | null;
     imagesPerSec: number;
+    /** #16 the autoencoder family's figures of the run on screen (null / empty where absent). */
+    family: {
+      variant: string;
+      pca: { k: number; testLoss: number; trainLoss: number; testMse: number } | null;
+      pcaError: string | null;
+      denoise: { epoch: number; corruptedLoss: number; reconLoss: number }[];
+      rankCurve: number[] | null;
+      generatedCount: number;
+      hasManifold: boolean;
+    };
   };
   requestMemory: () => void;
 }
