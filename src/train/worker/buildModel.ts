@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentSpec, LayerSpec, Shape } from '../../model/spec';
 import { TrainingBatchNorm } from './batchNorm';
+import { RankMask, TRelu, VaeSample, type VariantFields } from './variants';
 
 export interface BuiltModel {
   /** input → reconstruction */
@@ -13,6 +14,12 @@ export interface BuiltModel {
   encoder: tf.LayersModel;
   /** input → [reconstruction, code] in one forward pass, for the live views. */
   views: tf.LayersModel;
+  /**
+   * input → [reconstruction, code] or, for a vae, [reconstruction, mu, logvar]: the graph the variants'
+   * training step runs (with training: true, so the code's dropout, noise, sampling and rank mask act).
+   * The same layers as `model`, whose weights (the vae's log-variance head included) are all of them.
+   */
+  train: tf.LayersModel;
   /** Output shape of each layer, encoder first, as tfjs reports it (without the batch axis). */
   layerShapes: Shape[];
 }
@@ -82,26 +89,51 @@ export function makeLayer(layer: LayerSpec, seed: number, name: string): tf.laye
   }
 }
 
-export function buildModel(spec: Pick<ExperimentSpec, 'encoder' | 'decoder' | 'seed'>, inputShape: Shape): BuiltModel {
+/** The spec fields buildModel reads; the variant fields default to a plain autoencoder. */
+export type ModelFields = Pick<ExperimentSpec, 'encoder' | 'decoder' | 'seed'> & Partial<Pick<VariantFields, 'variant' | 'codeDropout' | 'codeNoise'>>;
+
+export function buildModel(spec: ModelFields, inputShape: Shape): BuiltModel {
+  const variant = spec.variant ?? 'plain';
   const input = tf.input({ shape: inputShape, name: 'input' });
   let x: tf.SymbolicTensor = input;
   const layerShapes: Shape[] = [];
   let index = 0;
+  const make = (layer: LayerSpec, name: string): tf.layers.Layer => makeLayer(layer, layerSeed(spec.seed, index), name);
   const apply = (layer: LayerSpec, prefix: string, i: number): void => {
-    const l = makeLayer(layer, layerSeed(spec.seed, index), `${prefix}${i}_${layer.kind}`);
+    const l = make(layer, `${prefix}${i}_${layer.kind}`);
     index++;
     x = l.apply(x) as tf.SymbolicTensor;
     layerShapes.push(x.shape.slice(1) as number[]);
   };
-  spec.encoder.forEach((l, i) => apply(l, 'enc', i));
+  const last = spec.encoder.length - 1;
+  let logVar: tf.SymbolicTensor | null = null;
+  spec.encoder.forEach((l, i) => {
+    if (variant === 'vae' && i === last && (l.kind === 'dense' || l.kind === 'conv2d')) {
+      // The mean and log-variance heads: the layer twice, linear (the layer's own activation is not used).
+      const linear = { ...l, activation: 'linear' as const };
+      const before = x;
+      apply(linear, 'enc', i);
+      const head = makeLayer(linear, layerSeed(spec.seed, 1000 + i), `enc${i}_${l.kind}_logvar`);
+      logVar = head.apply(before) as tf.SymbolicTensor;
+      return;
+    }
+    apply(l, 'enc', i);
+  });
+  if (variant === 'rankOrdered') x = new TRelu({ name: 'code_trelu' }).apply(x) as tf.SymbolicTensor;
   const code = x;
+  if (variant === 'vae' && logVar) x = new VaeSample({ name: 'vae_sample' }).apply([code, logVar]) as tf.SymbolicTensor;
+  if (variant === 'sparse' && (spec.codeDropout ?? 0) > 0) x = tf.layers.dropout({ name: 'code_dropout', rate: spec.codeDropout ?? 0 }).apply(x) as tf.SymbolicTensor;
+  if (variant === 'sparse' && (spec.codeNoise ?? 0) > 0) x = tf.layers.gaussianNoise({ name: 'code_noise', stddev: spec.codeNoise ?? 0 }).apply(x) as tf.SymbolicTensor;
+  if (variant === 'rankOrdered') x = new RankMask({ name: 'code_rank' }).apply(x) as tf.SymbolicTensor;
+  if (variant === 'rankOrdered' && layerShapes.length > 0) layerShapes[layerShapes.length - 1] = code.shape.slice(1) as number[];
   spec.decoder.forEach((l, i) => apply(l, 'dec', i));
   const model = tf.model({ inputs: input, outputs: x, name: 'autoencoder' });
   const encoder = tf.model({ inputs: input, outputs: code, name: 'encoder' });
   // With an empty decoder the code is the output: give it its own (identity) node, as tfjs wants distinct outputs.
   const codeOut = code === x ? (tf.layers.activation({ activation: 'linear', name: 'code_copy' }).apply(code) as tf.SymbolicTensor) : code;
   const views = tf.model({ inputs: input, outputs: [x, codeOut], name: 'views' });
-  return { model, encoder, views, layerShapes };
+  const train = tf.model({ inputs: input, outputs: logVar ? [x, codeOut, logVar] : [x, codeOut], name: 'train' });
+  return { model, encoder, views, train, layerShapes };
 }
 
 /**

@@ -22,7 +22,8 @@ import { pickRestore, type SnapshotInfo } from '../divergence';
 import type { BuiltModel } from './buildModel';
 import type { HelperViews, Post, ViewsRun } from './helperViews';
 import { DeviceLostError, type ModelSlot } from './modelSlot';
-import { batchTensor, lossFn, pixelsOf, trainStep } from './training';
+import { batchTensor, lossFn, pixelsOf, variantObjective, variantStep } from './training';
+import { corrupt } from './variants';
 
 export type { Post } from './helperViews';
 
@@ -94,6 +95,13 @@ export interface LoopOptions {
   epochEnds?: boolean;
 }
 
+/** A step's loss (and its terms: [reconstruction, KL], for the variants that have them), still on the device. */
+interface PendingLoss {
+  step: number;
+  loss: tf.Scalar;
+  terms: tf.Tensor1D | null;
+}
+
 interface Snapshot extends SnapshotInfo {
   tensors: tf.Tensor[];
 }
@@ -119,31 +127,65 @@ export function grantStep(run: RunState): boolean {
   return true;
 }
 
-/** The spec's loss of `model` on up to MAX_TEST_IMAGES of `indices` (no dropout), in batches. */
+/** The fixed seed of the corrupted images that evaluation and the views use (denoising). */
+export const CORRUPTION_SEED = 1234;
+
+/** What evaluate measures: the reconstruction loss, and the variant's extra figures. */
+export interface Evaluation {
+  /** The spec's reconstruction loss (denoising: of the corrupted images' reconstructions against the clean ones). */
+  loss: number;
+  /** vae: the KL term per input value. */
+  kl?: number;
+  /** denoising: the spec's loss of the corrupted images themselves against the clean ones. */
+  corruptedLoss?: number;
+}
+
+/**
+ * The spec's loss of `built`'s model on up to MAX_TEST_IMAGES of `indices` (no dropout, the vae
+ * decoding its mean), in batches; denoising corrupts the inputs with a fixed seed first.
+ */
 export async function evaluate(
   spec: ExperimentSpec,
-  model: tf.LayersModel,
+  built: Pick<BuiltModel, 'model' | 'train'>,
   data: DecodedDataset,
   indices: Uint32Array,
   slot: ModelSlot,
   yieldToEvents: () => Promise<void>,
-): Promise<number> {
+): Promise<Evaluation> {
   const n = Math.min(indices.length, MAX_TEST_IMAGES);
   const batch = 250;
-  let total = tf.scalar(0);
+  const denoising = spec.variant === 'denoising';
+  const vae = spec.variant === 'vae';
+  // Sums over the images: [reconstruction, KL, corrupted-input loss].
+  let total = tf.zeros([3]);
   for (let from = 0; from < n; from += batch) {
     const to = Math.min(n, from + batch);
     const next = tf.tidy(() => {
       const x = batchTensor(data, indices, from, to);
-      const y = model.predict(x) as tf.Tensor;
-      return tf.add(total, tf.mul(lossFn(spec, x, y), to - from)) as tf.Scalar;
+      const input = denoising ? corrupt(x, spec.corruption, spec.noise, CORRUPTION_SEED + from) : x;
+      let recon: tf.Scalar;
+      let kl: tf.Scalar = tf.scalar(0);
+      if (vae) {
+        const outputs = built.train.predict(input) as tf.Tensor[];
+        const terms = variantObjective(spec, x, outputs);
+        recon = terms.recon;
+        kl = terms.kl ?? kl;
+      } else {
+        recon = lossFn(spec, x, built.model.predict(input) as tf.Tensor);
+      }
+      const noisy = denoising ? lossFn(spec, x, input) : tf.scalar(0);
+      return tf.add(total, tf.mul(tf.stack([recon, kl, noisy]), to - from));
     });
     total.dispose();
     total = next;
     await yieldToEvents(); // let the watchdog's pings through on slow backends
   }
   try {
-    return (await slot.guard(total.data()))[0] / n;
+    const [loss, kl, noisy] = await slot.guard(total.data());
+    const out: Evaluation = { loss: loss / n };
+    if (vae) out.kl = kl / n;
+    if (denoising) out.corruptedLoss = noisy / n;
+    return out;
   } finally {
     total.dispose();
   }
@@ -159,8 +201,11 @@ export async function trainFrom(run: RunState, data: LoopData, start: Checkpoint
   deps.post({ type: 'phase', runId: run.id, phase: 'building', detail: 'Building the model' });
   const built = deps.slot.build(spec, inputShape, start.weights);
   const display = batchTensor(data.data, data.displayIdx, 0, data.displayIdx.length);
-  deps.helper?.attach(run, deps.slot.backend, inputShape, () => pixelsOf(data.data, data.displayIdx), data.displayIdx.length);
-  const loop = new TrainingLoop(run, data, start, deps, options, built, display);
+  // Denoising: the live reconstructions are of the corrupted display images (fixed seed), shown beside them.
+  const shown = spec.variant === 'denoising' ? corrupt(display, spec.corruption, spec.noise, CORRUPTION_SEED) : null;
+  const viewsInput = (): Float32Array => (shown ? (shown.dataSync() as Float32Array).slice() : pixelsOf(data.data, data.displayIdx));
+  deps.helper?.attach(run, deps.slot.backend, inputShape, viewsInput, data.displayIdx.length);
+  const loop = new TrainingLoop(run, data, start, deps, options, built, display, shown);
   try {
     return await loop.train();
   } finally {
@@ -171,7 +216,8 @@ export async function trainFrom(run: RunState, data: LoopData, start: Checkpoint
 class TrainingLoop {
   private readonly spec: ExperimentSpec;
   private readonly model: tf.LayersModel;
-  private readonly step: StepFn;
+  /** A test's injected step, or null: the variant's step (training.ts). */
+  private readonly step: StepFn | null;
   /**
    * Weights to go back to after a non-finite loss: the anchor (this attempt's start, then each epoch's
    * end) and the newest few taken at loss reads; each learns the loss its weights gave.
@@ -179,7 +225,7 @@ class TrainingLoop {
   private snapshots: Snapshot[] = [];
   /** The lowest finite loss read back in this attempt (the divergence rule's yardstick). */
   private lowestLoss = Infinity;
-  private pending: { step: number; loss: tf.Scalar }[] = [];
+  private pending: PendingLoss[] = [];
   private inflight: Promise<number | null> | null = null;
   private checkpoint: Checkpoint;
   private readonly stepsPerEpoch: number;
@@ -206,10 +252,12 @@ class TrainingLoop {
     private readonly options: LoopOptions,
     private readonly built: BuiltModel,
     private readonly display: tf.Tensor4D,
+    /** Denoising: the display images as corrupted (the views' input); null otherwise. */
+    private readonly shown: tf.Tensor | null = null,
   ) {
     this.spec = run.spec;
     this.model = built.model;
-    this.step = options.step ?? trainStep;
+    this.step = options.step ?? null;
     this.checkpoint = start;
     this.done = start.step;
     this.stepsPerEpoch = Math.ceil(data.trainIdx.length / this.spec.batchSize);
@@ -226,6 +274,7 @@ class TrainingLoop {
     const { run, spec } = this;
     const start = this.checkpoint;
     if (start.epoch === 0) await this.sendImages(0, 'originals');
+    if (start.epoch === 0 && this.shown) await this.sendImages(0, 'corrupted');
     await this.sendImages(start.step, 'reconstructions');
     this.lastRead = this.now();
     this.lastImages = this.now();
@@ -255,7 +304,11 @@ class TrainingLoop {
 
   dispose(): void {
     this.display.dispose();
-    this.pending.forEach((p) => p.loss.dispose());
+    this.shown?.dispose();
+    this.pending.forEach((p) => {
+      p.loss.dispose();
+      p.terms?.dispose();
+    });
     this.pending = [];
     this.dropSnapshots(0);
   }
@@ -322,11 +375,11 @@ class TrainingLoop {
     const x = batchTensor(this.data.data, order, from, to);
     const optimizer = this.deps.slot.optimizer;
     if (!optimizer) throw new Error('the model has no optimizer');
-    const loss = this.step(optimizer, spec, this.model, x);
+    const result = this.step ? { loss: this.step(optimizer, spec, this.model, x), terms: null } : variantStep(optimizer, spec, this.built, x);
     x.dispose();
     this.done++;
     this.windowImages += to - from;
-    this.pending.push({ step: this.done, loss });
+    this.pending.push({ step: this.done, loss: result.loss, terms: result.terms });
     const now = this.now();
     if (single) {
       // The page's Step: this step's loss is read back now, not at the cadence's next read, and every
@@ -394,9 +447,13 @@ class TrainingLoop {
   private async endEpoch(epoch: number): Promise<void> {
     const { run, spec, model, data } = this;
     const { slot, yieldToEvents } = this.deps;
-    const testLoss = await evaluate(spec, model, data.data, data.testIdx, slot, yieldToEvents);
-    const trainEval = await evaluate(spec, model, data.data, data.trainIdx, slot, yieldToEvents);
-    this.post({ type: 'testLoss', runId: run.id, epoch: epoch + 1, step: this.done, loss: testLoss, trainLoss: trainEval });
+    const testEval = await evaluate(spec, this.built, data.data, data.testIdx, slot, yieldToEvents);
+    const trainEval = await evaluate(spec, this.built, data.data, data.trainIdx, slot, yieldToEvents);
+    const kl = testEval.kl === undefined ? {} : { kl: testEval.kl };
+    this.post({ type: 'testLoss', runId: run.id, epoch: epoch + 1, step: this.done, loss: testEval.loss, trainLoss: trainEval.loss, ...kl });
+    if (testEval.corruptedLoss !== undefined) {
+      this.post({ type: 'denoise', runId: run.id, epoch: epoch + 1, corruptedLoss: testEval.corruptedLoss, reconLoss: testEval.loss });
+    }
     this.warnIfCollapsed(await this.sendImages(this.done, 'reconstructions'));
     await this.deps.featureMaps?.(this.done, true);
     await this.deps.epochEnd?.(this.built, this.done);
@@ -433,18 +490,30 @@ class TrainingLoop {
   }
 
   /** Reads pending losses back; returns the first step whose loss is not finite, or null. */
-  private async readLosses(batch: { step: number; loss: tf.Scalar }[]): Promise<number | null> {
+  private async readLosses(batch: PendingLoss[]): Promise<number | null> {
     if (batch.length === 0) return null;
     const { run, spec } = this;
     const stacked = tf.stack(batch.map((b) => b.loss));
-    batch.forEach((b) => b.loss.dispose());
+    const withTerms = batch.every((b) => b.terms !== null);
+    const termsStacked = withTerms ? tf.stack(batch.map((b) => b.terms as tf.Tensor1D)) : null;
+    batch.forEach((b) => {
+      b.loss.dispose();
+      b.terms?.dispose();
+    });
     let values: Float32Array;
+    let terms: Float32Array | null = null;
     try {
       values = (await this.deps.slot.guard(stacked.data())) as Float32Array;
+      if (termsStacked) terms = (await this.deps.slot.guard(termsStacked.data())) as Float32Array;
     } finally {
       stacked.dispose();
+      termsStacked?.dispose();
     }
-    const points: LossPoint[] = batch.map((b, i) => ({ step: b.step, loss: values[i] }));
+    const vae = spec.variant === 'vae';
+    const points: LossPoint[] = batch.map((b, i) => {
+      if (!terms) return { step: b.step, loss: values[i] };
+      return vae ? { step: b.step, loss: values[i], recon: terms[2 * i], kl: terms[2 * i + 1] } : { step: b.step, loss: values[i], recon: terms[2 * i] };
+    });
     for (const p of points) if (Number.isFinite(p.loss)) this.lowestLoss = Math.min(this.lowestLoss, p.loss);
     for (const snap of this.snapshots) {
       if (snap.lossAfter === null) snap.lossAfter = points.find((p) => p.step === snap.step + 1)?.loss ?? null;
@@ -520,14 +589,16 @@ class TrainingLoop {
    * Sends the display images: the originals once, or the current reconstructions together with the
    * bottleneck codes (one forward pass through the views model).
    */
-  private async sendImages(step: number, kind: 'originals' | 'reconstructions'): Promise<Float32Array> {
+  private async sendImages(step: number, kind: 'originals' | 'reconstructions' | 'corrupted'): Promise<Float32Array> {
     const { run, display } = this;
     const [count, height, width, channels] = display.shape;
     let pixels: Float32Array;
     if (kind === 'originals') {
       pixels = await this.readAndDispose(display.clone());
+    } else if (kind === 'corrupted') {
+      pixels = await this.readAndDispose((this.shown ?? display).clone());
     } else {
-      const [recon, code] = this.built.views.predict(display) as tf.Tensor[];
+      const [recon, code] = this.built.views.predict(this.shown ?? display) as tf.Tensor[];
       const clipped = tf.clipByValue(recon, 0, 1);
       recon.dispose();
       const codeShape = code.shape.slice(1);

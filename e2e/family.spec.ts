@@ -1,0 +1,175 @@
+/**
+ * The autoencoder family (#16) in the browser, on WASM: denoising shows three rows and cleans its
+ * inputs, a VAE generates, the PCA line is drawn and a linear autoencoder approaches it, a sparse code
+ * has more near-zero values than a plain one, a rank-ordered run reports its cumulative error per unit.
+ * Every check reads what a person sees (the canvases' pixels, the page's figures) or compares the
+ * app's figures with an independent truth (PCA's error, the corrupted input's error).
+ *
+ * With SHOTS_DIR set, each test also saves a picture of the page for the README.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { waitForPhase } from './helpers';
+
+type Family = {
+  variant: string;
+  pca: { k: number; testLoss: number; trainLoss: number; testMse: number } | null;
+  pcaError: string | null;
+  denoise: { epoch: number; corruptedLoss: number; reconLoss: number }[];
+  rankCurve: number[] | null;
+  generatedCount: number;
+  hasManifold: boolean;
+};
+
+async function family(page: Page): Promise<{ family: Family; testLoss: { epoch: number; loss: number; kl?: number }[]; trainLoss: { step: number; loss: number; recon?: number; kl?: number }[] }> {
+  return page.evaluate(() => {
+    const hooks = window.__aePlayground;
+    if (!hooks) throw new Error('test hooks missing');
+    const s = hooks.snapshot();
+    return { family: s.family, testLoss: s.testLoss, trainLoss: s.trainLoss };
+  });
+}
+
+/** Grey values in [0, 1] of every canvas under `selector` (the red channel). */
+async function canvases(page: Page, selector: string): Promise<number[][]> {
+  return page.evaluate((sel) => {
+    return Array.from(document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`)).map((c) => {
+      const ctx = c.getContext('2d');
+      if (!ctx) throw new Error('a canvas without a 2D context');
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const out: number[] = [];
+      for (let i = 0; i < d.length; i += 4) out.push(d[i] / 255);
+      return out;
+    });
+  }, selector);
+}
+
+const mse = (a: number[], b: number[]): number => {
+  expect(a.length).toBe(b.length);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s / a.length;
+};
+
+async function shot(page: Page, name: string): Promise<void> {
+  const dir = process.env.SHOTS_DIR;
+  if (dir) await page.screenshot({ path: `${dir}/${name}.png` });
+}
+
+async function setup(page: Page, preset: string, opts: { trainSize: number; epochs: number; learningRate?: number }): Promise<void> {
+  await page.goto('/');
+  await page.getByLabel('Preset').selectOption(preset);
+  await page.getByLabel('Training images').fill(String(opts.trainSize));
+  await page.getByLabel('Epochs').fill(String(opts.epochs));
+  if (opts.learningRate !== undefined) await page.getByLabel('Learning rate').fill(String(opts.learningRate));
+  await page.getByLabel('Backend').selectOption('wasm');
+}
+
+async function train(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Train' }).click();
+  await waitForPhase(page, ['done', 'error'], 240_000);
+  expect((await family(page)).family).toBeTruthy();
+}
+
+test.describe('the autoencoder family', () => {
+  test('denoising: three rows, and the reconstructions are nearer the clean images than the corrupted inputs are', async ({ page }) => {
+    test.setTimeout(300_000);
+    await setup(page, 'dense', { trainSize: 2000, epochs: 2 });
+    await page.getByLabel('Variant').selectOption('denoising');
+    await page.getByLabel('Corruption').selectOption('gaussian');
+    await page.getByLabel('Noise', { exact: true }).fill('0.5');
+    await train(page);
+    const row = page.getByTestId('corrupted-row');
+    await expect(row).toBeVisible();
+    const grid = '[data-testid="reconstructions"]';
+    const originals = await canvases(page, `${grid} [data-row="original"]`);
+    const corrupted = await canvases(page, '[data-testid="corrupted-row"]');
+    const recons = await canvases(page, `${grid} [data-row="reconstruction"]`);
+    expect(originals.length).toBe(16);
+    expect(corrupted.length).toBe(16);
+    expect(recons.length).toBe(16);
+    // From the pixels on screen: each corrupted input differs from its clean image by about sigma² (clipped),
+    // and the reconstruction is nearer the clean image than the corrupted input is.
+    const corruptedErr = originals.reduce((a, o, i) => a + mse(o, corrupted[i]), 0) / 16;
+    const reconErr = originals.reduce((a, o, i) => a + mse(o, recons[i]), 0) / 16;
+    console.log(`denoising on screen: corrupted vs clean ${corruptedErr.toFixed(4)}, reconstruction vs clean ${reconErr.toFixed(4)}`);
+    expect(corruptedErr).toBeGreaterThan(0.05);
+    expect(reconErr).toBeLessThan(corruptedErr / 2);
+    const f = (await family(page)).family;
+    expect(f.denoise.length).toBe(2);
+    expect(f.denoise[1].reconLoss).toBeLessThan(f.denoise[1].corruptedLoss);
+    await shot(page, 'variant-denoising');
+  });
+
+  test('VAE: both loss terms are plotted, and Generate fills a grid of non-blank, different images and the 2-D manifold', async ({ page }) => {
+    test.setTimeout(300_000);
+    await setup(page, 'vae', { trainSize: 4000, epochs: 3 });
+    await train(page);
+    const snap = await family(page);
+    expect(snap.trainLoss.at(-1)?.kl).toBeGreaterThan(0);
+    expect(snap.testLoss.at(-1)?.kl).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    const grid = page.getByTestId('generated');
+    await expect(grid.locator('canvas')).toHaveCount(64, { timeout: 60_000 });
+    const samples = await canvases(page, '[data-testid="generated"]');
+    for (const s of samples) {
+      const mean = s.reduce((a, v) => a + v, 0) / s.length;
+      const max = Math.max(...s);
+      // A digit: some bright strokes on a mostly dark ground.
+      expect(max).toBeGreaterThan(0.5);
+      expect(mean).toBeGreaterThan(0.02);
+      expect(mean).toBeLessThan(0.5);
+    }
+    let identical = 0;
+    for (let i = 0; i < samples.length; i++) for (let j = i + 1; j < samples.length; j++) if (mse(samples[i], samples[j]) < 1e-4) identical++;
+    expect(identical).toBe(0);
+    await expect(page.getByTestId('manifold')).toBeVisible();
+    await shot(page, 'variant-vae');
+  });
+
+  test('PCA baseline: the line is drawn, and a linear autoencoder ends within 15% of it', async ({ page }) => {
+    test.setTimeout(300_000);
+    await setup(page, 'linear', { trainSize: 9000, epochs: 4, learningRate: 0.003 });
+    await train(page);
+    const line = page.getByTestId('pca-line');
+    await expect(line).toBeVisible();
+    const snap = await family(page);
+    const pca = snap.family.pca;
+    if (!pca) throw new Error('no PCA result');
+    expect(pca.k).toBe(32);
+    expect(Number(await line.getAttribute('data-value'))).toBeCloseTo(pca.testLoss, 6);
+    const test = snap.testLoss.at(-1)?.loss ?? NaN;
+    console.log(`linear AE test loss ${test.toFixed(5)} vs PCA (k = 32) ${pca.testLoss.toFixed(5)}: ratio ${(test / pca.testLoss).toFixed(3)}`);
+    // PCA is the best any linear code of 32 values can do on the training images; on test images too, nearly.
+    expect(test).toBeGreaterThan(pca.testLoss * 0.95);
+    expect(test).toBeLessThan(pca.testLoss * 1.15);
+    await expect(page.getByTestId('pca-row').locator('canvas')).toHaveCount(16);
+    await shot(page, 'variant-pca');
+  });
+
+  test('sparse: the near-zero share of the code rises above the plain run’s', async ({ page }) => {
+    test.setTimeout(300_000);
+    const share = async (): Promise<number> => Number(await page.getByTestId('code-histogram').getAttribute('data-near-zero'));
+    await setup(page, 'sparse', { trainSize: 2000, epochs: 2 });
+    await page.getByLabel('Variant').selectOption('plain');
+    await train(page);
+    const plain = await share();
+    await page.getByLabel('Variant').selectOption('sparse');
+    await train(page);
+    const sparse = await share();
+    console.log(`near-zero share of the code: plain ${plain.toFixed(3)}, sparse ${sparse.toFixed(3)}`);
+    expect(sparse).toBeGreaterThan(plain + 0.1);
+    await expect(page.getByTestId('code-histogram')).toBeVisible();
+    await shot(page, 'variant-sparse');
+  });
+
+  test('rank-ordered: the cumulative error per unit falls as units are added, and the code is clipped to [0, 1]', async ({ page }) => {
+    test.setTimeout(300_000);
+    await setup(page, 'rank-ordered', { trainSize: 2000, epochs: 2 });
+    await train(page);
+    const curve = (await family(page)).family.rankCurve;
+    if (!curve) throw new Error('no rank curve');
+    expect(curve.length).toBeGreaterThan(4);
+    expect(curve[curve.length - 1]).toBeLessThan(curve[0]);
+    await shot(page, 'variant-rank-ordered');
+  });
+});
