@@ -152,10 +152,11 @@ export type FromWorker =
    */
   | { type: 'denoise'; runId: number; epoch: number; corruptedLoss: number; reconLoss: number }
   /**
-   * #16 the cumulative reconstruction error per code unit, at each epoch's end (flat codes): errors[r-1]
-   * is the test error with only each image's r largest code values kept (the rest set to 0).
+   * #16 the cumulative reconstruction error per code unit, at each epoch's end (rank-ordered runs, and
+   * flat codes of up to 64 values): errors[i] is the test error with only each image's ranks[i] largest
+   * code values (by magnitude) kept, the rest set to 0.
    */
-  | { type: 'rankCurve'; runId: number; step: number; errors: Float32Array }
+  | { type: 'rankCurve'; runId: number; step: number; ranks: number[]; errors: Float32Array }
   /** #16 "Generate": count decoded prior samples; manifold: a side×side grid over a 2-value code (null otherwise). */
   | {
       type: 'generated';

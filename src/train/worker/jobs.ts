@@ -22,6 +22,11 @@ import { grantStep, trainFrom, type Checkpoint, type RunState } from './loop';
 import { viewsMinInterval } from '../cadence';
 import { FEATURE_MAPS_MIN_MS, FeatureMapsService } from './featureMaps';
 import { BackendSession } from './session';
+import { PCA_MAX_IMAGES, fitPca, generate, pcaBaseline, rankCurve } from './family';
+import type { PcaFit } from '../../model/pca';
+import { inferShapes } from '../../model/inferShapes';
+import { shapeSize } from '../../model/spec';
+import type { BuiltModel } from './buildModel';
 import { batchTensor, pixelsOf } from './training';
 
 export interface JobsDeps {
@@ -45,6 +50,8 @@ export class Jobs {
   private liveViews = true;
   /** What the last run trained on, for the copy test and the probe. */
   private lastRun: { runId: number; spec: ExperimentSpec; data: DecodedDataset; trainIdx: Uint32Array; testIdx: Uint32Array } | null = null;
+  /** #16 the last PCA fit (every component), for the next run on the same images. */
+  private pcaCache: { key: string; fit: PcaFit } | null = null;
 
   constructor(private readonly deps: JobsDeps) {
     this.helper = new HelperViews(deps.post, deps.cores);
@@ -193,6 +200,8 @@ export class Jobs {
     Math.random = mulberry32((spec.seed ^ 0x5bd1e995) >>> 0);
 
     this.lastRun = { runId: run.id, spec, data, trainIdx, testIdx: split.test };
+    await this.postPcaBaseline(run, data, { trainIdx, testIdx: split.test, displayIdx }, info.shape);
+    if (run.stopped) return;
     const loopData = { data, trainIdx, testIdx: split.test, displayIdx, detail };
     this.featureMaps.attach({
       runId: run.id,
@@ -210,6 +219,7 @@ export class Jobs {
       helper: this.helper,
       reportMemory: () => this.reportMemory(),
       featureMaps: (step: number, force: boolean) => this.featureMaps.tick(step, force, this.liveViews),
+      epochEnd: (built: BuiltModel, step: number) => this.postRankCurve(run, built, step, data, split.test),
     };
     let checkpoint: Checkpoint = { epoch: 0, step: 0, weights: null };
     for (;;) {
@@ -282,11 +292,71 @@ export class Jobs {
    * layers format, with the spec it was built from. Outside the queue: a paused run holds the queue,
    * and the weights are taken at once (exportArtifacts), so a step after this changes nothing.
    */
-  /** #16 "Generate" (to be built): decode prior samples with run `runId`'s decoder. */
+  /**
+   * #16 the PCA baseline with k = the code's size, before training: fitted once per data set and
+   * image count (the eigendecomposition holds every k), measured with the spec's loss. A failure is
+   * reported and training goes on.
+   */
+  private async postPcaBaseline(run: RunState, data: DecodedDataset, sets: { trainIdx: Uint32Array; testIdx: Uint32Array; displayIdx: Uint32Array }, inputShape: number[]): Promise<void> {
+    const { post, yieldToEvents } = this.deps;
+    const { spec } = run;
+    try {
+      const code = inferShapes(spec, inputShape).bottleneck;
+      if (!code) throw new Error('the model has no code to compare with');
+      const k = shapeSize(code);
+      const used = Math.min(sets.trainIdx.length, PCA_MAX_IMAGES);
+      const key = `${spec.dataset}:${spec.trainSize}:${used}`;
+      if (this.pcaCache?.key !== key) {
+        post({ type: 'phase', runId: run.id, phase: 'loading', detail: `PCA baseline: the covariance of ${used.toLocaleString('en-US')} training images (k = ${k})` });
+        const fit = await fitPca(data, sets.trainIdx, (p) => this.session.guard(p), yieldToEvents);
+        this.pcaCache = { key, fit };
+      }
+      if (run.stopped) return;
+      const result = await pcaBaseline(this.pcaCache.fit, k, spec, data, sets, (p) => this.session.guard(p));
+      post({ type: 'pca', runId: run.id, ...result }, [result.pixels.buffer, result.eigenvalues.buffer]);
+    } catch (e) {
+      post({ type: 'pcaError', runId: run.id, message: `No PCA baseline: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+
+  /** #16 the rank curve at an epoch's end: rank-ordered runs, and flat codes of up to 64 values (cheap decoders). */
+  private async postRankCurve(run: RunState, built: BuiltModel, step: number, data: DecodedDataset, testIdx: Uint32Array): Promise<void> {
+    const codeShape = built.encoder.outputs[0].shape.slice(1);
+    const k = codeShape.reduce<number>((a, b) => a * (b ?? 1), 1);
+    if (run.spec.variant !== 'rankOrdered' && !(codeShape.length === 1 && k <= 64)) return;
+    try {
+      const curve = await rankCurve(run.spec, built, data, testIdx, (p) => this.session.guard(p), this.deps.yieldToEvents);
+      if (!run.stopped) this.deps.post({ type: 'rankCurve', runId: run.id, step, ranks: curve.ranks, errors: curve.errors }, [curve.errors.buffer]);
+    } catch (e) {
+      // A lost device surfaces at the loop's next step; anything else only costs the curve.
+      if (this.session.lostReason !== null) throw e;
+    }
+  }
+
+  /** #16 "Generate": prior samples through run `runId`'s decoder (paused or done). */
   generate(runId: number, count: number, seed: number): void {
-    void count;
-    void seed;
-    this.deps.post({ type: 'generateError', runId, message: 'Generate is not built yet' });
+    const { post } = this.deps;
+    const fail = (message: string): void => post({ type: 'generateError', runId, message });
+    const built = this.session.built;
+    const run = this.current;
+    if (!this.lastRun || this.lastRun.runId !== runId || !built) {
+      fail('There is no trained model to generate with: train one (or import one) first');
+      return;
+    }
+    if (run && run.id === runId && this.runsActive > 0 && !run.paused) {
+      fail('Pause the training first');
+      return;
+    }
+    const spec = this.lastRun.spec;
+    const codeShape = built.encoder.outputs[0].shape.slice(1) as number[];
+    generate(spec, codeShape, built.model, Math.max(1, Math.min(256, count)), seed, (p) => this.session.guard(p)).then(
+      (g) => {
+        const transfer = g.manifold ? [g.pixels.buffer, g.manifold.pixels.buffer] : [g.pixels.buffer];
+        const shape = built.model.outputs[0].shape;
+        post({ type: 'generated', runId, count: g.count, height: shape[1] ?? 0, width: shape[2] ?? 0, channels: shape[3] ?? 1, pixels: g.pixels, manifold: g.manifold }, transfer);
+      },
+      (e: unknown) => fail(`Generate failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   exportModel(runId: number): void {
