@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SPEC } from './presets';
 import { SETTINGS, SETTING_LIMITS, SETTING_LIST, checkSetting, checkSettings, type NumberSettingDef } from './settings';
 import { BACKEND_CHOICES, DATASETS, LOSSES, OPTIMIZERS } from './spec';
-import { V1_WIRE } from '../share/codec';
+import { V2_WIRE } from '../share/codec';
 import { normalizeSpec } from './validate';
 
 const numberSettings = SETTING_LIST.filter((d): d is NumberSettingDef => d.type !== 'select');
@@ -24,8 +24,25 @@ describe('the settings table', () => {
     for (const [key, def] of Object.entries(SETTINGS)) expect(def.key).toBe(key);
   });
 
-  it('lists them in the panel order, which is the link v1 settings order', () => {
-    expect(SETTING_LIST.map((d) => d.key)).toEqual(['dataset', 'loss', 'optimizer', 'learningRate', 'batchSize', 'epochs', 'seed', 'trainSize', 'backend']);
+  it('lists them in the panel order, which is the link v2 settings order', () => {
+    expect(SETTING_LIST.map((d) => d.key)).toEqual([
+      'dataset',
+      'loss',
+      'optimizer',
+      'learningRate',
+      'batchSize',
+      'epochs',
+      'seed',
+      'trainSize',
+      'backend',
+      'variant',
+      'corruption',
+      'noise',
+      'sparsity',
+      'codeDropout',
+      'codeNoise',
+      'beta',
+    ]);
   });
 
   it('labels are unique (also ignoring case, as warnings write them) and non-empty; every entry has help', () => {
@@ -50,10 +67,29 @@ describe('the settings table', () => {
   });
 
   it('the labels the UI tests use', () => {
-    expect(SETTINGS.loss.options.map((o) => o.label)).toEqual(['Mean squared error', 'Binary cross-entropy']);
+    expect(SETTINGS.loss.options.map((o) => o.label)).toEqual(['Mean squared error', 'Binary cross-entropy', 'Mean absolute error (L1)']);
     expect(SETTINGS.optimizer.options.find((o) => o.value === 'sgd')?.label).toBe('SGD with momentum 0.9');
     expect(SETTINGS.backend.options.map((o) => o.label)).toEqual(['Auto', 'WebGPU', 'WebGL', 'WASM', 'CPU']);
-    expect(SETTING_LIST.map((d) => d.label)).toEqual(['Data set', 'Loss', 'Optimizer', 'Learning rate', 'Batch size', 'Epochs', 'Seed', 'Training images', 'Backend']);
+    expect(SETTING_LIST.map((d) => d.label)).toEqual([
+      'Data set',
+      'Loss',
+      'Optimizer',
+      'Learning rate',
+      'Batch size',
+      'Epochs',
+      'Seed',
+      'Training images',
+      'Backend',
+      'Variant',
+      'Corruption',
+      'Noise',
+      'Sparsity',
+      'Code dropout',
+      'Code σ',
+      'Beta',
+    ]);
+    // #16's test hooks: exactly one label contains "noise" (getByLabel('Noise') must find one field).
+    expect(SETTING_LIST.filter((d) => d.label.toLowerCase().includes('noise')).map((d) => d.label)).toEqual(['Noise']);
   });
 
   it.each(numberSettings.map((d) => [d.key, d] as const))('%s: accepts its min and max, refuses just outside, NaN and ±Infinity', (_key, def) => {
@@ -77,7 +113,7 @@ describe('the settings table', () => {
   });
 
   it('select settings refuse a value they do not list', () => {
-    expect(checkSetting(SETTINGS.loss, 'mae')).toBe('Loss must be one of mse, bce');
+    expect(checkSetting(SETTINGS.loss, 'mae')).toBe('Loss must be one of mse, bce, l1');
     expect(checkSetting(SETTINGS.optimizer, 'sgd')).toBeNull();
   });
 
@@ -98,10 +134,10 @@ describe('the settings table', () => {
     expect(r.warnings).toEqual([`optimizer "lbfgs" is not a known option; using ${DEFAULT_SPEC.optimizer}`]);
   });
 
-  it('every setting has a field in the frozen link v1 tables, and every option of a select setting a code there', () => {
-    expect(V1_WIRE.settings.map((f) => f.key)).toEqual(SETTING_LIST.map((d) => d.key));
+  it('every setting has a field in the frozen link v2 tables, and every option of a select setting a code there', () => {
+    expect(V2_WIRE.settings.map((f) => f.key)).toEqual(SETTING_LIST.map((d) => d.key));
     for (const def of SETTING_LIST) {
-      const wire = V1_WIRE.settings.find((f) => f.key === def.key);
+      const wire = V2_WIRE.settings.find((f) => f.key === def.key);
       if (def.type === 'select') for (const o of def.options) expect(wire?.options, def.key).toContain(o.value);
       else expect(wire?.options, def.key).toBeUndefined();
     }

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { LAYER_KINDS, LAYER_KIND_LIST, type FieldDef } from './catalogue';
-import { DEFAULT_SPEC } from './presets';
+import { DEFAULT_SPEC, VARIANT_DEFAULTS } from './presets';
 import { SETTING_LIST, type SettingDef, type SettingKey } from './settings';
 import type { ExperimentSpec, LayerKind, LayerSpec } from './spec';
 
@@ -263,7 +263,10 @@ function normalizeInternal(value: unknown, source: Source, warnings: Warnings): 
   }
   const loose = LooseSpecSchema.safeParse(value);
   if (!loose.success) return fail(`${noun} is damaged (its contents are not an experiment)`);
-  const data = loose.data as Record<string, unknown>;
+  const read = loose.data as Record<string, unknown>;
+  // An experiment from before the autoencoder family (#16) has none of its fields: it is a plain
+  // autoencoder, filled in silently (a missing field among others still gets its warning).
+  const data = Object.keys(VARIANT_DEFAULTS).some((k) => k in read) ? read : { ...VARIANT_DEFAULTS, ...read };
 
   const settings: Record<string, unknown> = {};
   for (const f of SETTING_FIELDS) settings[f.key] = normalizeField(f, data[f.key], DEFAULT_SPEC[f.key], '', warnings);

@@ -24,12 +24,13 @@ import { compressToEncodedURIComponent, decompressFromEncodedURIComponent } from
 import { z } from 'zod';
 import { MAX_LAYERS_PER_STACK, normalizeSpec, type DecodeResult } from '../model/validate';
 import type { ExperimentSpec, LayerKind, LayerSpec } from '../model/spec';
+import { VARIANT_DEFAULTS } from '../model/presets';
 import { lzDecompressedLength } from './lzLength';
 
 export type { DecodeResult } from '../model/validate';
 
 /** The version new links are written with. */
-export const LINK_VERSION = 1;
+export const LINK_VERSION = 2;
 /** The version of the JSON file envelope written by specToJson. */
 export const JSON_VERSION = 1;
 export const JSON_APP_ID = 'autoencoder-playground';
@@ -106,6 +107,32 @@ const V1_SETTINGS: readonly WireField[] = [
 /** The v1 tables, exported for the test that checks they cover the live catalogue. */
 export const V1_WIRE = { kinds: V1_KINDS, layerFields: V1_LAYER_FIELDS, settings: V1_SETTINGS } as const;
 
+// Version 2 (#16, the autoencoder family): v1's kinds and layer fields; the settings gain the L1 loss
+// (appended to the loss options) and the variant fields (appended to the settings). Frozen as v1 is.
+const V2_KINDS = V1_KINDS;
+const V2_LAYER_FIELDS = V1_LAYER_FIELDS;
+const V2_SETTINGS: readonly WireField[] = [
+  { key: 'dataset', options: ['mnist', 'fashion-mnist'] },
+  { key: 'loss', options: ['mse', 'bce', 'l1'] },
+  { key: 'optimizer', options: ['adam', 'sgd', 'rmsprop'] },
+  { key: 'learningRate' },
+  { key: 'batchSize' },
+  { key: 'epochs' },
+  { key: 'seed' },
+  { key: 'trainSize' },
+  { key: 'backend', options: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] },
+  { key: 'variant', options: ['plain', 'denoising', 'sparse', 'vae', 'rankOrdered'] },
+  { key: 'corruption', options: ['gaussian', 'saltPepper', 'mask'] },
+  { key: 'noise' },
+  { key: 'sparsity' },
+  { key: 'codeDropout' },
+  { key: 'codeNoise' },
+  { key: 'beta' },
+];
+
+/** The v2 tables (the link format written now), for the test that checks they cover the live catalogue. */
+export const V2_WIRE = { kinds: V2_KINDS, layerFields: V2_LAYER_FIELDS, settings: V2_SETTINGS } as const;
+
 function fail(error: string): DecodeResult {
   return { ok: false, error };
 }
@@ -122,7 +149,8 @@ function encodeFieldsV1(record: Record<string, unknown>, fields: readonly WireFi
   });
 }
 
-function encodeV1(spec: ExperimentSpec): string {
+/** The v1 writer, kept so tests can make v1 links as old versions of the app did. */
+export function encodeV1(spec: ExperimentSpec): string {
   const layer = (l: LayerSpec): unknown[] => [
     V1_KINDS.indexOf(l.kind),
     ...encodeFieldsV1(l as unknown as Record<string, unknown>, V1_LAYER_FIELDS[l.kind] ?? []),
@@ -135,9 +163,22 @@ function encodeV1(spec: ExperimentSpec): string {
   return `1.${compressToEncodedURIComponent(JSON.stringify(payload))}`;
 }
 
-/** The experiment as a compact URL-safe string (for `#x=`); starts with the version, e.g. `1.`. */
+function encodeV2(spec: ExperimentSpec): string {
+  const layer = (l: LayerSpec): unknown[] => [
+    V2_KINDS.indexOf(l.kind),
+    ...encodeFieldsV1(l as unknown as Record<string, unknown>, V2_LAYER_FIELDS[l.kind] ?? []),
+  ];
+  const payload = [
+    encodeFieldsV1(spec as unknown as Record<string, unknown>, V2_SETTINGS),
+    spec.encoder.map(layer),
+    spec.decoder.map(layer),
+  ];
+  return `2.${compressToEncodedURIComponent(JSON.stringify(payload))}`;
+}
+
+/** The experiment as a compact URL-safe string (for `#x=`); starts with the version, e.g. `2.`. */
 export function encodeExperiment(spec: ExperimentSpec): string {
-  return encodeV1(spec);
+  return encodeV2(spec);
 }
 
 /** Reads tuple values into a plain object; select indices become option names (unknown ones stay raw). */
@@ -155,19 +196,33 @@ function readFieldsV1(tuple: readonly unknown[], offset: number, fields: readonl
   return out;
 }
 
-function readLayerV1(tuple: unknown): unknown {
-  if (!Array.isArray(tuple) || tuple.length === 0) return tuple;
-  const code: unknown = tuple[0];
-  const kind = typeof code === 'number' && Number.isInteger(code) ? V1_KINDS[code] : undefined;
-  if (kind === undefined) return { kind: code };
-  return { kind, ...readFieldsV1(tuple, 1, V1_LAYER_FIELDS[kind]) };
-}
-
 type ReadResult = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };
 
 const V1PayloadSchema = z.tuple([z.array(z.unknown()), z.array(z.unknown()), z.array(z.unknown())]).rest(z.unknown());
 
 function readV1(payload: unknown): ReadResult {
+  return readTuples(payload, V1_SETTINGS, V1_KINDS, V1_LAYER_FIELDS, VARIANT_DEFAULTS);
+}
+
+function readV2(payload: unknown): ReadResult {
+  return readTuples(payload, V2_SETTINGS, V2_KINDS, V2_LAYER_FIELDS, {});
+}
+
+/** A v1 or v2 payload (same layout, different tables); `fill`: what the version means by the fields it lacks. */
+function readTuples(
+  payload: unknown,
+  settingsTable: readonly WireField[],
+  kinds: readonly LayerKind[],
+  layerFields: Record<LayerKind, readonly WireField[]>,
+  fill: Record<string, unknown>,
+): ReadResult {
+  const readLayer = (tuple: unknown): unknown => {
+    if (!Array.isArray(tuple) || tuple.length === 0) return tuple;
+    const code: unknown = tuple[0];
+    const kind = typeof code === 'number' && Number.isInteger(code) ? kinds[code] : undefined;
+    if (kind === undefined) return { kind: code };
+    return { kind, ...readFieldsV1(tuple, 1, layerFields[kind]) };
+  };
   const parsed = V1PayloadSchema.safeParse(payload);
   if (!parsed.success) return { ok: false, error: 'This link is damaged (its contents are not an experiment)' };
   const [settings, encoder, decoder] = parsed.data;
@@ -185,9 +240,11 @@ function readV1(payload: unknown): ReadResult {
   return {
     ok: true,
     value: {
-      ...readFieldsV1(settings, 0, V1_SETTINGS),
-      encoder: encoder.map(readLayerV1),
-      decoder: decoder.map(readLayerV1),
+      // v1 links were made before the autoencoder family: plain autoencoders (#16), no warning.
+      ...fill,
+      ...readFieldsV1(settings, 0, settingsTable),
+      encoder: encoder.map(readLayer),
+      decoder: decoder.map(readLayer),
     },
   };
 }
@@ -195,6 +252,7 @@ function readV1(payload: unknown): ReadResult {
 /** One reader per link version ever written. Never remove one. */
 const LINK_READERS: Record<number, (payload: unknown) => ReadResult> = {
   1: readV1,
+  2: readV2,
 };
 
 const URI_SAFE = /^[A-Za-z0-9+\-$]*$/;
