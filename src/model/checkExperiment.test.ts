@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkExperiment } from './checkExperiment';
 import { MAX_TENSOR_BYTES } from './memory';
-import { DEFAULT_SPEC } from './presets';
+import { DEFAULT_SPEC, PRESETS } from './presets';
 import type { ExperimentSpec, LayerSpec } from './spec';
 
 const conv = (filters: number, activation: 'relu' | 'sigmoid' = 'relu'): LayerSpec => ({
@@ -75,5 +75,38 @@ describe('checkExperiment', () => {
       'Learning rate must be between 0.000001 and 10',
       'Epochs must be between 1 and 1000',
     ]);
+  });
+});
+
+describe('the autoencoder family’s rules (#16)', () => {
+  const dense = PRESETS.find((p) => p.id === 'dense')?.spec ?? DEFAULT_SPEC;
+  it('binary cross-entropy is refused at the Loss field when the output can leave [0, 1], with the layer that ends the decoder', () => {
+    const linearEnd: ExperimentSpec = { ...dense, loss: 'bce', decoder: [{ kind: 'dense', units: 784, activation: 'relu' }, { kind: 'reshape', targetShape: [28, 28, 1] }] };
+    const c = checkExperiment(linearEnd);
+    expect(c.canTrain).toBe(false);
+    expect(c.settingErrors.loss).toMatch(/^Binary cross-entropy needs outputs in \[0, 1\], but the decoder ends in decoder layer 1 \(dense with relu activation\)/);
+    // The reshape after it does not count; a sigmoid, or another loss, is fine.
+    expect(checkExperiment({ ...linearEnd, loss: 'mse' }).canTrain).toBe(true);
+    expect(checkExperiment({ ...linearEnd, loss: 'l1' }).canTrain).toBe(true);
+    const sigmoidLayer: ExperimentSpec = { ...linearEnd, decoder: [...linearEnd.decoder, { kind: 'activation', activation: 'sigmoid', alpha: 0.2 }] };
+    expect(checkExperiment(sigmoidLayer).settingErrors.loss).toBeUndefined();
+    // Every preset trains as it is.
+    for (const p of PRESETS) expect(checkExperiment(p.spec).reasons, p.id).toEqual([]);
+  });
+
+  it('a VAE needs a dense or conv2d last encoder layer, says so at that layer, and doubles its parameters', () => {
+    const vae: ExperimentSpec = { ...dense, variant: 'vae' };
+    const ok = checkExperiment(vae);
+    expect(ok.canTrain).toBe(true);
+    const last = ok.report.layers.find((l) => l.stack === 'encoder' && l.index === 2);
+    expect(last?.params).toBe(2 * (256 * 32 + 32));
+    expect(last?.note).toMatch(/mean and the log-variance heads/);
+    expect(ok.report.totalParams).toBe(checkExperiment(dense).report.totalParams + 256 * 32 + 32);
+    const pooled: ExperimentSpec = { ...DEFAULT_SPEC, variant: 'vae' }; // ends in max pooling
+    const bad = checkExperiment(pooled);
+    expect(bad.canTrain).toBe(false);
+    const at = bad.report.layers.find((l) => l.stack === 'encoder' && l.index === DEFAULT_SPEC.encoder.length - 1);
+    expect(at?.error).toMatch(/needs the encoder to end in a dense or conv2d layer/);
+    expect(bad.reasons[0]).toMatch(/^encoder layer 6 \(.*\): a variational autoencoder needs/);
   });
 });

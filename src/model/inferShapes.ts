@@ -17,6 +17,8 @@ export interface LayerInfo {
   params: number;
   /** Why this layer cannot work (shape problem or an out-of-range setting). */
   error: string | null;
+  /** What the experiment's variant does to this layer (#16), for the layer table; not an error. */
+  note?: string;
 }
 
 export interface ShapeReport {

@@ -98,9 +98,11 @@ describe('the settings table', () => {
     expect(checkSetting(def, justBelow(def))).toBe(`${def.label} must be between ${def.min} and ${def.max}`);
     expect(checkSetting(def, justAbove(def))).toBe(`${def.label} must be between ${def.min} and ${def.max}`);
     for (const bad of [Number.NaN, Infinity, -Infinity, '3', null]) expect(checkSetting(def, bad)).toBe(`${def.label} must be a number`);
-    // The whole spec check agrees, keyed by the setting.
-    expect(checkSettings({ ...DEFAULT_SPEC, [def.key]: def.max })).toEqual({});
-    expect(checkSettings({ ...DEFAULT_SPEC, [def.key]: justAbove(def) })).toEqual({ [def.key]: `${def.label} must be between ${def.min} and ${def.max}` });
+    // The whole spec check agrees, keyed by the setting (for a variant the setting applies to; the others ignore it).
+    const variant = def.variants?.[0] ?? 'plain';
+    expect(checkSettings({ ...DEFAULT_SPEC, variant, [def.key]: def.max })).toEqual({});
+    expect(checkSettings({ ...DEFAULT_SPEC, variant, [def.key]: justAbove(def) })).toEqual({ [def.key]: `${def.label} must be between ${def.min} and ${def.max}` });
+    if (def.variants) expect(checkSettings({ ...DEFAULT_SPEC, variant: 'plain', [def.key]: justAbove(def) })).toEqual({});
   });
 
   it('int settings refuse fractions; the float one takes them', () => {

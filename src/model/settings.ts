@@ -222,6 +222,8 @@ export type SettingErrors = Partial<Record<SettingKey, string>>;
 export function checkSettings(spec: ExperimentSpec): SettingErrors {
   const out: SettingErrors = {};
   for (const def of SETTING_LIST) {
+    // A field of another variant is not the user's concern now (normalisation keeps it in range anyway).
+    if (!settingApplies(def, spec.variant)) continue;
     const e = checkSetting(def, spec[def.key]);
     if (e) out[def.key] = e;
   }

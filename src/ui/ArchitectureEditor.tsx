@@ -157,6 +157,7 @@ function LayerRow({ info, count, onIllustrate }: { info: LayerInfo; count: numbe
           {info.error}
         </p>
       )}
+      {info.note && !info.error && <p className="layer-note">{info.note}</p>}
     </li>
   );
 }
