@@ -129,7 +129,7 @@ export const PRESETS: Preset[] = [
     label: 'Linear autoencoder (= PCA)',
     description: 'One dense layer of 32 linear units and a linear dense decoder, trained on mean squared error.',
     lookFor:
-      'No activation anywhere: the best such model projects each image onto the 32 leading principal components, as PCA does. Compare it with the dense AE (same 32-value code, ReLU layers): the nonlinear one should reach a lower loss.',
+      'No activation anywhere: the best such model projects each image onto the 32 leading principal components, as PCA does. The dashed PCA line on the loss chart is that best: watch the test loss approach it. Compare it with the dense AE (same 32-value code, ReLU layers): the nonlinear one goes below the line.',
     spec: {
       ...base,
       loss: 'mse',
@@ -175,6 +175,74 @@ export const PRESETS: Preset[] = [
       ...base,
       encoder: [conv(16), leaky(), maxPool, conv(16), leaky(), maxPool, conv(16), leaky()],
       decoder: [conv(16), leaky(), up, conv(16), leaky(), up, conv(1, 'sigmoid')],
+    },
+  },
+  {
+    id: 'denoising',
+    label: 'Denoising conv AE (Gaussian noise σ = 0.5)',
+    description: 'The small conv AE, trained to map noisy digits (Gaussian noise, σ = 0.5) back to the clean ones.',
+    lookFor:
+      'The reconstructions show three rows: the clean digit, what the network sees, and what it makes of it. Under the grid, the error of the noisy input against the clean image sits far above the reconstruction’s: the model has learned what a digit looks like, not how to copy pixels.',
+    spec: {
+      ...DEFAULT_SPEC,
+      variant: 'denoising',
+      corruption: 'gaussian',
+      noise: 0.5,
+    },
+  },
+  {
+    id: 'sparse',
+    label: 'Sparse dense AE (64 ReLU units, L1 on the code)',
+    description: 'A dense AE with a 64-unit ReLU code that pays an L1 penalty for every active unit.',
+    lookFor:
+      'The code histogram piles up at zero: most of the 64 units are silent for any one image, and a few carry it. Set Variant to Plain and train again: the near-zero share drops, the loss a little too.',
+    spec: {
+      ...base,
+      variant: 'sparse',
+      sparsity: 0.05,
+      encoder: [{ kind: 'flatten' }, { kind: 'dense', units: 256, activation: 'relu' }, { kind: 'dense', units: 64, activation: 'relu' }],
+      decoder: [
+        { kind: 'dense', units: 256, activation: 'relu' },
+        { kind: 'dense', units: 784, activation: 'sigmoid' },
+        { kind: 'reshape', targetShape: [28, 28, 1] },
+      ],
+    },
+  },
+  {
+    id: 'vae',
+    label: 'Variational AE, 2-D code (generates digits)',
+    description: 'Dense 784-256-(2 means, 2 log-variances)-256-784, binary cross-entropy plus the KL term (beta = 1).',
+    lookFor:
+      'Two curves: the reconstruction term falls while the KL term rises from zero: the codes spread out to carry information, but stay near N(0, 1). After training, Generate decodes random codes into digits that were never in the data, and the 10×10 manifold walks the whole 2-D code space.',
+    spec: {
+      ...base,
+      variant: 'vae',
+      beta: 1,
+      learningRate: 0.002,
+      epochs: 5,
+      encoder: [{ kind: 'flatten' }, { kind: 'dense', units: 256, activation: 'relu' }, { kind: 'dense', units: 2, activation: 'linear' }],
+      decoder: [
+        { kind: 'dense', units: 256, activation: 'relu' },
+        { kind: 'dense', units: 784, activation: 'sigmoid' },
+        { kind: 'reshape', targetShape: [28, 28, 1] },
+      ],
+    },
+  },
+  {
+    id: 'rank-ordered',
+    label: 'Rank-ordered AE (32 clipped code units)',
+    description: 'A dense AE whose 32-value code is clipped to [0, 1] and ranked: training keeps each image’s r strongest units, r random.',
+    lookFor:
+      'The cumulative error per unit in the code view: the first few units (each image’s strongest) already give most of the reconstruction, and each further one adds less. Compare with the Plain variant of the same model, whose error falls only when nearly all units are kept.',
+    spec: {
+      ...base,
+      variant: 'rankOrdered',
+      encoder: [{ kind: 'flatten' }, { kind: 'dense', units: 256, activation: 'relu' }, { kind: 'dense', units: 32, activation: 'linear' }],
+      decoder: [
+        { kind: 'dense', units: 256, activation: 'relu' },
+        { kind: 'dense', units: 784, activation: 'sigmoid' },
+        { kind: 'reshape', targetShape: [28, 28, 1] },
+      ],
     },
   },
 ];

@@ -1,7 +1,8 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import { DATASET_INFO, trainCount } from '../data/catalogue';
 import { PRESETS, findPreset, presetOfSpec } from '../model/presets';
-import { SETTINGS, SETTING_LIST, type NumberSettingDef, type SelectSettingDef, type SettingDef } from '../model/settings';
+import { SETTINGS, SETTING_LIST, settingApplies, type NumberSettingDef, type SelectSettingDef, type SettingDef } from '../model/settings';
+import type { VariantId } from '../model/spec';
 import { useAppStore } from '../state/store';
 import { useExperimentCheck } from './useExperimentCheck';
 
@@ -40,6 +41,7 @@ function NumberField({ def }: { def: NumberSettingDef }) {
 function SelectField({ def, children }: { def: SelectSettingDef; children?: ReactNode }) {
   const value = useAppStore((s) => s.spec[def.key]);
   const setSpec = useAppStore((s) => s.setSpec);
+  const error = useExperimentCheck().settingErrors[def.key];
   const id = `setting-${def.key}`;
   const choose = (raw: string): void => {
     // Only a value the table lists reaches the spec.
@@ -51,13 +53,24 @@ function SelectField({ def, children }: { def: SelectSettingDef; children?: Reac
       <label htmlFor={id} title={def.help}>
         {def.label}
       </label>
-      <select id={id} value={value} onChange={(e) => choose(e.target.value)}>
+      <select
+        id={id}
+        value={value}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+        onChange={(e) => choose(e.target.value)}
+      >
         {def.options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}
           </option>
         ))}
       </select>
+      {error && (
+        <span className="field-error" id={`${id}-error`} role="alert">
+          {error}
+        </span>
+      )}
       {children}
     </div>
   );
@@ -115,6 +128,33 @@ function PresetField() {
   );
 }
 
+/** What each variant does, in a sentence, under the Variant field. */
+const VARIANT_EXPLAINED: Record<VariantId, string> = {
+  plain: 'The layers as drawn: the output learns to copy the input through the code.',
+  denoising: 'The input is corrupted while the target stays clean: the model must learn what a clean image looks like.',
+  sparse: 'The code pays for every non-zero value (L1), and may be dropped or jittered while training: few units stay active per image.',
+  vae: 'The encoder gives a mean and a variance per code value; the code is sampled, and a KL term pulls the codes towards N(0, 1), so Generate can decode new samples.',
+  rankOrdered: 'The code is clipped to [0, 1] and ranked: training keeps only each image’s r strongest units, so the first few must do most of the work.',
+};
+
+/** The autoencoder family (#16): the Variant field and the fields of the chosen variant. */
+function VariantSettings() {
+  const variant = useAppStore((s) => s.spec.variant);
+  return (
+    <fieldset className="variant-settings" data-testid="variant-settings">
+      <legend>Autoencoder variant</legend>
+      <SelectField def={SETTINGS.variant}>
+        <span className="hint variant-hint">{VARIANT_EXPLAINED[variant]}</span>
+      </SelectField>
+      <div className="setting-grid">
+        {SETTING_LIST.filter((def) => def.variants !== undefined && settingApplies(def, variant)).map((def) => (
+          <SettingField key={def.key} def={def} />
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
 export function SettingsPanel() {
   const dataset = useAppStore((s) => s.spec.dataset);
   const trainSize = useAppStore((s) => s.spec.trainSize);
@@ -133,10 +173,11 @@ export function SettingsPanel() {
         </p>
       )}
       <div className="setting-grid">
-        {SETTING_LIST.filter((def) => def.key !== 'dataset').map((def) => (
+        {SETTING_LIST.filter((def) => def.key !== 'dataset' && def.key !== 'variant' && def.variants === undefined).map((def) => (
           <SettingField key={def.key} def={def} />
         ))}
       </div>
+      <VariantSettings />
     </section>
   );
 }
