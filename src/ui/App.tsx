@@ -3,6 +3,7 @@ import { useAppStore } from '../state/store';
 import { AnalysisPanel } from './AnalysisPanel';
 import { ArchitectureEditor } from './ArchitectureEditor';
 import { CodeView } from './CodeView';
+import { GeneratePanel } from './FamilyViews';
 import { Diagnostics } from './Diagnostics';
 import { ExportCode } from './ExportCode';
 import { FeatureMaps } from './FeatureMaps';
@@ -57,6 +58,7 @@ export function App() {
           <LossChart />
           <ReconstructionGrid />
           <CodeView />
+          <GeneratePanel />
           <FeatureMaps />
           <AnalysisPanel />
           <RunsPanel />

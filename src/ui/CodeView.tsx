@@ -1,3 +1,4 @@
+import { CodeHistogram, RankCurve } from './FamilyViews';
 import { memo, useEffect, useMemo, useRef } from 'react';
 import { extent, viridis } from '../model/colormap';
 import { formatShape } from '../model/spec';
@@ -127,6 +128,10 @@ export function CodeView() {
               ) : (
                 <CodeBars codes={codes} image={image} />
               )}
+            </div>
+            <div className="code-stats">
+              <CodeHistogram codes={codes} />
+              <RankCurve />
             </div>
           </>
         )}
