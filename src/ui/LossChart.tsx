@@ -18,7 +18,27 @@ export function LossChart() {
   const train = useMemo(() => decimate(smooth(trainLoss, 0.9), MAX_POINTS), [trainLoss]);
   const test = useMemo(() => testLoss.map((p) => ({ step: p.step, loss: p.loss })), [testLoss]);
   const trainEval = useMemo(() => testLoss.map((p) => ({ step: p.step, loss: p.trainLoss })), [testLoss]);
-  return <LossChartView train={train} test={test} trainEval={trainEval} steps={trainLoss.length} logScale={logScale} setLogScale={setLogScale} />;
+  // #16 a VAE's two terms, each smoothed like the objective.
+  const vae = trainLoss.length > 0 && trainLoss[trainLoss.length - 1].kl !== undefined;
+  const recon = useMemo(() => (vae ? decimate(smooth(trainLoss.map((p) => ({ step: p.step, loss: p.recon ?? Number.NaN })), 0.9), MAX_POINTS) : []), [trainLoss, vae]);
+  const kl = useMemo(() => (vae ? decimate(smooth(trainLoss.map((p) => ({ step: p.step, loss: p.kl ?? Number.NaN })), 0.9), MAX_POINTS) : []), [trainLoss, vae]);
+  const pcaResult = useAppStore((s) => s.pca);
+  const pcaError = useAppStore((s) => s.pcaError);
+  const pca = useMemo(() => (pcaResult ? { value: pcaResult.testLoss, k: pcaResult.k } : null), [pcaResult]);
+  return (
+    <LossChartView
+      train={train}
+      test={test}
+      trainEval={trainEval}
+      recon={recon}
+      kl={kl}
+      pca={pca}
+      pcaError={pcaError}
+      steps={trainLoss.length}
+      logScale={logScale}
+      setLogScale={setLogScale}
+    />
+  );
 }
 
 interface Point {
@@ -30,6 +50,12 @@ interface ViewProps {
   train: Point[];
   test: Point[];
   trainEval: Point[];
+  /** #16 a VAE's reconstruction and KL terms (empty otherwise). */
+  recon: Point[];
+  kl: Point[];
+  /** #16 the PCA baseline's test loss with the same code size, drawn as a reference line. */
+  pca: { value: number; k: number } | null;
+  pcaError: string | null;
   steps: number;
   logScale: boolean;
   setLogScale: (on: boolean) => void;
@@ -39,7 +65,10 @@ const SERIES = [
   { key: 'train', name: 'train (smoothed)', color: '#4f8cff', dash: undefined, dots: false },
   { key: 'trainEval', name: 'train, evaluated (per epoch)', color: '#7cc4ff', dash: '5 4', dots: true },
   { key: 'test', name: 'test (per epoch)', color: '#ffb547', dash: undefined, dots: true },
+  { key: 'recon', name: 'reconstruction term', color: '#4fd18b', dash: undefined, dots: false },
+  { key: 'kl', name: 'KL term (per input value, before β)', color: '#d68cff', dash: undefined, dots: false },
 ] as const;
+const PCA_COLOR = '#ff7a8a';
 
 const MARGIN = { top: 8, right: 16, bottom: 34, left: 72 };
 const AXIS = '#9aa6bd';
@@ -171,14 +200,33 @@ function useBoxSize(): [RefObject<HTMLDivElement | null>, { width: number; heigh
  * elements per tick) took 30–150 ms of the main thread on the 2-core test machine while training: a long
  * task every second. Here a redraw builds three path strings of at most 400 points.
  */
-const LossChartView = memo(function LossChartView({ train, test, trainEval, steps, logScale, setLogScale }: ViewProps) {
+const LossChartView = memo(function LossChartView({ train, test, trainEval, recon, kl, pca, pcaError, steps, logScale, setLogScale }: ViewProps) {
   const hasData = train.length > 0;
   const [boxRef, { width, height }] = useBoxSize();
   const [hoverStep, setHoverStep] = useState<number | null>(null);
-  const data = { train, trainEval, test };
-  const sc = useMemo(() => (hasData && width > 0 ? scales([train, trainEval, test], logScale, width, height) : null), [hasData, train, trainEval, test, logScale, width, height]);
-  const paths = useMemo(() => (sc ? { train: linePath(train, sc, logScale), trainEval: linePath(trainEval, sc, logScale), test: linePath(test, sc, logScale) } : null), [sc, train, trainEval, test, logScale]);
-  const hover = sc && hoverStep !== null ? SERIES.map((s) => ({ ...s, point: nearest(data[s.key], hoverStep) })).filter((h) => h.point !== null) : [];
+  const data = { train, trainEval, test, recon, kl };
+  const series = SERIES.filter((s) => data[s.key].length > 0);
+  // The PCA line joins the scale, so it is always in view.
+  const pcaPoints = useMemo(() => (pca && train.length > 0 ? [{ step: 0, loss: pca.value }, { step: train[train.length - 1].step, loss: pca.value }] : []), [pca, train]);
+  const sc = useMemo(
+    () => (hasData && width > 0 ? scales([train, trainEval, test, recon, kl, pcaPoints], logScale, width, height) : null),
+    [hasData, train, trainEval, test, recon, kl, pcaPoints, logScale, width, height],
+  );
+  const paths = useMemo(
+    () =>
+      sc
+        ? {
+            train: linePath(train, sc, logScale),
+            trainEval: linePath(trainEval, sc, logScale),
+            test: linePath(test, sc, logScale),
+            recon: linePath(recon, sc, logScale),
+            kl: linePath(kl, sc, logScale),
+          }
+        : null,
+    [sc, train, trainEval, test, recon, kl, logScale],
+  );
+  const hover = sc && hoverStep !== null ? series.map((s) => ({ ...s, point: nearest(data[s.key], hoverStep) })).filter((h) => h.point !== null) : [];
+  const pcaY = sc && pca && (!logScale || pca.value > 0) ? sc.y(pca.value) : null;
   const onMove = (e: MouseEvent<SVGSVGElement>) => {
     if (!sc) return;
     const r = e.currentTarget.getBoundingClientRect();
@@ -224,7 +272,15 @@ const LossChartView = memo(function LossChartView({ train, test, trainEval, step
                 step
               </text>
             </g>
-            {SERIES.map((s) => (
+            {pca && pcaY !== null && (
+              <g data-testid="pca-line" data-value={pca.value} aria-label={`PCA baseline, k = ${pca.k}: test loss ${pca.value.toFixed(4)}`}>
+                <line x1={MARGIN.left} x2={width - MARGIN.right} y1={pcaY} y2={pcaY} stroke={PCA_COLOR} strokeWidth={2} strokeDasharray="8 5" />
+                <text x={width - MARGIN.right - 4} y={pcaY - 6} textAnchor="end" fill={PCA_COLOR} fontSize={13}>
+                  PCA, k = {pca.k}: {pca.value.toFixed(4)}
+                </text>
+              </g>
+            )}
+            {series.map((s) => (
               <g key={s.key}>
                 <path d={paths[s.key]} fill="none" stroke={s.color} strokeWidth={2} strokeDasharray={s.dash} />
                 {s.dots && data[s.key].filter((p) => Number.isFinite(p.loss) && (!logScale || p.loss > 0)).map((p) => <circle key={p.step} cx={sc.x(p.step)} cy={sc.y(p.loss)} r={4} fill={s.color} />)}
@@ -245,7 +301,15 @@ const LossChartView = memo(function LossChartView({ train, test, trainEval, step
       </div>
       {hasData && (
         <ul className="chart-legend">
-          {SERIES.map((s) => (
+          {pca && (
+            <li>
+              <svg width={22} height={10} aria-hidden="true">
+                <line x1={0} x2={22} y1={5} y2={5} stroke={PCA_COLOR} strokeWidth={2} strokeDasharray="8 5" />
+              </svg>
+              <span style={{ color: PCA_COLOR }}>PCA with k = {pca.k} (test)</span>
+            </li>
+          )}
+          {series.map((s) => (
             <li key={s.key}>
               <svg width={22} height={10} aria-hidden="true">
                 <line x1={0} x2={22} y1={5} y2={5} stroke={s.color} strokeWidth={2} strokeDasharray={s.dash} />
@@ -255,6 +319,7 @@ const LossChartView = memo(function LossChartView({ train, test, trainEval, step
           ))}
         </ul>
       )}
+      {pcaError && <p className="muted chart-note">{pcaError}</p>}
       <BatchNormNote />
     </section>
   );
