@@ -229,3 +229,24 @@ export function checkSettings(spec: ExperimentSpec): SettingErrors {
   }
   return out;
 }
+
+/** A variant in a few words with its parameters, for the runs table: "VAE β=1", "Denoising gaussian σ=0.5". */
+export function variantSummary(spec: Pick<ExperimentSpec, 'variant' | 'corruption' | 'noise' | 'sparsity' | 'codeDropout' | 'codeNoise' | 'beta' | 'loss'>): string {
+  const loss = spec.loss.toUpperCase();
+  switch (spec.variant) {
+    case 'plain':
+      return `Plain · ${loss}`;
+    case 'denoising':
+      return `Denoising ${spec.corruption === 'gaussian' ? `gaussian σ=${spec.noise}` : spec.corruption === 'saltPepper' ? `salt & pepper ${spec.noise}` : `mask ${spec.noise}`} · ${loss}`;
+    case 'sparse': {
+      const parts = [`L1 ${spec.sparsity}`];
+      if (spec.codeDropout > 0) parts.push(`dropout ${spec.codeDropout}`);
+      if (spec.codeNoise > 0) parts.push(`σ ${spec.codeNoise}`);
+      return `Sparse ${parts.join(', ')} · ${loss}`;
+    }
+    case 'vae':
+      return `VAE β=${spec.beta} · ${loss}`;
+    case 'rankOrdered':
+      return `Rank-ordered · ${loss}`;
+  }
+}

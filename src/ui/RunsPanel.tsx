@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatShape } from '../model/spec';
 import { formatLoss } from './format';
+import { variantSummary } from '../model/settings';
 import { useRunsStore } from '../state/runs';
 import type { RunRecord } from '../storage/runsDb';
 
@@ -94,6 +95,7 @@ export function RunsPanel() {
               <th scope="col">Probe: code / pixels</th>
               <th scope="col">Backend</th>
               <th scope="col">Time</th>
+              <th scope="col">Variant</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
               </th>
@@ -102,7 +104,7 @@ export function RunsPanel() {
           <tbody>
             {runs.length === 0 && (
               <tr>
-                <td colSpan={13} className="empty">
+                <td colSpan={14} className="empty">
                   No runs yet: train a model or start a sweep.
                 </td>
               </tr>
@@ -123,6 +125,7 @@ export function RunsPanel() {
                 <td className="num">{r.probe ? `${(r.probe.codeAccuracy * 100).toFixed(1)}% / ${(r.probe.pixelAccuracy * 100).toFixed(1)}%` : '—'}</td>
                 <td>{r.backend}</td>
                 <td className="num">{r.seconds.toFixed(0)} s</td>
+                <td data-testid="run-variant">{variantSummary(r.spec)}</td>
                 <td className="row-actions">
                   <button type="button" onClick={() => r.id !== undefined && open(r.id)} aria-label={`Open ${r.name}`} disabled={sweep.running}>
                     Open
