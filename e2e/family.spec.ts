@@ -50,9 +50,10 @@ const mse = (a: number[], b: number[]): number => {
   return s / a.length;
 };
 
-async function shot(page: Page, name: string): Promise<void> {
+/** With SHOTS_DIR set: a picture of one panel (by its accessible name) for the README. */
+async function shot(page: Page, name: string, panel: string): Promise<void> {
   const dir = process.env.SHOTS_DIR;
-  if (dir) await page.screenshot({ path: `${dir}/${name}.png` });
+  if (dir) await page.getByRole('region', { name: panel, exact: true }).screenshot({ path: `${dir}/${name}.png` });
 }
 
 async function setup(page: Page, preset: string, opts: { trainSize: number; epochs: number; learningRate?: number }): Promise<void> {
@@ -97,7 +98,7 @@ test.describe('the autoencoder family', () => {
     const f = (await family(page)).family;
     expect(f.denoise.length).toBe(2);
     expect(f.denoise[1].reconLoss).toBeLessThan(f.denoise[1].corruptedLoss);
-    await shot(page, 'variant-denoising');
+    await shot(page, 'variant-denoising', 'Reconstructions');
   });
 
   test('VAE: both loss terms are plotted, and Generate fills a grid of non-blank, different images and the 2-D manifold', async ({ page }) => {
@@ -119,11 +120,24 @@ test.describe('the autoencoder family', () => {
       expect(mean).toBeGreaterThan(0.02);
       expect(mean).toBeLessThan(0.5);
     }
+    // No two samples are the same image, and on average they differ as much as different digits do.
     let identical = 0;
-    for (let i = 0; i < samples.length; i++) for (let j = i + 1; j < samples.length; j++) if (mse(samples[i], samples[j]) < 1e-4) identical++;
+    let total = 0;
+    let pairs = 0;
+    for (let i = 0; i < samples.length; i++) {
+      for (let j = i + 1; j < samples.length; j++) {
+        const d = mse(samples[i], samples[j]);
+        if (d === 0) identical++;
+        total += d;
+        pairs++;
+      }
+    }
+    console.log(`VAE samples: mean pairwise MSE ${(total / pairs).toFixed(4)}`);
     expect(identical).toBe(0);
+    expect(total / pairs).toBeGreaterThan(0.02);
     await expect(page.getByTestId('manifold')).toBeVisible();
-    await shot(page, 'variant-vae');
+    await shot(page, 'variant-vae', 'Generate');
+    await shot(page, 'variant-vae-loss', 'Training curves');
   });
 
   test('PCA baseline: the line is drawn, and a linear autoencoder ends within 15% of it', async ({ page }) => {
@@ -143,7 +157,7 @@ test.describe('the autoencoder family', () => {
     expect(final).toBeGreaterThan(pca.testLoss * 0.95);
     expect(final).toBeLessThan(pca.testLoss * 1.15);
     await expect(page.getByTestId('pca-row').locator('canvas')).toHaveCount(16);
-    await shot(page, 'variant-pca');
+    await shot(page, 'variant-pca', 'Training curves');
   });
 
   test('sparse: the near-zero share of the code rises above the plain run’s', async ({ page }) => {
@@ -159,7 +173,7 @@ test.describe('the autoencoder family', () => {
     console.log(`near-zero share of the code: plain ${plain.toFixed(3)}, sparse ${sparse.toFixed(3)}`);
     expect(sparse).toBeGreaterThan(plain + 0.1);
     await expect(page.getByTestId('code-histogram')).toBeVisible();
-    await shot(page, 'variant-sparse');
+    await shot(page, 'variant-sparse', 'Bottleneck code');
   });
 
   test('rank-ordered: the cumulative error per unit falls as units are added, and the code is clipped to [0, 1]', async ({ page }) => {
@@ -168,8 +182,25 @@ test.describe('the autoencoder family', () => {
     await train(page);
     const curve = (await family(page)).family.rankCurve;
     if (!curve) throw new Error('no rank curve');
-    expect(curve.length).toBeGreaterThan(4);
+    expect(curve.length).toBe(32);
     expect(curve[curve.length - 1]).toBeLessThan(curve[0]);
-    await shot(page, 'variant-rank-ordered');
+    // The code is clipped to [0, 1]: the histogram's range, as the page states it.
+    const range = /from (-?[\d.]+) to (-?[\d.]+)/.exec((await page.getByTestId('code-histogram').locator('svg').getAttribute('aria-label')) ?? '');
+    expect(Number(range?.[1])).toBeGreaterThanOrEqual(0);
+    expect(Number(range?.[2])).toBeLessThanOrEqual(1);
+    await shot(page, 'variant-rank-ordered', 'Bottleneck code');
+    // The same model trained plain was never asked to reconstruct from a few units: with each image's 4
+    // largest code values kept, its error is higher than the rank-ordered model's (what rank-ordered
+    // training optimises: the error at every r).
+    const early = (c: number[]): number => c[3];
+    await page.getByLabel('Variant').selectOption('plain');
+    await train(page);
+    const plain = (await family(page)).family.rankCurve;
+    if (!plain) throw new Error('no rank curve for the plain run');
+    const mean = (c: number[]): number => c.reduce((a, v) => a + v, 0) / c.length;
+    console.log(
+      `test error with 4 of 32 units: rank-ordered ${early(curve).toFixed(4)}, plain ${early(plain).toFixed(4)}; mean over r: ${mean(curve).toFixed(4)} vs ${mean(plain).toFixed(4)}`,
+    );
+    expect(early(curve)).toBeLessThan(early(plain));
   });
 });
