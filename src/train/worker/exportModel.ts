@@ -28,17 +28,39 @@ function stockLayer(layer: LayerSpec, name: string): tf.layers.Layer {
   return layer.kind === 'batchNorm' ? tf.layers.batchNormalization({ name, ...STOCK_BATCH_NORM }) : makeLayer(layer, 0, name);
 }
 
-/** The model of `spec` in stock tfjs layers (no weights copied yet). */
-function stockModel(spec: Pick<ExperimentSpec, 'encoder' | 'decoder'>, inputShape: number[]): tf.LayersModel {
+/**
+ * The layers of our model that the file does not hold as such (#16): the VAE's sampling and the rank
+ * mask act only while training; the rank-ordered TReLU is the stock ReLU with max value 1 in the file.
+ */
+const TRAINING_ONLY = new Set(['vae_sample', 'code_rank', 'code_trelu']);
+
+/**
+ * The inference model of `spec` in stock tfjs layers (no weights copied yet). Variants (#16): a VAE
+ * decodes its mean (the last encoder layer, linear) and has the log-variance head as a second output
+ * (so its weights travel with the file); a rank-ordered code is clipped by ReLU(max 1); a sparse code's
+ * dropout and noise are the stock layers (identity when not training).
+ */
+function stockModel(spec: Pick<ExperimentSpec, 'encoder' | 'decoder' | 'variant' | 'codeDropout' | 'codeNoise'>, inputShape: number[]): tf.LayersModel {
   const input = tf.input({ shape: inputShape, name: 'input' });
   let x: tf.SymbolicTensor = input;
+  let logVar: tf.SymbolicTensor | null = null;
+  const last = spec.encoder.length - 1;
   spec.encoder.forEach((l, i) => {
+    if (spec.variant === 'vae' && i === last && (l.kind === 'dense' || l.kind === 'conv2d')) {
+      const linear = { ...l, activation: 'linear' as const };
+      logVar = stockLayer(linear, `enc${i}_${l.kind}_logvar`).apply(x) as tf.SymbolicTensor;
+      x = stockLayer(linear, `enc${i}_${l.kind}`).apply(x) as tf.SymbolicTensor;
+      return;
+    }
     x = stockLayer(l, `enc${i}_${l.kind}`).apply(x) as tf.SymbolicTensor;
   });
+  if (spec.variant === 'rankOrdered') x = tf.layers.reLU({ maxValue: 1, name: 'code_clip' }).apply(x) as tf.SymbolicTensor;
+  if (spec.variant === 'sparse' && spec.codeDropout > 0) x = tf.layers.dropout({ name: 'code_dropout', rate: spec.codeDropout }).apply(x) as tf.SymbolicTensor;
+  if (spec.variant === 'sparse' && spec.codeNoise > 0) x = tf.layers.gaussianNoise({ name: 'code_noise', stddev: spec.codeNoise }).apply(x) as tf.SymbolicTensor;
   spec.decoder.forEach((l, i) => {
     x = stockLayer(l, `dec${i}_${l.kind}`).apply(x) as tf.SymbolicTensor;
   });
-  return tf.model({ inputs: input, outputs: x, name: 'autoencoder' });
+  return tf.model({ inputs: input, outputs: logVar ? [x, logVar] : x, name: 'autoencoder' });
 }
 
 function isWeightSpec(w: tf.io.WeightsManifestEntry): w is tf.io.WeightsManifestEntry & WeightSpec {
@@ -121,13 +143,14 @@ export async function importWeights(built: BuiltModel, file: Pick<ModelFileConte
     throw new Error(`TensorFlow.js could not load this model (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
   try {
-    const ours = built.model.layers;
+    const ours = built.model.layers.filter((l) => !TRAINING_ONLY.has(l.name));
+    const theirLayers = loaded.layers.filter((l) => l.name !== 'code_clip');
     const ourInput = built.model.inputs[0].shape.slice(1).join('×');
     const theirInput = loaded.inputs.length === 1 ? loaded.inputs[0].shape.slice(1).join('×') : `${loaded.inputs.length} inputs`;
     if (ourInput !== theirInput) throw new Error(`its input is ${theirInput}, the experiment's data set gives ${ourInput}`);
-    if (loaded.layers.length !== ours.length) throw new Error(`it has ${loaded.layers.length - 1} layers, its experiment ${ours.length - 1}`);
+    if (theirLayers.length !== ours.length) throw new Error(`it has ${theirLayers.length - 1} layers, its experiment ${ours.length - 1}`);
     const pairs = ours.map((layer) => {
-      const theirs = loaded.layers.find((l) => l.name === layer.name);
+      const theirs = theirLayers.find((l) => l.name === layer.name);
       if (!theirs) throw new Error(`it has no layer ${layer.name}`);
       const why = mismatch(layer, theirs);
       if (why) throw new Error(why);
