@@ -88,8 +88,13 @@ function sequential(attr: string, layers: ExportLayer[]): string[] {
 export function pytorchScript(spec: ExperimentSpec, opts: ExportOptions): string {
   const { inputShape, layers } = exportLayers(spec);
   const info = DATASET_INFO[spec.dataset];
-  const enc = layers.filter((l) => l.stack === 'encoder');
+  const encAll = layers.filter((l) => l.stack === 'encoder');
   const dec = layers.filter((l) => l.stack === 'decoder');
+  // #16 a VAE: the last encoder layer becomes the mean and log-variance heads (linear), as the playground builds it.
+  const last = encAll[encAll.length - 1];
+  const vaeHeads = spec.variant === 'vae' && last && (last.layer.kind === 'dense' || last.layer.kind === 'conv2d');
+  const enc = vaeHeads ? encAll.slice(0, -1) : encAll;
+  const head = (suffix: string): ExportLayer => ({ ...last, name: `${last.name}${suffix}`, layer: { ...last.layer, activation: 'linear' } as ExportLayer['layer'] });
   const lines = [
     '#!/usr/bin/env python3',
     '# Autoencoder Playground: this experiment as a PyTorch script (exported from the browser).',
@@ -145,6 +150,13 @@ export function pytorchScript(spec: ExperimentSpec, opts: ExportOptions): string
     `DATASET = ${pyStr(spec.dataset)}`,
     `INPUT_SHAPE = (${inputShape.join(', ')})  # H, W, C`,
     `LOSS = ${pyStr(spec.loss)}`,
+    `VARIANT = ${pyStr(spec.variant)}  # the autoencoder family (#16): plain, denoising, sparse, vae, rankOrdered`,
+    `CORRUPTION = ${pyStr(spec.corruption)}  # denoising: gaussian (sigma), saltPepper (rate), mask (rate)`,
+    `NOISE = ${pyNum(spec.noise)}`,
+    `SPARSITY = ${pyNum(spec.sparsity)}  # sparse: L1 weight on the mean |code|`,
+    `CODE_DROPOUT = ${pyNum(spec.codeDropout)}`,
+    `CODE_NOISE = ${pyNum(spec.codeNoise)}`,
+    `BETA = ${pyNum(spec.beta)}  # vae: weight of the KL term (per input value)`,
     `OPTIMIZER = ${pyStr(spec.optimizer)}`,
     `LEARNING_RATE = ${pyNum(spec.learningRate)}`,
     `BATCH_SIZE = ${spec.batchSize}`,
@@ -166,16 +178,35 @@ export function pytorchScript(spec: ExperimentSpec, opts: ExportOptions): string
     '    def __init__(self):',
     '        super().__init__()',
     ...sequential('encoder', enc),
+    ...(vaeHeads
+      ? [
+          `        # ${last.name}: the mean head; ${last.name}_logvar: the log-variance head (both linear)`,
+          `        self.mean_head = ${torchModule(head(''))}`,
+          `        self.logvar_head = ${torchModule(head('_logvar'))}`,
+        ]
+      : []),
     ...sequential('decoder', dec),
     '',
     '    def named_layers(self):',
     '        """The layers under their playground (tfjs) names, encoder first."""',
     '        yield from self.encoder.named_children()',
+    ...(vaeHeads ? [`        yield ${pyStr(last.name)}, self.mean_head`, `        yield ${pyStr(`${last.name}_logvar`)}, self.logvar_head`] : []),
     '        yield from self.decoder.named_children()',
     '',
-    '    def forward(self, x):',
-    '        """x: N x C x H x W (NCHW) in [0, 1]; returns the reconstruction, same layout."""',
-    '        return self.decoder(self.encoder(x))',
+    '    def encode(self, x):',
+    '        """The code (a VAE: the mean) and, for a VAE, the log-variance."""',
+    '        h = self.encoder(x)',
+    ...(vaeHeads ? ['        return self.mean_head(h), self.logvar_head(h)'] : []),
+    "        if VARIANT == 'rankOrdered':",
+    '            return TReLU.apply(h), None',
+    '        return h, None',
+    '',
+    '    def forward(self, x, objective=False):',
+    '        """x: N x C x H x W (NCHW) in [0, 1]. Returns the reconstruction (inference: a VAE decodes its mean),',
+    '        or with objective=True the training loss of x for the variant (through forward, so DDP syncs gradients)."""',
+    '        if objective:',
+    '            return variant_objective(self, x)',
+    '        return self.decoder(self.encode(x)[0])',
     '',
     RUNTIME_MAIN,
   ];
@@ -410,8 +441,95 @@ def as_batch(images):
 def loss_fn(output, target):
     if LOSS == 'mse':
         return ((output - target) ** 2).mean()
+    if LOSS == 'l1':
+        return (output - target).abs().mean()
     p = output.clamp(BCE_CLIP, 1.0 - BCE_CLIP)
     return -(target * torch.log(p) + (1.0 - target) * torch.log(1.0 - p)).mean()
+
+
+def corrupt(x):
+    """Denoising: Gaussian noise (sigma NOISE, clipped to [0, 1]), salt and pepper (a share NOISE set to 1 or 0,
+    half each) or masking (a share NOISE set to 0); the target stays the clean x."""
+    if NOISE <= 0:
+        return x
+    if CORRUPTION == 'gaussian':
+        return (x + NOISE * torch.randn_like(x)).clamp(0.0, 1.0)
+    u = torch.rand_like(x)
+    if CORRUPTION == 'saltPepper':
+        return torch.where(u < NOISE, (u < NOISE / 2).to(x.dtype), x)
+    return torch.where(u < NOISE, torch.zeros_like(x), x)
+
+
+class TReLU(torch.autograd.Function):
+    """Rank-ordered code: min(1, max(0, x)); the gradient passes inside [0, 1], and outside only where it
+    pushes x back inside (the rank-ordered autoencoder notes' derivative)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(0.0, 1.0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        keep = ((x >= 0) & (x <= 1)) | ((x > 1) & (g > 0)) | ((x < 0) & (g < 0))
+        return g * keep.to(g.dtype)
+
+
+def top_r_mask(code):
+    """Each example keeps its r largest code values (r uniform in 1..k per example and step), the rest 0."""
+    flat = code.flatten(1)
+    k = flat.shape[1]
+    r = torch.randint(1, k + 1, (flat.shape[0], 1), device=code.device)
+    threshold = flat.detach().sort(dim=1, descending=True).values.gather(1, r - 1)
+    return (flat * (flat.detach() >= threshold).to(flat.dtype)).view_as(code)
+
+
+DETERMINISTIC = [False]
+
+
+def check_objective(model, in_path, out_path):
+    """The variant's training loss of an N x H x W x C float array with its random parts off (the VAE's
+    code = its mean, no corruption, dropout, noise or rank mask), as JSON: the penalty terms can be checked."""
+    module = model.module if hasattr(model, 'module') else model
+    module.eval()
+    DETERMINISTIC[0] = True
+    x = as_batch(np.load(in_path).astype(np.float32))
+    with torch.no_grad():
+        value = module(x, objective=True).item()
+    DETERMINISTIC[0] = False
+    with open(out_path, 'w') as f:
+        json.dump({'objective': value}, f)
+
+
+def variant_objective(model, x):
+    """The training loss of the spec's variant: the reconstruction loss against the clean x, plus the
+    sparse L1 penalty or the VAE's BETA * KL / (values per image); the code's dropout, noise, sampling and
+    rank mask act here only."""
+    target = x
+    if VARIANT == 'denoising' and not DETERMINISTIC[0]:
+        x = corrupt(x)
+    code, logvar = model.encode(x)
+    z = code
+    if DETERMINISTIC[0]:
+        pass  # --check-objective: the random parts (corruption, sampling, dropout, noise, rank mask) off
+    elif VARIANT == 'vae':
+        z = code + torch.exp(0.5 * logvar) * torch.randn_like(code)
+    elif VARIANT == 'sparse':
+        if CODE_DROPOUT > 0:
+            z = F.dropout(z, CODE_DROPOUT, training=True)
+        if CODE_NOISE > 0:
+            z = z + CODE_NOISE * torch.randn_like(z)
+    elif VARIANT == 'rankOrdered':
+        z = top_r_mask(code)
+    loss = loss_fn(model.decoder(z), target)
+    if VARIANT == 'sparse' and SPARSITY > 0:
+        loss = loss + SPARSITY * code.abs().mean()
+    if VARIANT == 'vae':
+        values = target[0].numel()
+        kl = -0.5 * (1 + logvar - code ** 2 - logvar.exp()).flatten(1).sum(1).mean()
+        loss = loss + BETA * kl / values
+    return loss
 
 
 class RMSpropTF(torch.optim.Optimizer):
@@ -526,7 +644,7 @@ def train(model, images, test_images, epochs, batch_size, lr, rank, world, devic
         epoch_losses = []
         for (x,) in loader:
             x = x.to(device, non_blocking=True)
-            loss = loss_fn(model(x), x)
+            loss = model(x, objective=True)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -572,6 +690,7 @@ def main():
     ap.add_argument('--device', help='cuda, cpu, ... (default: the GPU of this process if there is one)')
     ap.add_argument('--check-io', nargs=2, metavar=('IN_NPY', 'OUT_JSON'))
     ap.add_argument('--check-step', nargs=2, metavar=('IN_NPY', 'OUT_JSON'))
+    ap.add_argument('--check-objective', nargs=2, metavar=('IN_NPY', 'OUT_JSON'))
     ap.add_argument('--smoke', metavar='NPY', help='train on this N x H x W [x C] array instead of the data set')
     ap.add_argument('--steps', type=int, help='train this many steps (as many epochs as that takes)')
     ap.add_argument('--losses', metavar='JSON', help="write every step's loss here")
@@ -595,7 +714,9 @@ def main():
     model = Autoencoder()
     if args.weights:
         load_tfjs_weights(model, args.weights)
-    if args.check_io or args.check_step:
+    if args.check_io or args.check_step or args.check_objective:
+        if args.check_objective:
+            check_objective(model, *args.check_objective)
         if args.check_io:
             check_io(model, *args.check_io)
         if args.check_step:

@@ -25,7 +25,8 @@ import { PRESETS } from '../../model/presets';
 import type { ExperimentSpec, LayerSpec } from '../../model/spec';
 import { buildModel } from './buildModel';
 import { trySet } from './startBackend';
-import { makeTrainingOptimizer, trainStep } from './training';
+import { makeTrainingOptimizer, trainStep, variantObjective } from './training';
+import { exportArtifacts } from './exportModel';
 
 const run = promisify(execFile);
 
@@ -290,6 +291,72 @@ describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorc
     expect(losses).toHaveLength(steps);
     losses.forEach((l) => expect(Number.isFinite(l)).toBe(true));
     expect(Math.min(...losses.slice(-3))).toBeLessThan(losses[0]);
+  }, 300_000);
+});
+
+describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorch code: the autoencoder family (#16)', () => {
+  const dense: ExperimentSpec = {
+    ...(PRESETS.find((p) => p.id === 'dense')?.spec ?? PRESETS[0].spec),
+    seed: 4,
+    encoder: [{ kind: 'flatten' }, { kind: 'dense', units: 24, activation: 'relu' }, { kind: 'dense', units: 6, activation: 'relu' }],
+    decoder: [{ kind: 'dense', units: 784, activation: 'sigmoid' }, { kind: 'reshape', targetShape: [28, 28, 1] }],
+  };
+  const variants: [string, ExperimentSpec][] = [
+    ['vae, beta 3, bce', { ...dense, variant: 'vae', beta: 3, loss: 'bce' }],
+    ['sparse, l1 loss', { ...dense, variant: 'sparse', sparsity: 0.7, codeDropout: 0.2, codeNoise: 0.1, loss: 'l1' }],
+    ['rank-ordered, mse', { ...dense, variant: 'rankOrdered', loss: 'mse' }],
+    ['denoising, salt and pepper', { ...dense, variant: 'denoising', corruption: 'saltPepper', noise: 0.3, loss: 'mse' }],
+  ];
+  it.concurrent.each(variants)('%s: the same inference output and objective (random parts off) as tfjs on the exported weights; it trains', async (_id, spec) => {
+    if (!hasTorch) return;
+    const dir = mkdtempSync(join(tmpdir(), 'ae-export-variant-'));
+    dirs.push(dir);
+    const rng = mulberry32(spec.seed + 5);
+    const built = buildModel(spec, [28, 28, 1]);
+    const n = 3;
+    const input = new Float32Array(n * 784).map(() => rng());
+    let expected: Float32Array;
+    let objective: number;
+    try {
+      built.model.weights.forEach((w) => w.write(tf.tidy(() => tf.add(w.read(), tf.randomNormal(w.shape as number[], 0, 0.2, 'float32', 3)))));
+      const exported = await exportArtifacts(built, spec);
+      const weightsName = 'model.weights.bin';
+      writeFileSync(join(dir, weightsName), Buffer.from(exported.weightData));
+      writeFileSync(
+        join(dir, 'model.json'),
+        JSON.stringify({ modelTopology: exported.modelTopology, format: 'layers-model', weightsManifest: [{ paths: [weightsName], weights: exported.weightSpecs }] }),
+      );
+      const x = tf.tensor4d(input, [n, 28, 28, 1]);
+      expected = tf.tidy(() => (built.model.predict(x) as tf.Tensor).dataSync() as Float32Array);
+      // The objective with its random parts off: the VAE's code is its mean, no corruption, no rank mask.
+      objective = tf.tidy(() => {
+        const outputs = built.train.predict(x) as tf.Tensor[];
+        return variantObjective(spec, x, outputs).total.dataSync()[0];
+      });
+      x.dispose();
+    } finally {
+      built.model.dispose();
+    }
+    writeFileSync(join(dir, 'in.npy'), npy(input, [n, 28, 28, 1]));
+    writeFileSync(join(dir, 'train.npy'), npy(blobs(64, rng), [64, 28, 28]));
+    const script = join(dir, 'autoencoder_pytorch.py');
+    writeFileSync(script, pytorchScript(spec, { link: 'https://example.org/#e=test' }));
+    const steps = 12;
+    await run(
+      PYTHON ?? 'python3',
+      [script, '--weights', join(dir, 'model.json'), '--check-io', join(dir, 'in.npy'), join(dir, 'out.json'), '--check-objective', join(dir, 'in.npy'), join(dir, 'obj.json'), '--smoke', join(dir, 'train.npy'), '--steps', String(steps), '--losses', join(dir, 'losses.json'), '--device', 'cpu'],
+      { cwd: dir, env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }, timeout: 300_000 },
+    );
+    const io = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as CheckIo;
+    let maxDiff = 0;
+    io.output.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - expected[i]))));
+    expect(maxDiff).toBeLessThan(1e-4);
+    const obj = JSON.parse(readFileSync(join(dir, 'obj.json'), 'utf8')) as { objective: number };
+    expect(Math.abs(obj.objective - objective) / Math.max(1e-6, Math.abs(objective))).toBeLessThan(1e-4);
+    // The penalty is in it: the objective differs from the plain reconstruction loss where the variant adds one.
+    const losses = JSON.parse(readFileSync(join(dir, 'losses.json'), 'utf8')) as number[];
+    expect(losses).toHaveLength(steps);
+    losses.forEach((l) => expect(Number.isFinite(l)).toBe(true));
   }, 300_000);
 });
 

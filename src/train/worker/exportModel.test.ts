@@ -237,7 +237,7 @@ describe('the autoencoder family’s models (#16)', () => {
       const spec: ExperimentSpec = { ...dense, variant, codeDropout: 0.3, codeNoise: 0.2 };
       const built = buildModel(spec, INPUT);
       // Move every weight away from its seeded start, so a weight that is not carried shows.
-      built.model.weights.forEach((w) => w.write(tf.add(w.read(), tf.randomNormal(w.shape, 0, 0.3, 'float32', 9)) as tf.Tensor));
+      built.model.weights.forEach((w) => w.write(tf.add(w.read(), tf.randomNormal(w.shape as number[], 0, 0.3, 'float32', 9)) as tf.Tensor));
       const x = input();
       const exported = await exportArtifacts(built, spec);
       const loaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: exported.modelTopology, weightSpecs: exported.weightSpecs, weightData: exported.weightData }));
