@@ -82,6 +82,12 @@ export function kerasScript(spec: ExperimentSpec, opts: ExportOptions): string {
     '#!/usr/bin/env python3',
     '# Autoencoder Playground: this experiment as a Keras script (exported from the browser).',
     `# Experiment: ${oneLine(opts.link)}`,
+    ...(spec.variant !== 'plain'
+      ? [
+          `# Variant ${spec.variant}: this Keras script builds the layers (a VAE: the mean path) and trains them on the plain`,
+          "# reconstruction loss; the variant's objective (corruption, code penalty, sampling and KL, rank mask) is in the PyTorch export.",
+        ]
+      : []),
     '#',
     ...settingsLines(spec).map((s) => `# ${s}`),
     `# Layers (the playground's names and shapes, H x W x C): input ${shapeText(inputShape)}`,

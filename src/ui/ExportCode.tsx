@@ -113,6 +113,12 @@ export function ExportCode() {
               the link back here. The PyTorch script runs on one GPU as it is and on many with <code>torchrun --nproc_per_node=N</code>, and loads
               the weights of “Export model” with <code>--weights model.json</code>.
             </p>
+            {spec.variant !== 'plain' && (
+              <p className="muted" data-testid="export-variant-note">
+                Variant “{spec.variant}”: the PyTorch script trains with the variant’s objective (corruption, code penalty, sampling and KL, or rank mask). The Keras
+                script builds its layers (a VAE: the mean path) but trains them on the plain reconstruction loss.
+              </p>
+            )}
             <div role="tablist" aria-label="Framework" className="export-code-tabs">
               {LANGS.map((l) => (
                 <button
