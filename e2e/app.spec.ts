@@ -223,7 +223,7 @@ test.describe('core playground', () => {
   });
 });
 
-test('gradient check: every layer kind trains correctly on every backend the browser offers', async ({ page }) => {
+test('gradient check: every layer kind and every variant trains correctly on every backend the browser offers', async ({ page }) => {
   test.setTimeout(300_000);
   await page.goto('/');
   await page.getByText('Diagnostics: gradient check').click();
@@ -234,7 +234,9 @@ test('gradient check: every layer kind trains correctly on every backend the bro
   const backends = new Set(text.map((t) => t.split('\t')[0]));
   // SwiftShader gives this browser WebGPU and WebGL; WASM and CPU are always there.
   expect([...backends].sort()).toEqual(['cpu', 'wasm', 'webgl', 'webgpu']);
-  expect(text.length).toBeGreaterThanOrEqual(4 * 11);
+  expect(text.length).toBeGreaterThanOrEqual(4 * (11 + 5));
+  // #16 every variant's whole objective, on every backend (WebGPU included).
+  expect(text.filter((t) => t.includes('variant:')).length).toBe(4 * 5);
   const failed = text.filter((t) => !t.trim().endsWith('ok'));
   expect(failed, failed.join('\n')).toEqual([]);
 });

@@ -26,9 +26,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LAYER_KIND_LIST } from '../../model/catalogue';
-import { ACTIVATIONS, type LayerKind, type LayerSpec, type Shape } from '../../model/spec';
-import { makeLayer } from './buildModel';
-import { lossFn, makeTrainingOptimizer, trainStep } from './training';
+import { ACTIVATIONS, type ExperimentSpec, type LayerKind, type LayerSpec, type Shape } from '../../model/spec';
+import { buildModel, makeLayer } from './buildModel';
+import { lossFn, makeTrainingOptimizer, trainStep, variantObjective, variantStep } from './training';
+import { corrupt } from './variants';
 import { mulberry32 } from '../../data/split';
 
 export interface GradCheckResult {
@@ -383,4 +384,170 @@ export async function gradientCheck(options: GradCheckOptions = {}): Promise<Gra
     results.push({ kind, backend, maxRelError: maxErr, ok, detail: parts.join('; ') });
   }
   return results;
+}
+
+/**
+ * The autoencoder family's objectives (#16) through the same check: a tiny dense autoencoder (2×2×1
+ * input, a 3-value code) built by buildModel with each variant's layers, its whole training objective
+ * (variantObjective: reconstruction plus L1 penalty or beta · KL, through the sampling, TReLU and rank
+ * mask layers) differentiated by tfjs and by central differences over every weight. The random parts
+ * repeat exactly: Math.random, which tfjs' unseeded random ops draw their seeds from, is reset before
+ * every forward pass (and restored after). The code layer's bias spreads the codes over (0, 1) so the
+ * rank-ordered TReLU is not saturated (where the notes' derivative is not the function's, by design)
+ * and no perturbation reorders the ranks. Then two real training steps (variantStep) must give finite losses.
+ */
+export async function variantGradientCheck(options: { samplesPerTensor?: number; tolerance?: number } = {}): Promise<GradCheckResult[]> {
+  const backend = tf.getBackend();
+  const samples = options.samplesPerTensor ?? 12;
+  const tol = options.tolerance ?? 2e-2;
+  const cases: { label: string; spec: ExperimentSpec }[] = [
+    { label: 'L1 loss', spec: { ...GRAD_SPEC, loss: 'l1' } },
+    { label: 'denoising (masking 0.3)', spec: { ...GRAD_SPEC, variant: 'denoising', corruption: 'mask', noise: 0.3 } },
+    { label: 'sparse (L1 0.5 on the code)', spec: { ...GRAD_SPEC, variant: 'sparse', sparsity: 0.5 } },
+    { label: 'VAE (beta 2, sampled code)', spec: { ...GRAD_SPEC, variant: 'vae', beta: 2, loss: 'bce' } },
+    { label: 'rank-ordered (TReLU, top-r mask)', spec: { ...GRAD_SPEC, variant: 'rankOrdered' } },
+  ];
+  const results: GradCheckResult[] = [];
+  for (let ci = 0; ci < cases.length; ci++) {
+    const { label, spec } = cases[ci];
+    const kind = `variant: ${label}`;
+    try {
+      const o = await checkVariant(spec, 500 + ci, samples);
+      const ok = o.maxErr <= tol && Number.isFinite(o.trainLoss);
+      let detail = `err ${fmt(o.maxErr)}`;
+      if (!ok || o.maxErr > tol / 4) detail += ` (${o.worst})`;
+      detail += Number.isFinite(o.trainLoss) ? `, adam loss ${fmt(o.trainLoss)}` : ', adam loss NOT finite';
+      results.push({ kind, backend, maxRelError: o.maxErr, ok, detail: ok ? detail : `FAIL ${detail}` });
+    } catch (e) {
+      results.push({ kind, backend, maxRelError: Number.POSITIVE_INFINITY, ok: false, detail: `FAIL ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+  return results;
+}
+
+const GRAD_SPEC: ExperimentSpec = {
+  dataset: 'mnist',
+  encoder: [{ kind: 'flatten' }, { kind: 'dense', units: 3, activation: 'linear' }],
+  decoder: [{ kind: 'dense', units: 4, activation: 'sigmoid' }, { kind: 'reshape', targetShape: [2, 2, 1] }],
+  loss: 'mse',
+  optimizer: 'adam',
+  learningRate: 0.01,
+  batchSize: BATCH,
+  epochs: 1,
+  seed: 3,
+  trainSize: 16,
+  backend: 'cpu',
+  variant: 'plain',
+  corruption: 'gaussian',
+  noise: 0.3,
+  sparsity: 0.01,
+  codeDropout: 0,
+  codeNoise: 0,
+  beta: 1,
+};
+
+async function checkVariant(spec: ExperimentSpec, seed: number, samples: number): Promise<{ maxErr: number; worst: string; trainLoss: number }> {
+  const rand = mulberry32(seed);
+  const built = buildModel(spec, [2, 2, 1]);
+  const savedRandom = Math.random;
+  const x = tf.tensor4d(Float32Array.from({ length: BATCH * 4 }, () => 0.1 + 0.8 * rand()), [BATCH, 2, 2, 1]);
+  // Denoising: one fixed corrupted input (the corruption is not differentiated; the target stays x).
+  const input = spec.variant === 'denoising' ? corrupt(x, spec.corruption, spec.noise, seed) : x.clone();
+  try {
+    // Deterministic weights: small kernels; the code's biases spread over (0, 1).
+    for (const layer of built.train.layers) {
+      const ws = layer.getWeights();
+      if (ws.length === 0) continue;
+      const values = ws.map((w, k) => {
+        const n = w.size;
+        const isCodeBias = k === 1 && layer.name.startsWith('enc1_dense');
+        const v = Float32Array.from({ length: n }, (_, i) => (isCodeBias ? 0.2 + (0.6 * i) / Math.max(1, n - 1) : k === 1 ? 0.1 * (rand() - 0.5) : 0.3 * (rand() - 0.5)));
+        return tf.tensor(v, w.shape);
+      });
+      layer.setWeights(values);
+      values.forEach((t) => t.dispose());
+    }
+    const objective = (): tf.Scalar => {
+      Math.random = mulberry32(seed * 7 + 1);
+      return tf.tidy(() => variantObjective(spec, x, built.train.apply(input, { training: true }) as tf.Tensor[]).total);
+    };
+    const evalLoss = async (): Promise<number> => {
+      const l = objective();
+      try {
+        return (await readFloat(l))[0];
+      } finally {
+        l.dispose();
+      }
+    };
+    const vars = built.train.trainableWeights.map((w) => {
+      const v = w.read();
+      if (!(v instanceof tf.Variable)) throw new Error(`weight ${w.name} is not a variable`);
+      return { name: w.name, v };
+    });
+    const { value, grads } = tf.variableGrads(objective, vars.map((e) => e.v));
+    value.dispose();
+    let maxErr = 0;
+    let worst = '';
+    const eps = 1e-2;
+    try {
+      for (const { name, v } of vars) {
+        const g = grads[v.name];
+        if (g == null) throw new Error(`no gradient for ${name}`);
+        const analytic = await readFloat(g);
+        let rms = 0;
+        for (const a of analytic) rms += a * a;
+        rms = Math.sqrt(rms / Math.max(1, analytic.length));
+        const orig = await readFloat(v);
+        const work = orig.slice();
+        const setTo = (vals: Float32Array): void => {
+          const t = tf.tensor(vals, v.shape, 'float32');
+          v.assign(t);
+          t.dispose();
+        };
+        for (const i of stratified(orig.length, samples, rand)) {
+          const plus = Math.fround(orig[i] + eps);
+          const minus = Math.fround(orig[i] - eps);
+          work[i] = plus;
+          setTo(work);
+          const lp = await evalLoss();
+          work[i] = minus;
+          setTo(work);
+          const lm = await evalLoss();
+          work[i] = orig[i];
+          const numeric = (lp - lm) / (plus - minus);
+          const a = analytic[i];
+          // Floor 5e-4: the objective (~0.25) read back in float32 leaves central differences ~1e-5 of noise.
+          const err = Math.abs(a - numeric) / Math.max(Math.abs(a), Math.abs(numeric), 0.1 * rms, 5e-4);
+          if (!(err <= maxErr)) {
+            maxErr = Number.isNaN(err) ? Number.POSITIVE_INFINITY : err;
+            worst = `${name}[${i}]: analytic ${fmt(a)} vs numeric ${fmt(numeric)}`;
+          }
+        }
+        setTo(orig);
+      }
+    } finally {
+      for (const g of Object.values(grads)) g.dispose();
+    }
+    Math.random = mulberry32(seed);
+    const optimizer = makeTrainingOptimizer(spec);
+    let trainLoss = Number.NaN;
+    try {
+      for (let step = 0; step < 2; step++) {
+        const r = variantStep(optimizer, spec, built, x);
+        const l = (await readFloat(r.loss))[0];
+        r.loss.dispose();
+        r.terms?.dispose();
+        if (step === 0) trainLoss = l;
+        if (!Number.isFinite(l)) trainLoss = Number.NaN;
+      }
+    } finally {
+      optimizer.dispose();
+    }
+    return { maxErr, worst, trainLoss };
+  } finally {
+    Math.random = savedRandom;
+    x.dispose();
+    input.dispose();
+    built.model.dispose();
+  }
 }

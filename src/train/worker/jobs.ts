@@ -16,7 +16,7 @@ import type { GradCheckRow, ToWorker } from '../protocol';
 import { copyTest, linearProbe } from './analysis';
 import { buildModel } from './buildModel';
 import { exportArtifacts, importWeights, viewsOf } from './exportModel';
-import { gradientCheck } from './gradcheck';
+import { gradientCheck, variantGradientCheck } from './gradcheck';
 import { HelperViews, type Post } from './helperViews';
 import { grantStep, trainFrom, type Checkpoint, type RunState } from './loop';
 import { viewsMinInterval } from '../cadence';
@@ -253,7 +253,7 @@ export class Jobs {
           post({ type: 'gradCheck', backend, rows: [], error: `${backend} is not available here: ${report.reason}`, done });
           continue;
         }
-        const results = await gradientCheck();
+        const results = [...(await gradientCheck()), ...(await variantGradientCheck())];
         const rows: GradCheckRow[] = results.map((r) => ({ backend, kind: r.kind, maxRelError: r.maxRelError, ok: r.ok, detail: r.detail }));
         post({ type: 'gradCheck', backend, rows, error: null, done });
       } catch (e) {

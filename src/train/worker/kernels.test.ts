@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LAYER_KIND_LIST } from '../../model/catalogue';
-import { gradientCheck } from './gradcheck';
+import { gradientCheck, variantGradientCheck } from './gradcheck';
 import {
   blockSumResizeNearestNeighborGrad,
   isOurKernel,
@@ -167,6 +167,15 @@ describe.each(['cpu', 'wasm'] as const)('gradient check on %s', (backend) => {
       expect(r.ok, `${r.kind}: ${r.detail}`).toBe(true);
       expect(r.maxRelError).toBeLessThan(2e-2);
     }
+  });
+
+  it('passes for every variant’s whole objective (#16), and leaks nothing', async () => {
+    await switchTo(backend);
+    const before = tf.memory().numTensors;
+    const results = await variantGradientCheck();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(results).toHaveLength(5);
+    for (const r of results) expect(r.ok, `${r.kind}: ${r.detail}`).toBe(true);
   });
 });
 
