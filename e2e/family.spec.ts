@@ -203,4 +203,18 @@ test.describe('the autoencoder family', () => {
     );
     expect(early(curve)).toBeLessThan(early(plain));
   });
+
+  test('a sweep over Beta trains one VAE per value; the runs table shows each run’s variant', async ({ page }) => {
+    test.setTimeout(300_000);
+    await setup(page, 'vae', { trainSize: 128, epochs: 1 });
+    await page.getByLabel('Variant').selectOption('plain'); // the sweep switches the runs to VAEs
+    await page.getByLabel('Sweep over').selectOption('beta');
+    await page.getByLabel('Beta values').fill('0.5, 4');
+    await page.getByRole('button', { name: 'Sweep', exact: true }).click();
+    await expect(page.getByTestId('run-row')).toHaveCount(2, { timeout: 240_000 });
+    await expect(page.getByRole('button', { name: 'Sweep', exact: true })).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByTestId('run-variant')).toHaveText(['VAE β=4 · BCE', 'VAE β=0.5 · BCE']);
+    // The sweep leaves the experiment as it was.
+    await expect(page.getByLabel('Variant')).toHaveValue('plain');
+  });
 });

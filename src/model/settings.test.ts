@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SPEC } from './presets';
-import { SETTINGS, SETTING_LIMITS, SETTING_LIST, checkSetting, checkSettings, type NumberSettingDef } from './settings';
+import { SETTINGS, SETTING_LIMITS, SETTING_LIST, checkSetting, checkSettings, type NumberSettingDef, variantSummary } from './settings';
 import { BACKEND_CHOICES, DATASETS, LOSSES, OPTIMIZERS } from './spec';
 import { V2_WIRE } from '../share/codec';
 import { normalizeSpec } from './validate';
@@ -143,5 +143,14 @@ describe('the settings table', () => {
       if (def.type === 'select') for (const o of def.options) expect(wire?.options, def.key).toContain(o.value);
       else expect(wire?.options, def.key).toBeUndefined();
     }
+  });
+});
+
+describe('variantSummary (the runs table’s Variant column)', () => {
+  it('names the variant and its parameters', () => {
+    expect(variantSummary({ ...DEFAULT_SPEC, variant: 'vae', beta: 4 })).toBe('VAE β=4 · BCE');
+    expect(variantSummary({ ...DEFAULT_SPEC, variant: 'denoising', corruption: 'saltPepper', noise: 0.2, loss: 'mse' })).toBe('Denoising salt & pepper 0.2 · MSE');
+    expect(variantSummary({ ...DEFAULT_SPEC, variant: 'sparse', sparsity: 0.05, codeDropout: 0.1, codeNoise: 0, loss: 'l1' })).toBe('Sparse L1 0.05, dropout 0.1 · L1');
+    expect(variantSummary(DEFAULT_SPEC)).toBe('Plain · BCE');
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inferShapes } from './inferShapes';
 import { DEFAULT_SPEC } from './presets';
 import type { ExperimentSpec } from './spec';
-import { MAX_SWEEP_SHAPES, makeBottleneckVariant, parseShapeList, poolFactors, shapeLabel } from './sweep';
+import { MAX_SWEEP_SHAPES, makeBottleneckVariant, parseShapeList, parseSweep, poolFactors, shapeLabel } from './sweep';
 
 const IN = [28, 28, 1];
 
@@ -169,5 +169,41 @@ describe('makeBottleneckVariant', () => {
     expect(report.bottleneck).toEqual([4, 4, 3]);
     expect(makeBottleneckVariant(base, [16], [30, 30, 1]).ok).toBe(false);
     expect(makeBottleneckVariant(base, [7, 7, 4], [28, 28]).ok).toBe(false);
+  });
+});
+
+describe('sweeps over the autoencoder family (#16)', () => {
+  const base = DEFAULT_SPEC;
+  it('variants by id or label, duplicates dropped, unknown ones refused', () => {
+    const r = parseSweep('variant', 'plain, VAE Rank-ordered denoising vae');
+    if (!r.ok) throw new Error(r.error);
+    expect(r.items.map((i) => i.label)).toEqual(['Plain', 'Variational (VAE)', 'Rank-ordered', 'Denoising']);
+    const made = r.items.map((i) => i.make(base));
+    expect(made.map((m) => (m.ok ? m.spec.variant : null))).toEqual(['plain', 'vae', 'rankOrdered', 'denoising']);
+    // Everything else is the base experiment's.
+    for (const m of made) if (m.ok) expect({ ...m.spec, variant: base.variant }).toEqual(base);
+    expect(parseSweep('variant', 'plain, contractive')).toEqual({ ok: false, error: "'contractive' is not a variant (plain, denoising, sparse, vae, rankOrdered)" });
+  });
+
+  it('a numeric setting: values checked against the settings table; its variant switched on', () => {
+    const r = parseSweep('beta', '0.5 1 4');
+    if (!r.ok) throw new Error(r.error);
+    const specs = r.items.map((i) => i.make(base)).map((m) => (m.ok ? m.spec : null));
+    expect(specs.map((s) => s?.beta)).toEqual([0.5, 1, 4]);
+    expect(specs.every((s) => s?.variant === 'vae')).toBe(true);
+    // Noise on a denoising base keeps it; on another base it becomes denoising.
+    const n = parseSweep('noise', '0.2');
+    if (!n.ok) throw new Error(n.error);
+    const kept = n.items[0].make({ ...base, variant: 'denoising', corruption: 'mask' });
+    expect(kept.ok && kept.spec).toMatchObject({ variant: 'denoising', corruption: 'mask', noise: 0.2 });
+    expect(parseSweep('noise', '0.2, 2')).toEqual({ ok: false, error: "'2': Noise must be between 0 and 1" });
+    expect(parseSweep('sparsity', 'abc')).toEqual({ ok: false, error: "'abc': Sparsity must be a number" });
+    expect(parseSweep('beta', '')).toEqual({ ok: false, error: 'Enter at least one value' });
+  });
+
+  it('shapes still go through the bottleneck template', () => {
+    const r = parseSweep('shape', '7x7x4, 32');
+    if (!r.ok) throw new Error(r.error);
+    expect(r.items.map((i) => i.label)).toEqual(['7×7×4', '32']);
   });
 });

@@ -6,7 +6,8 @@
  */
 import { LIMITS } from './catalogue';
 import { inferShapes } from './inferShapes';
-import { formatShape, shapesEqual, type ExperimentSpec, type LayerSpec, type Shape } from './spec';
+import { SETTINGS, VARIANT_LABELS, checkSetting, type NumberSettingDef } from './settings';
+import { VARIANTS, formatShape, shapesEqual, type ExperimentSpec, type LayerSpec, type Shape } from './spec';
 
 /** Most shapes one sweep may hold. */
 export const MAX_SWEEP_SHAPES = 12;
@@ -229,4 +230,68 @@ export function makeBottleneckVariant(base: ExperimentSpec, code: number[], inpu
     return { ok: false, error: `the ${shapeLabel(code)} template gives a ${formatShape(report.bottleneck ?? [])} bottleneck` };
   }
   return { ok: true, spec, note: built.note };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sweeps over the autoencoder family's settings (#16): the variant itself, or one of its numbers.
+// ---------------------------------------------------------------------------------------------
+
+/** What a sweep varies: the bottleneck shape (above), the variant, or one numeric variant setting. */
+export const SWEEP_AXES = ['shape', 'variant', 'noise', 'sparsity', 'beta', 'codeDropout', 'codeNoise'] as const;
+export type SweepAxis = (typeof SWEEP_AXES)[number];
+type NumericAxis = Exclude<SweepAxis, 'shape' | 'variant'>;
+
+/** One run of a sweep: its label and the experiment it trains. */
+export interface SweepItem {
+  label: string;
+  make: (base: ExperimentSpec) => VariantResult;
+}
+
+export type ParseSweepResult = { ok: true; items: SweepItem[] } | { ok: false; error: string };
+
+/**
+ * The runs of a sweep from the text the user typed: bottleneck shapes, variant names (or their labels,
+ * any case), or numbers for a variant setting. A numeric setting of another variant switches the run
+ * to the variant it belongs to (sweeping Beta trains VAEs). Values are checked against the settings table.
+ */
+export function parseSweep(axis: SweepAxis, text: string, input: number[] = [28, 28, 1]): ParseSweepResult {
+  if (axis === 'shape') {
+    const parsed = parseShapeList(text);
+    if (!parsed.ok) return parsed;
+    return { ok: true, items: parsed.shapes.map((code) => ({ label: shapeLabel(code), make: (base) => makeBottleneckVariant(base, code, input) })) };
+  }
+  const items = text
+    .split(/[\s,;]+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (items.length === 0) return { ok: false, error: 'Enter at least one value' };
+  if (items.length > MAX_SWEEP_SHAPES) return { ok: false, error: `At most ${MAX_SWEEP_SHAPES} runs in one sweep` };
+  if (axis === 'variant') {
+    const out: SweepItem[] = [];
+    for (const item of items) {
+      const key = item.toLowerCase().replace(/[^a-z]/g, '');
+      const id = VARIANTS.find((v) => v.toLowerCase() === key || VARIANT_LABELS[v].toLowerCase().replace(/[^a-z]/g, '') === key || (v === 'vae' && key === 'variational'));
+      if (!id) return { ok: false, error: `'${item}' is not a variant (${VARIANTS.join(', ')})` };
+      if (out.some((o) => o.label === VARIANT_LABELS[id])) continue;
+      out.push({ label: VARIANT_LABELS[id], make: (base) => ({ ok: true, spec: { ...base, variant: id }, note: VARIANT_LABELS[id] }) });
+    }
+    return { ok: true, items: out };
+  }
+  const def: NumberSettingDef = SETTINGS[axis as NumericAxis];
+  const out: SweepItem[] = [];
+  for (const item of items) {
+    const value = Number(item);
+    const error = checkSetting(def, Number.isFinite(value) && /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(item) ? value : Number.NaN);
+    if (error) return { ok: false, error: `'${item}': ${error}` };
+    const label = `${def.label} ${value}`;
+    if (out.some((o) => o.label === label)) continue;
+    out.push({
+      label,
+      make: (base) => {
+        const variant = def.variants && !def.variants.includes(base.variant) ? def.variants[0] : base.variant;
+        return { ok: true, spec: { ...base, variant, [axis]: value }, note: label };
+      },
+    });
+  }
+  return { ok: true, items: out };
 }

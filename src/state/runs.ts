@@ -8,7 +8,7 @@
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import { DATASET_INFO } from '../data/catalogue';
 import { inferShapes } from '../model/inferShapes';
-import { makeBottleneckVariant, parseShapeList, shapeLabel } from '../model/sweep';
+import { parseSweep, shapeLabel, type SweepAxis } from '../model/sweep';
 import { shapeSize } from '../model/spec';
 import { openRunsDb, type RunRecord, type RunsDb } from '../storage/runsDb';
 import { isActive } from '../train/protocol';
@@ -32,7 +32,8 @@ interface RunsState {
   remove: (id: number) => Promise<void>;
   open: (id: number) => void;
   toggle: (id: number) => void;
-  startSweep: (shapesText: string) => Promise<void>;
+  /** Trains one run per value typed: bottleneck shapes (the default), variants, or a variant setting's values (#16). */
+  startSweep: (text: string, axis?: SweepAxis) => Promise<void>;
   stopSweep: () => void;
 }
 
@@ -96,23 +97,23 @@ export function createRunsStore({ app, openDb }: RunsDeps): RunsService {
       sweepCancelled = true;
       app.getState().reset();
     },
-    startSweep: async (shapesText) => {
+    startSweep: async (text, axis = 'shape') => {
       if (get().sweep.running) return;
-      const parsed = parseShapeList(shapesText);
+      const base = app.getState().spec;
+      const parsed = parseSweep(axis, text, DATASET_INFO[base.dataset].shape);
       if (!parsed.ok) {
         set({ sweep: { running: false, index: 0, total: 0, label: '', log: [parsed.error] } });
         return;
       }
-      const base = app.getState().spec;
       const sweepId = `sweep-${Date.now().toString(36)}`;
       sweepCancelled = false;
       const log: string[] = [];
-      const total = parsed.shapes.length;
+      const total = parsed.items.length;
       for (let i = 0; i < total && !sweepCancelled; i++) {
-        const code = parsed.shapes[i];
-        const label = shapeLabel(code);
+        const item = parsed.items[i];
+        const label = item.label;
         set({ sweep: { running: true, index: i + 1, total, label, log: [...log] } });
-        const variant = makeBottleneckVariant(base, code, DATASET_INFO[base.dataset].shape);
+        const variant = item.make(base);
         if (!variant.ok) {
           log.push(`${label}: skipped, ${variant.error}`);
           continue;

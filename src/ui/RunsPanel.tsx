@@ -3,11 +3,21 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { formatShape } from '../model/spec';
 import { formatLoss } from './format';
 import { variantSummary } from '../model/settings';
+import { SWEEP_AXES, type SweepAxis } from '../model/sweep';
 import { useRunsStore } from '../state/runs';
 import type { RunRecord } from '../storage/runsDb';
 
 const COLORS = ['#4f8cff', '#ffb547', '#4fd18b', '#ff6b6b', '#c38bff', '#7cc4ff', '#f2e35b', '#ff9ecf'];
 const STUDY_SHAPES = '7x7x4, 14x14x1, 2x2x49, 1x1x196';
+const SWEEP_DEFAULTS: Record<SweepAxis, string> = {
+  shape: STUDY_SHAPES,
+  variant: 'plain, denoising, sparse, vae, rankOrdered',
+  noise: '0.1, 0.3, 0.5',
+  sparsity: '0, 0.01, 0.05, 0.2',
+  beta: '0.5, 1, 4',
+  codeDropout: '0, 0.2, 0.5',
+  codeNoise: '0, 0.5, 1',
+};
 
 function copyError(r: RunRecord): number | null {
   if (!r.copyTest) return null;
@@ -36,13 +46,27 @@ function OverlayChart({ runs }: { runs: RunRecord[] }) {
   );
 }
 
+/** What each sweep axis is called in the form, and what it starts with. */
+const SWEEP_AXIS_LABELS: Record<SweepAxis, string> = {
+  shape: 'Bottleneck shape',
+  variant: 'Variant',
+  noise: 'Noise',
+  sparsity: 'Sparsity',
+  beta: 'Beta',
+  codeDropout: 'Code dropout',
+  codeNoise: 'Code σ',
+};
+
 export function RunsPanel() {
   const runs = useRunsStore((s) => s.runs);
   const selected = useRunsStore((s) => s.selected);
   const error = useRunsStore((s) => s.error);
   const sweep = useRunsStore((s) => s.sweep);
   const { remove, open, toggle, startSweep, stopSweep } = useRunsStore.getState();
-  const [shapes, setShapes] = useState(STUDY_SHAPES);
+  const [axis, setAxis] = useState<SweepAxis>('shape');
+  const [texts, setTexts] = useState<Record<SweepAxis, string>>(SWEEP_DEFAULTS);
+  const shapes = texts[axis];
+  const setShapes = (v: string): void => setTexts((t) => ({ ...t, [axis]: v }));
   const overlay = runs.filter((r) => r.id !== undefined && selected.includes(r.id));
   return (
     <section className="panel runs" aria-label="Runs and sweeps">
@@ -51,19 +75,33 @@ export function RunsPanel() {
         <span className="muted">every finished run is kept in this browser</span>
       </div>
       <div className="sweep-form">
-        <label htmlFor="sweep-shapes">Bottleneck shapes</label>
+        <label htmlFor="sweep-axis">Sweep over</label>
+        <select id="sweep-axis" value={axis} onChange={(e) => setAxis(e.target.value as SweepAxis)} disabled={sweep.running}>
+          {SWEEP_AXES.map((a) => (
+            <option key={a} value={a}>
+              {SWEEP_AXIS_LABELS[a]}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="sweep-shapes">{axis === 'shape' ? 'Bottleneck shapes' : `${SWEEP_AXIS_LABELS[axis]} values`}</label>
         <input id="sweep-shapes" value={shapes} onChange={(e) => setShapes(e.target.value)} spellCheck={false} aria-describedby="sweep-help" />
         {sweep.running ? (
           <button type="button" className="danger" onClick={stopSweep}>
             Stop sweep
           </button>
         ) : (
-          <button type="button" className="primary" onClick={() => void startSweep(shapes)}>
+          <button type="button" className="primary" onClick={() => void startSweep(shapes, axis)}>
             Sweep
           </button>
         )}
       </div>
       <p className="muted" id="sweep-help">
+        {axis !== 'shape' && (
+          <>
+            Sweep trains this experiment once per value ({axis === 'variant' ? 'plain, denoising, sparse, vae, rankOrdered' : 'numbers'}; a setting of another variant switches the
+            runs to its variant). With bottleneck shapes:{' '}
+          </>
+        )}
         Sweep trains one variant per shape (H×W×C or N) with this experiment&apos;s settings and a generated conv architecture
         (conv 16 → max-pools, or a learned stride-k conv for odd factors, down to H×W → conv C is the code → upsampling or
         transposed convs back → conv 1), then runs the copy test and the probe on each.
