@@ -217,4 +217,27 @@ test.describe('the autoencoder family', () => {
     // The sweep leaves the experiment as it was.
     await expect(page.getByLabel('Variant')).toHaveValue('plain');
   });
+
+  test('on WebGPU (SwiftShader here): a VAE and a denoising run train, and Generate decodes', async ({ page }) => {
+    test.setTimeout(300_000);
+    await setup(page, 'vae', { trainSize: 256, epochs: 1 });
+    await page.getByLabel('Backend').selectOption('webgpu');
+    await train(page);
+    await expect(page.getByTestId('backend')).toHaveText('WebGPU');
+    const snap = await family(page);
+    expect(snap.testLoss).toHaveLength(1);
+    expect(Number.isFinite(snap.testLoss[0].loss)).toBe(true);
+    expect(snap.testLoss[0].kl).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await expect(page.getByTestId('generated').locator('canvas')).toHaveCount(64, { timeout: 60_000 });
+    await page.getByLabel('Preset').selectOption('tiny');
+    await page.getByLabel('Training images').fill('128');
+    await page.getByLabel('Backend').selectOption('webgpu');
+    await page.getByLabel('Variant').selectOption('denoising');
+    await train(page);
+    await expect(page.getByTestId('corrupted-row').locator('canvas')).toHaveCount(16);
+    const f = (await family(page)).family;
+    expect(f.denoise).toHaveLength(1);
+    expect(f.pca?.k).toBe(392);
+  });
 });
