@@ -17,7 +17,7 @@ import type { FeatureMapLayer, FromWorkerOf } from '../protocol';
 import type { Post } from './helperViews';
 
 /** Layers of a built model are named `enc<i>_<kind>` / `dec<i>_<kind>` (buildModel.ts). */
-const LAYER_NAME = /^(enc|dec)(\d+)_(\w+)$/;
+const LAYER_NAME = /^(enc|dec)(\d+)_([A-Za-z0-9]+)$/; // not enc<i>_<kind>_logvar (a VAE's second head)
 
 /** Feature maps refresh at most this often (ms): ≤ 2 a second, whatever the backend. */
 export const FEATURE_MAPS_MIN_MS = 500;
