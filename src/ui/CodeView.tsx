@@ -95,7 +95,8 @@ export function CodeView() {
           </label>
         )}
       </div>
-      <div className="code-view" data-testid="code-view">
+      {/* Focusable: in the presenter view this box scrolls, and keyboard users must reach it. */}
+      <div className="code-view" data-testid="code-view" tabIndex={0} role="group" aria-label="Code view">
         {!codes && <p className="empty">Train to see the bottleneck activations of a test image.</p>}
         {codes && (
           <>
