@@ -8,17 +8,10 @@
  * With SHOTS_DIR set, each test also saves a picture of the page for the README.
  */
 import { expect, test, type Page } from '@playwright/test';
+import type { TestHooks } from '../src/testHooks';
 import { waitForPhase } from './helpers';
 
-type Family = {
-  variant: string;
-  pca: { k: number; testLoss: number; trainLoss: number; testMse: number } | null;
-  pcaError: string | null;
-  denoise: { epoch: number; corruptedLoss: number; reconLoss: number }[];
-  rankCurve: number[] | null;
-  generatedCount: number;
-  hasManifold: boolean;
-};
+type Family = ReturnType<TestHooks['snapshot']>['family'];
 
 async function family(page: Page): Promise<{ family: Family; testLoss: { epoch: number; loss: number; kl?: number }[]; trainLoss: { step: number; loss: number; recon?: number; kl?: number }[] }> {
   return page.evaluate(() => {

@@ -149,31 +149,20 @@ function encodeFieldsV1(record: Record<string, unknown>, fields: readonly WireFi
   });
 }
 
+/** A link of `version` written with that version's tables. */
+function encodeWith(spec: ExperimentSpec, version: number, wire: { kinds: readonly LayerKind[]; layerFields: Record<LayerKind, readonly WireField[]>; settings: readonly WireField[] }): string {
+  const layer = (l: LayerSpec): unknown[] => [wire.kinds.indexOf(l.kind), ...encodeFieldsV1(l as unknown as Record<string, unknown>, wire.layerFields[l.kind] ?? [])];
+  const payload = [encodeFieldsV1(spec as unknown as Record<string, unknown>, wire.settings), spec.encoder.map(layer), spec.decoder.map(layer)];
+  return `${version}.${compressToEncodedURIComponent(JSON.stringify(payload))}`;
+}
+
 /** The v1 writer, kept so tests can make v1 links as old versions of the app did. */
 export function encodeV1(spec: ExperimentSpec): string {
-  const layer = (l: LayerSpec): unknown[] => [
-    V1_KINDS.indexOf(l.kind),
-    ...encodeFieldsV1(l as unknown as Record<string, unknown>, V1_LAYER_FIELDS[l.kind] ?? []),
-  ];
-  const payload = [
-    encodeFieldsV1(spec as unknown as Record<string, unknown>, V1_SETTINGS),
-    spec.encoder.map(layer),
-    spec.decoder.map(layer),
-  ];
-  return `1.${compressToEncodedURIComponent(JSON.stringify(payload))}`;
+  return encodeWith(spec, 1, V1_WIRE);
 }
 
 function encodeV2(spec: ExperimentSpec): string {
-  const layer = (l: LayerSpec): unknown[] => [
-    V2_KINDS.indexOf(l.kind),
-    ...encodeFieldsV1(l as unknown as Record<string, unknown>, V2_LAYER_FIELDS[l.kind] ?? []),
-  ];
-  const payload = [
-    encodeFieldsV1(spec as unknown as Record<string, unknown>, V2_SETTINGS),
-    spec.encoder.map(layer),
-    spec.decoder.map(layer),
-  ];
-  return `2.${compressToEncodedURIComponent(JSON.stringify(payload))}`;
+  return encodeWith(spec, 2, V2_WIRE);
 }
 
 /** The experiment as a compact URL-safe string (for `#x=`); starts with the version, e.g. `2.`. */
