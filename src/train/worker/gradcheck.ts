@@ -30,6 +30,7 @@ import { ACTIVATIONS, type ExperimentSpec, type LayerKind, type LayerSpec, type 
 import { buildModel, makeLayer } from './buildModel';
 import { lossFn, makeTrainingOptimizer, trainStep, variantObjective, variantStep } from './training';
 import { corrupt } from './variants';
+import { VARIANT_DEFAULTS } from '../../model/presets';
 import { mulberry32 } from '../../data/split';
 
 export interface GradCheckResult {
@@ -181,6 +182,60 @@ interface CaseOutcome {
   note: string;
 }
 
+/**
+ * Compares analytic gradients with central differences (±eps) on `samples` stratified coordinates of each
+ * variable; returns the worst error, |a − n| / max(|a|, |n|, 0.1·rms(analytic), floor), and where it was.
+ * Every variable is restored; the gradients are disposed.
+ */
+async function compareWithDifferences(
+  vars: { name: string; v: tf.Variable }[],
+  grads: tf.NamedTensorMap,
+  evalLoss: () => Promise<number>,
+  opts: { eps: number; samples: number; rand: () => number; floor: number },
+): Promise<{ maxErr: number; worst: string }> {
+  let maxErr = 0;
+  let worst = '';
+  try {
+    for (const { name, v } of vars) {
+      const g = grads[v.name];
+      if (g == null) throw new Error(`no gradient for ${name}`);
+      const analytic = await readFloat(g);
+      let rms = 0;
+      for (const a of analytic) rms += a * a;
+      rms = Math.sqrt(rms / Math.max(1, analytic.length));
+      const orig = await readFloat(v);
+      const work = orig.slice();
+      const setTo = (vals: Float32Array): void => {
+        const t = tf.tensor(vals, v.shape, 'float32');
+        v.assign(t);
+        t.dispose();
+      };
+      for (const i of stratified(orig.length, opts.samples, opts.rand)) {
+        const plus = Math.fround(orig[i] + opts.eps);
+        const minus = Math.fround(orig[i] - opts.eps);
+        work[i] = plus;
+        setTo(work);
+        const lp = await evalLoss();
+        work[i] = minus;
+        setTo(work);
+        const lm = await evalLoss();
+        work[i] = orig[i];
+        const numeric = (lp - lm) / (plus - minus);
+        const a = analytic[i];
+        const err = Math.abs(a - numeric) / Math.max(Math.abs(a), Math.abs(numeric), 0.1 * rms, opts.floor);
+        if (!(err <= maxErr)) {
+          maxErr = Number.isNaN(err) ? Number.POSITIVE_INFINITY : err;
+          worst = `${name}[${i}]: analytic ${fmt(a)} vs numeric ${fmt(numeric)}`;
+        }
+      }
+      setTo(orig);
+    }
+  } finally {
+    for (const g of Object.values(grads)) g.dispose();
+  }
+  return { maxErr, worst };
+}
+
 let uid = 0;
 
 async function checkCase(gc: GradCase, seed: number, samples: number, trainStep: boolean): Promise<CaseOutcome> {
@@ -250,46 +305,7 @@ async function checkCase(gc: GradCase, seed: number, samples: number, trainStep:
       vars.map((e) => e.v),
     );
     value.dispose();
-    let maxErr = 0;
-    let worst = '';
-    try {
-      for (const { name, v } of vars) {
-        const g = grads[v.name];
-        if (g == null) throw new Error(`no gradient for ${name}`);
-        const analytic = await readFloat(g);
-        let rms = 0;
-        for (const a of analytic) rms += a * a;
-        rms = Math.sqrt(rms / Math.max(1, analytic.length));
-        const orig = await readFloat(v);
-        const work = orig.slice();
-        const setTo = (vals: Float32Array): void => {
-          const t = tf.tensor(vals, v.shape, 'float32');
-          v.assign(t);
-          t.dispose();
-        };
-        for (const i of stratified(orig.length, gc.samples ?? samples, rand)) {
-          const plus = Math.fround(orig[i] + gc.eps);
-          const minus = Math.fround(orig[i] - gc.eps);
-          work[i] = plus;
-          setTo(work);
-          const lp = await evalLoss();
-          work[i] = minus;
-          setTo(work);
-          const lm = await evalLoss();
-          work[i] = orig[i];
-          const numeric = (lp - lm) / (plus - minus);
-          const a = analytic[i];
-          const err = Math.abs(a - numeric) / Math.max(Math.abs(a), Math.abs(numeric), 0.1 * rms, 1e-4);
-          if (!(err <= maxErr)) {
-            maxErr = Number.isNaN(err) ? Number.POSITIVE_INFINITY : err;
-            worst = `${name}[${i}]: analytic ${fmt(a)} vs numeric ${fmt(numeric)}`;
-          }
-        }
-        setTo(orig);
-      }
-    } finally {
-      for (const g of Object.values(grads)) g.dispose();
-    }
+    const { maxErr, worst } = await compareWithDifferences(vars, grads, evalLoss, { eps: gc.eps, samples: gc.samples ?? samples, rand, floor: 1e-4 });
 
     let trainLoss: number | null = null;
     if (trainStep) trainLoss = await adamStep(gc, seed, xVals, inShape, tT);
@@ -437,13 +453,7 @@ const GRAD_SPEC: ExperimentSpec = {
   seed: 3,
   trainSize: 16,
   backend: 'cpu',
-  variant: 'plain',
-  corruption: 'gaussian',
-  noise: 0.3,
-  sparsity: 0.01,
-  codeDropout: 0,
-  codeNoise: 0,
-  beta: 1,
+  ...VARIANT_DEFAULTS,
 };
 
 async function checkVariant(spec: ExperimentSpec, seed: number, samples: number): Promise<{ maxErr: number; worst: string; trainLoss: number }> {
@@ -486,48 +496,8 @@ async function checkVariant(spec: ExperimentSpec, seed: number, samples: number)
     });
     const { value, grads } = tf.variableGrads(objective, vars.map((e) => e.v));
     value.dispose();
-    let maxErr = 0;
-    let worst = '';
-    const eps = 1e-2;
-    try {
-      for (const { name, v } of vars) {
-        const g = grads[v.name];
-        if (g == null) throw new Error(`no gradient for ${name}`);
-        const analytic = await readFloat(g);
-        let rms = 0;
-        for (const a of analytic) rms += a * a;
-        rms = Math.sqrt(rms / Math.max(1, analytic.length));
-        const orig = await readFloat(v);
-        const work = orig.slice();
-        const setTo = (vals: Float32Array): void => {
-          const t = tf.tensor(vals, v.shape, 'float32');
-          v.assign(t);
-          t.dispose();
-        };
-        for (const i of stratified(orig.length, samples, rand)) {
-          const plus = Math.fround(orig[i] + eps);
-          const minus = Math.fround(orig[i] - eps);
-          work[i] = plus;
-          setTo(work);
-          const lp = await evalLoss();
-          work[i] = minus;
-          setTo(work);
-          const lm = await evalLoss();
-          work[i] = orig[i];
-          const numeric = (lp - lm) / (plus - minus);
-          const a = analytic[i];
-          // Floor 5e-4: the objective (~0.25) read back in float32 leaves central differences ~1e-5 of noise.
-          const err = Math.abs(a - numeric) / Math.max(Math.abs(a), Math.abs(numeric), 0.1 * rms, 5e-4);
-          if (!(err <= maxErr)) {
-            maxErr = Number.isNaN(err) ? Number.POSITIVE_INFINITY : err;
-            worst = `${name}[${i}]: analytic ${fmt(a)} vs numeric ${fmt(numeric)}`;
-          }
-        }
-        setTo(orig);
-      }
-    } finally {
-      for (const g of Object.values(grads)) g.dispose();
-    }
+    // Floor 5e-4: the objective (~0.25) read back in float32 leaves central differences ~1e-5 of noise.
+    const { maxErr, worst } = await compareWithDifferences(vars, grads, evalLoss, { eps: 1e-2, samples, rand, floor: 5e-4 });
     Math.random = mulberry32(seed);
     const optimizer = makeTrainingOptimizer(spec);
     let trainLoss = Number.NaN;
