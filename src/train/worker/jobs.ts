@@ -337,17 +337,9 @@ export class Jobs {
   generate(runId: number, count: number, seed: number): void {
     const { post } = this.deps;
     const fail = (message: string): void => post({ type: 'generateError', runId, message });
-    const built = this.session.built;
-    const run = this.current;
-    if (!this.lastRun || this.lastRun.runId !== runId || !built) {
-      fail('There is no trained model to generate with: train one (or import one) first');
-      return;
-    }
-    if (run && run.id === runId && this.runsActive > 0 && !run.paused) {
-      fail('Pause the training first');
-      return;
-    }
-    const spec = this.lastRun.spec;
+    const settled = this.settledModel(runId, 'generate with', fail);
+    if (!settled) return;
+    const { built, spec } = settled;
     const codeShape = built.encoder.outputs[0].shape.slice(1) as number[];
     generate(spec, codeShape, built.model, Math.max(1, Math.min(256, count)), seed, (p) => this.session.guard(p)).then(
       (g) => {
@@ -359,20 +351,30 @@ export class Jobs {
     );
   }
 
-  exportModel(runId: number): void {
-    const { post } = this.deps;
+  /**
+   * The model of run `runId` when it holds still (done, or paused), with its spec; otherwise says why
+   * through `fail` ("There is no trained model to <what>…", "Pause the training first…") and returns null.
+   */
+  private settledModel(runId: number, what: string, fail: (message: string) => void): { built: BuiltModel; spec: ExperimentSpec } | null {
     const built = this.session.built;
     const run = this.current;
-    const fail = (message: string): void => post({ type: 'modelExportError', runId, message });
     if (!this.lastRun || this.lastRun.runId !== runId || !built) {
-      fail('There is no trained model to export: train one (or import one) first');
-      return;
+      fail(`There is no trained model to ${what}: train one (or import one) first`);
+      return null;
     }
     if (run && run.id === runId && this.runsActive > 0 && !run.paused) {
       fail('Pause the training first: the model is changing with every step');
-      return;
+      return null;
     }
-    exportArtifacts(built, this.lastRun.spec).then(
+    return { built, spec: this.lastRun.spec };
+  }
+
+  exportModel(runId: number): void {
+    const { post } = this.deps;
+    const fail = (message: string): void => post({ type: 'modelExportError', runId, message });
+    const settled = this.settledModel(runId, 'export', fail);
+    if (!settled) return;
+    exportArtifacts(settled.built, settled.spec).then(
       (model) => post({ type: 'modelExported', runId, model }, [model.weightData]),
       (e: unknown) => fail(`The export failed: ${e instanceof Error ? e.message : String(e)}`),
     );
