@@ -12,9 +12,9 @@
  * - `env`: tfjs version, wasm features, and what Auto picks on this thread.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DATASET_INFO } from '../data/catalogue';
+import { datasetShape } from '../data/catalogue';
 import type { DecodedDataset } from '../data/decode';
-import { loadDataset } from '../data/load';
+import { loadAnyDataset } from '../data/sources';
 import { epochOrder, splitIndices } from '../data/split';
 import { findPreset } from '../model/presets';
 import { median } from '../model/smoothing';
@@ -136,9 +136,8 @@ async function startBackend(choice: BackendChoice): Promise<{ name: string; reas
 }
 
 async function loadData(spec: ExperimentSpec): Promise<{ data: DecodedDataset; train: Uint32Array }> {
-  const info = DATASET_INFO[spec.dataset];
   const base = new URL(`${import.meta.env.BASE_URL}data/`, window.location.origin).href;
-  const data = await loadDataset(info, base);
+  const { info, data } = await loadAnyDataset(spec.dataset, base);
   const split = splitIndices(data.count, info.testCount, info.splitSeed);
   return { data, train: split.train.subarray(0, Math.min(split.train.length, spec.trainSize)) };
 }
@@ -177,7 +176,7 @@ async function openFitSession(args: PlainFitArgs, capMs: number): Promise<{ sess
   log(`fit session: ${args.preset} on ${backend.name}`);
   const { data, train } = await loadData(spec);
   const full = images(data, train, 0, train.length);
-  const { model } = buildModel(spec, DATASET_INFO[spec.dataset].shape);
+  const { model } = buildModel(spec, datasetShape(spec.dataset));
   // The app's loss (training.ts), so model.fit optimises exactly what the worker's steps do.
   model.compile({ optimizer: makeOptimizer(spec), loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => lossFn(spec, yTrue, yPred) });
   let offset = 0;
@@ -344,7 +343,7 @@ async function kernelShare(args: KernelShareArgs): Promise<KernelShareResult> {
   const warmupSteps = args.warmupSteps ?? 3;
   const backend = await startBackend('wasm');
   const { data, train } = await loadData(spec);
-  const { model } = buildModel(spec, DATASET_INFO[spec.dataset].shape);
+  const { model } = buildModel(spec, datasetShape(spec.dataset));
   const optimizer = makeTrainingOptimizer(spec);
   const order = epochOrder(train, spec.seed, 0);
   let from = 0;

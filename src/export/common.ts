@@ -2,7 +2,7 @@
  * What the code exports (PyTorch, Keras) share: the layers with their shapes and tfjs names, the
  * padding and initialiser arithmetic of Keras/tfjs, the header. Pure: no React, no tfjs.
  */
-import { DATASET_INFO } from '../data/catalogue';
+import { datasetLabel, datasetShape } from '../data/catalogue';
 import { inferShapes } from '../model/inferShapes';
 import { SGD_MOMENTUM } from '../model/settings';
 import type { ExperimentSpec, LayerSpec, Shape } from '../model/spec';
@@ -36,7 +36,7 @@ export interface ExportLayer {
 
 /** The spec's layers with their shapes; throws when the spec does not build. */
 export function exportLayers(spec: ExperimentSpec): { inputShape: Shape; layers: ExportLayer[] } {
-  const inputShape = DATASET_INFO[spec.dataset].shape;
+  const inputShape = datasetShape(spec.dataset);
   const report = inferShapes(spec, inputShape);
   if (report.error) throw new Error(`this experiment does not build: ${report.error}`);
   const layers = report.layers.map((l): ExportLayer => {
@@ -151,7 +151,7 @@ export function settingsLines(spec: ExperimentSpec): string[] {
       ? 'mean squared error (mean over every pixel of the batch)'
       : `binary cross-entropy on the sigmoid output clipped into [${BCE_CLIP}, 1 - ${BCE_CLIP}] (mean over every pixel)`;
   return [
-    `Data set: ${DATASET_INFO[spec.dataset].label}, ${spec.trainSize} training images, pixels / 255`,
+    `Data set: ${datasetLabel(spec.dataset)}, ${spec.trainSize} training images, pixels / 255`,
     `Loss: ${loss}`,
     `Optimizer: ${opt}`,
     `Batch size ${spec.batchSize}, ${spec.epochs} epoch${spec.epochs === 1 ? '' : 's'}, seed ${spec.seed}`,
@@ -174,8 +174,8 @@ export function oneLine(s: string): string {
   return s.replace(/[\r\n]+/g, ' ');
 }
 
-/** The standard download locations of the idx files (first that answers wins). */
-export const DATA_MIRRORS: Record<ExperimentSpec['dataset'], string[]> = {
+/** The standard download locations of the idx files (first that answers wins); other sets come as an .npz from the app. */
+export const DATA_MIRRORS: Partial<Record<ExperimentSpec['dataset'], string[]>> = {
   mnist: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'https://storage.googleapis.com/cvdf-datasets/mnist/', 'http://yann.lecun.com/exdb/mnist/'],
   'fashion-mnist': ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/', 'https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/'],
 };

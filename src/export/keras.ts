@@ -176,15 +176,23 @@ ${PY_READ_TFJS_WEIGHTS}def load_tfjs_weights(model, path):
     return model
 
 
-def load_images():
-    """uint8 train and test images (N x 28 x 28) from keras.datasets (downloaded and cached by Keras)."""
+def load_images(data_file=None):
+    """uint8 train and test images (N x H x W [x C]): from data_file (an .npz with 'train' and 'test' arrays,
+    saved by the app) when given, else from keras.datasets (downloaded and cached by Keras)."""
+    if data_file:
+        with np.load(data_file) as npz:
+            return npz['train'], npz['test']
+    if DATASET not in ('mnist', 'fashion-mnist'):
+        raise SystemExit('This experiment trains on %s, which has no public download: save it from the app '
+                         '(Download images (.npz), next to the Data set field) and pass --data FILE.npz' % DATASET)
     source = keras.datasets.mnist if DATASET == 'mnist' else keras.datasets.fashion_mnist
     (train, _), (test, _) = source.load_data()
     return train, test
 
 
 def as_batch(images):
-    return (images.astype(np.float32) / 255.0)[..., None]
+    x = images.astype(np.float32) / 255.0
+    return x[..., None] if x.ndim == 3 else x
 
 
 def main():
@@ -193,12 +201,13 @@ def main():
     ap.add_argument('--batch-size', type=int, default=BATCH_SIZE)
     ap.add_argument('--lr', type=float, default=LEARNING_RATE)
     ap.add_argument('--train-size', type=int, default=TRAIN_SIZE)
+    ap.add_argument('--data', metavar='NPZ', help="the images as an .npz with 'train' and 'test' uint8 arrays (N x H x W [x C]), as the app saves them")
     ap.add_argument('--weights', help="start from the playground's weights: a tfjs layers-format model.json")
     ap.add_argument('--save', default='autoencoder.keras')
     args = ap.parse_args()
 
     keras.utils.set_random_seed(SEED)
-    train, test = load_images()
+    train, test = load_images(args.data)
     subset = np.random.RandomState(SEED).permutation(len(train))[:args.train_size]
     x_train, x_test = as_batch(train[np.sort(subset)]), as_batch(test)
 

@@ -4,7 +4,7 @@
  * and a loader for the playground's tfjs weights. Pure: no React, no tfjs.
  */
 import type { ExperimentSpec } from '../model/spec';
-import { DATASET_INFO } from '../data/catalogue';
+import { datasetInfo } from '../data/catalogue';
 import {
   ADAM_BETA1,
   ADAM_BETA2,
@@ -87,7 +87,7 @@ function sequential(attr: string, layers: ExportLayer[]): string[] {
 
 export function pytorchScript(spec: ExperimentSpec, opts: ExportOptions): string {
   const { inputShape, layers } = exportLayers(spec);
-  const info = DATASET_INFO[spec.dataset];
+  const info = datasetInfo(spec.dataset);
   const encAll = layers.filter((l) => l.stack === 'encoder');
   const dec = layers.filter((l) => l.stack === 'decoder');
   // #16 a VAE: the last encoder layer becomes the mean and log-variance heads (linear), as the playground builds it.
@@ -123,7 +123,9 @@ export function pytorchScript(spec: ExperimentSpec, opts: ExportOptions): string
     '# variance takes the biased batch variance, He-normal (truncated at 2 stddev) or Glorot-uniform kernels',
     '# with tfjs fans and zero biases. The initial weights follow the same distributions, not the same numbers',
     "# (torch's generator, seeded with the spec's seed). The playground trains on a fixed 9,000-image split of",
-    `# ${info.source}; this script takes ${spec.trainSize} images of the standard training set.`,
+    info?.kind === 'asset'
+      ? `# ${info.source}; this script takes ${spec.trainSize} images of the standard training set.`
+      : `# ${info?.label ?? spec.dataset}: not downloadable; save it from the app (Download images (.npz)) and pass --data FILE.npz.`,
     '#',
     '# The spec:',
     ...specJsonLines(spec, '#   '),
@@ -170,7 +172,7 @@ export function pytorchScript(spec: ExperimentSpec, opts: ExportOptions): string
     `SGD_MOMENTUM = ${pyNum(SGD_MOMENTUM)}`,
     `RMSPROP_RHO = ${pyNum(RMSPROP_DECAY)}`,
     `BCE_CLIP = ${pyNum(BCE_CLIP)}`,
-    `MIRRORS = ${JSON.stringify(DATA_MIRRORS[spec.dataset])}`,
+    `MIRRORS = ${JSON.stringify(DATA_MIRRORS[spec.dataset] ?? [])}`,
     '',
     RUNTIME_LAYERS,
     '',
@@ -403,9 +405,16 @@ def read_idx_images(path):
     return np.frombuffer(data, np.uint8, n * rows * cols, 16).reshape(n, rows, cols)
 
 
-def load_images(split, data_dir):
-    """The uint8 images (N x 28 x 28) of the standard train or test set: torchvision if present,
-    else the idx .gz files from the usual mirrors (cached in data_dir)."""
+def load_images(split, data_dir, data_file=None):
+    """The uint8 images (N x H x W [x C]) of the train or test set: from data_file (an .npz with 'train'
+    and 'test' arrays, saved by the app) when given; else torchvision if present, else the idx .gz
+    files from the usual mirrors (cached in data_dir)."""
+    if data_file:
+        with np.load(data_file) as npz:
+            return npz[split]
+    if not MIRRORS:
+        raise SystemExit('This experiment trains on %s, which has no public download: save it from the app '
+                         '(Download images (.npz), next to the Data set field) and pass --data FILE.npz' % DATASET)
     try:
         import torchvision.datasets as tvd
         cls = tvd.MNIST if DATASET == 'mnist' else tvd.FashionMNIST
@@ -685,6 +694,7 @@ def main():
     ap.add_argument('--lr', type=float, default=LEARNING_RATE)
     ap.add_argument('--train-size', type=int, default=TRAIN_SIZE)
     ap.add_argument('--data-dir', default='data')
+    ap.add_argument('--data', metavar='NPZ', help="the images as an .npz with 'train' and 'test' uint8 arrays (N x H x W [x C]), as the app saves them")
     ap.add_argument('--weights', help="start from the playground's weights: a tfjs layers-format model.json")
     ap.add_argument('--save', default='autoencoder.pt')
     ap.add_argument('--device', help='cuda, cpu, ... (default: the GPU of this process if there is one)')
@@ -729,13 +739,13 @@ def main():
         images, test_images = np.load(args.smoke), None
     else:
         if rank == 0:
-            load_images('train', args.data_dir)
-            load_images('test', args.data_dir)
+            load_images('train', args.data_dir, args.data)
+            load_images('test', args.data_dir, args.data)
         if world > 1:
             dist.barrier()
-        train_images = load_images('train', args.data_dir)
+        train_images = load_images('train', args.data_dir, args.data)
         subset = np.random.RandomState(SEED).permutation(len(train_images))[:args.train_size]
-        images, test_images = train_images[np.sort(subset)], load_images('test', args.data_dir)
+        images, test_images = train_images[np.sort(subset)], load_images('test', args.data_dir, args.data)
 
     ddp = model
     if world > 1:

@@ -5,7 +5,7 @@
  * train() enforces it, so a sweep or any other caller goes through the same rule. Pure: no React,
  * no tfjs.
  */
-import { DATASET_INFO } from '../data/catalogue';
+import { datasetInfo, datasetShape } from '../data/catalogue';
 import { inferShapes, type ShapeReport } from './inferShapes';
 import { estimateMemory, type MemoryEstimate } from './memory';
 import { SETTING_LIST, checkSettings, type SettingErrors } from './settings';
@@ -74,14 +74,23 @@ function variantLayers(spec: ExperimentSpec, layers: LayerInfo[]): { layers: Lay
   return { layers: out, errors, extraParams };
 }
 
+/** Why the spec's data set cannot be used here (an own image set this browser does not have), or null. */
+export function missingDatasetProblem(spec: ExperimentSpec): string | null {
+  if (datasetInfo(spec.dataset)) return null;
+  const name = spec.dataset.replace(/^own:/, '');
+  return `This experiment uses the image set “${name}”, which is not in this browser (own images stay on the computer that imported them). Import images under that name, or choose a built-in data set.`;
+}
+
 export function checkExperiment(spec: ExperimentSpec): ExperimentCheck {
-  const shapes = inferShapes(spec, DATASET_INFO[spec.dataset].shape);
+  const shapes = inferShapes(spec, datasetShape(spec.dataset));
   const variant = variantLayers(spec, shapes.layers);
   const errors = [...shapes.errors, ...variant.errors];
   const report: ShapeReport = { ...shapes, layers: variant.layers, totalParams: shapes.totalParams + variant.extraParams, errors, error: errors[0] ?? null };
   const settingErrors = checkSettings(spec);
   const range = spec.loss === 'bce' ? outputRangeProblem(spec.decoder) : null;
   if (range && !settingErrors.loss) settingErrors.loss = range;
+  const missing = missingDatasetProblem(spec);
+  if (missing && !settingErrors.dataset) settingErrors.dataset = missing;
   const memory = estimateMemory(report, spec.batchSize, spec.optimizer);
   const reasons = [
     ...report.errors,

@@ -1,5 +1,7 @@
 /** Ready-made experiments: the default, the documents' architectures, and small ones for tests. */
-import type { ExperimentSpec, LayerSpec } from './spec';
+import type { DatasetId, ExperimentSpec, LayerSpec } from './spec';
+import { adaptToShape } from './adaptShape';
+import { datasetShape } from '../data/catalogue';
 
 /** The variant fields of a plain autoencoder (#16): what a link or file from before variants means. */
 export const VARIANT_DEFAULTS = {
@@ -276,5 +278,12 @@ export function sameValue(a: unknown, b: unknown): boolean {
 
 /** The preset whose spec this is, unchanged (a loaded preset, or a link or stored design that equals one). */
 export function presetOfSpec(spec: ExperimentSpec): Preset | undefined {
-  return PRESETS.find((p) => sameValue(p.spec, spec));
+  // A preset is loaded onto the data set in use and fitted to its images (#17): compare it so.
+  return PRESETS.find((p) => sameValue(presetFor(p, spec.dataset), spec));
+}
+
+/** Preset `p` as loading it onto data set `dataset` makes it: that data set, its layers fitted to its images. */
+export function presetFor(p: Preset, dataset: DatasetId): ExperimentSpec {
+  if (dataset === p.spec.dataset) return p.spec;
+  return adaptToShape({ ...structuredClone(p.spec), dataset }, datasetShape(p.spec.dataset), datasetShape(dataset));
 }

@@ -5,8 +5,8 @@
  * fields from it, the field checks below run from it, and validation (validate.ts, used by links,
  * files and stored runs) builds its schema from it. Pure: no React, no tfjs.
  */
-import { DATASET_INFO } from '../data/catalogue';
-import { BACKEND_CHOICES, BACKEND_LABELS, CORRUPTIONS, DATASETS, LOSSES, OPTIMIZERS, VARIANTS, type CorruptionId, type ExperimentSpec, type VariantId } from './spec';
+import { DATASET_INFO, type DatasetInfo } from '../data/catalogue';
+import { BACKEND_CHOICES, BACKEND_LABELS, CORRUPTIONS, DATASETS, LOSSES, OPTIMIZERS, VARIANTS, isOwnDataset, type CorruptionId, type ExperimentSpec, type VariantId } from './spec';
 
 /** Every field of the spec but the layer stacks. */
 export type SettingKey = Exclude<keyof ExperimentSpec, 'encoder' | 'decoder'>;
@@ -63,14 +63,21 @@ export const CORRUPTION_LABELS: Record<CorruptionId, string> = { gaussian: 'Gaus
 export const SGD_MOMENTUM = 0.9;
 const OPTIMIZER_LABELS: Record<(typeof OPTIMIZERS)[number], string> = { adam: 'Adam', sgd: `SGD with momentum ${SGD_MOMENTUM}`, rmsprop: 'RMSprop' };
 
+/** How a data set is listed in the Data set field: its name, count and (when not 28×28 grey) size. */
+export function datasetOptionLabel(d: DatasetInfo): string {
+  const [h, w, c] = d.shape;
+  const size = h === 28 && w === 28 && c === 1 ? '' : `, ${h}×${w}${c === 3 ? ' RGB' : ''}`;
+  return `${d.label} (${d.count.toLocaleString('en-US')}${size})`;
+}
+
 /** The table, in the order the settings panel shows them (the same order as link format v1). */
 export const SETTINGS = {
   dataset: {
     key: 'dataset',
     label: 'Data set',
     type: 'select',
-    options: options(DATASETS, (d) => `${DATASET_INFO[d].label} (${DATASET_INFO[d].count.toLocaleString('en-US')})`),
-    help: 'The images to learn from, with a fixed train/test split.',
+    options: options(DATASETS, (d) => datasetOptionLabel(DATASET_INFO[d])),
+    help: 'The images to learn from, with a fixed train/test split. Own images (dropped on the page) are listed after the built-in sets.',
   },
   loss: {
     key: 'loss',
@@ -208,6 +215,8 @@ export function settingApplies(def: SettingDef, variant: VariantId): boolean {
 /** Checks one setting's value against its entry; returns a message for the user, or null. */
 export function checkSetting(def: SettingDef, value: unknown): string | null {
   if (def.type === 'select') {
+    // An own image set (#17) is a valid data set id; whether this browser has it is checkExperiment's question.
+    if (def.key === 'dataset' && typeof value === 'string' && isOwnDataset(value)) return null;
     return def.options.some((o) => o.value === value) ? null : `${def.label} must be one of ${def.options.map((o) => o.value).join(', ')}`;
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) return `${def.label} must be a number`;

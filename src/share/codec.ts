@@ -30,7 +30,7 @@ import { lzDecompressedLength } from './lzLength';
 export type { DecodeResult } from '../model/validate';
 
 /** The version new links are written with. */
-export const LINK_VERSION = 2;
+export const LINK_VERSION = 3;
 /** The version of the JSON file envelope written by specToJson. */
 export const JSON_VERSION = 1;
 export const JSON_APP_ID = 'autoencoder-playground';
@@ -130,8 +130,35 @@ const V2_SETTINGS: readonly WireField[] = [
   { key: 'beta' },
 ];
 
-/** The v2 tables (the link format written now), for the test that checks they cover the live catalogue. */
+/** The v2 tables, for the test that checks they cover the live catalogue. */
 export const V2_WIRE = { kinds: V2_KINDS, layerFields: V2_LAYER_FIELDS, settings: V2_SETTINGS } as const;
+
+// Version 3 (#17, own images and synthetic sets): v2's kinds, layer fields and settings, but the data
+// set is written as its id (a string: 'mnist', 'shapes', 'own:<name>') rather than an option index, so a
+// link names an own image set. Frozen as v1 and v2 are.
+const V3_KINDS = V2_KINDS;
+const V3_LAYER_FIELDS = V2_LAYER_FIELDS;
+const V3_SETTINGS: readonly WireField[] = [
+  { key: 'dataset' },
+  { key: 'loss', options: ['mse', 'bce', 'l1'] },
+  { key: 'optimizer', options: ['adam', 'sgd', 'rmsprop'] },
+  { key: 'learningRate' },
+  { key: 'batchSize' },
+  { key: 'epochs' },
+  { key: 'seed' },
+  { key: 'trainSize' },
+  { key: 'backend', options: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] },
+  { key: 'variant', options: ['plain', 'denoising', 'sparse', 'vae', 'rankOrdered'] },
+  { key: 'corruption', options: ['gaussian', 'saltPepper', 'mask'] },
+  { key: 'noise' },
+  { key: 'sparsity' },
+  { key: 'codeDropout' },
+  { key: 'codeNoise' },
+  { key: 'beta' },
+];
+
+/** The v3 tables (the link format written now), for the test that checks they cover the live catalogue. */
+export const V3_WIRE = { kinds: V3_KINDS, layerFields: V3_LAYER_FIELDS, settings: V3_SETTINGS } as const;
 
 function fail(error: string): DecodeResult {
   return { ok: false, error };
@@ -161,13 +188,18 @@ export function encodeV1(spec: ExperimentSpec): string {
   return encodeWith(spec, 1, V1_WIRE);
 }
 
-function encodeV2(spec: ExperimentSpec): string {
+/** The v2 writer, kept so tests can make v2 links as the #16 version of the app did. */
+export function encodeV2(spec: ExperimentSpec): string {
   return encodeWith(spec, 2, V2_WIRE);
 }
 
-/** The experiment as a compact URL-safe string (for `#x=`); starts with the version, e.g. `2.`. */
+function encodeV3(spec: ExperimentSpec): string {
+  return encodeWith(spec, 3, V3_WIRE);
+}
+
+/** The experiment as a compact URL-safe string (for `#x=`); starts with the version, e.g. `3.`. */
 export function encodeExperiment(spec: ExperimentSpec): string {
-  return encodeV2(spec);
+  return encodeV3(spec);
 }
 
 /** Reads tuple values into a plain object; select indices become option names (unknown ones stay raw). */
@@ -197,7 +229,11 @@ function readV2(payload: unknown): ReadResult {
   return readTuples(payload, V2_SETTINGS, V2_KINDS, V2_LAYER_FIELDS, {});
 }
 
-/** A v1 or v2 payload (same layout, different tables); `fill`: what the version means by the fields it lacks. */
+function readV3(payload: unknown): ReadResult {
+  return readTuples(payload, V3_SETTINGS, V3_KINDS, V3_LAYER_FIELDS, {});
+}
+
+/** A v1, v2 or v3 payload (same layout, different tables); `fill`: what the version means by the fields it lacks. */
 function readTuples(
   payload: unknown,
   settingsTable: readonly WireField[],
@@ -242,6 +278,7 @@ function readTuples(
 const LINK_READERS: Record<number, (payload: unknown) => ReadResult> = {
   1: readV1,
   2: readV2,
+  3: readV3,
 };
 
 const URI_SAFE = /^[A-Za-z0-9+\-$]*$/;

@@ -38,6 +38,8 @@ function setup() {
       featureMaps: () => undefined,
       step: () => undefined,
       generate: () => undefined,
+    latent: () => undefined,
+    decode: () => undefined,
     };
     return port;
   });

@@ -6,7 +6,7 @@
  * checkExperiment blocks is refused by train() and logged, never started.
  */
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
-import { DATASET_INFO } from '../data/catalogue';
+import { datasetLabel, datasetShape } from '../data/catalogue';
 import { inferShapes } from '../model/inferShapes';
 import { parseSweep, shapeLabel, type SweepAxis } from '../model/sweep';
 import { shapeSize } from '../model/spec';
@@ -100,7 +100,7 @@ export function createRunsStore({ app, openDb }: RunsDeps): RunsService {
     startSweep: async (text, axis = 'shape') => {
       if (get().sweep.running) return;
       const base = app.getState().spec;
-      const parsed = parseSweep(axis, text, DATASET_INFO[base.dataset].shape);
+      const parsed = parseSweep(axis, text, datasetShape(base.dataset));
       if (!parsed.ok) {
         set({ sweep: { running: false, index: 0, total: 0, label: '', log: [parsed.error] } });
         return;
@@ -162,13 +162,12 @@ export function createRunsStore({ app, openDb }: RunsDeps): RunsService {
   }
 
   function recordOf(s: AppState): Omit<RunRecord, 'id'> {
-    const info = DATASET_INFO[s.spec.dataset];
-    const report = inferShapes(s.spec, info.shape);
+    const report = inferShapes(s.spec, datasetShape(s.spec.dataset));
     const bottleneck = report.bottleneck ?? [];
     const last = s.testLoss[s.testLoss.length - 1];
     return {
       createdAt: Date.now(),
-      name: `${shapeLabel(bottleneck)} · ${info.label} · seed ${s.spec.seed}`,
+      name: `${shapeLabel(bottleneck)} · ${datasetLabel(s.spec.dataset)} · seed ${s.spec.seed}`,
       spec: structuredClone(s.spec),
       bottleneck,
       codeSize: shapeSize(bottleneck),

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { DATASET_INFO } from '../data/catalogue';
+import { datasetShape } from '../data/catalogue';
 import { inferShapes } from '../model/inferShapes';
 import { DEFAULT_SPEC } from '../model/presets';
 import type { ExperimentSpec } from '../model/spec';
@@ -42,6 +42,8 @@ function fakeClient(finish = false): { factory: ClientFactory; made: () => numbe
       featureMaps: () => undefined,
       step: () => undefined,
       generate: () => undefined,
+    latent: () => undefined,
+    decode: () => undefined,
     };
     return port;
   };
@@ -156,7 +158,7 @@ describe('a sweep', () => {
     expect(log[1]).toBe('7×7×4: done');
     expect(fake.started).toHaveLength(1);
     const trained = fake.started[0];
-    expect(inferShapes(trained, DATASET_INFO[trained.dataset].shape).bottleneck).toEqual([7, 7, 4]);
+    expect(inferShapes(trained, datasetShape(trained.dataset)).bottleneck).toEqual([7, 7, 4]);
     expect(trained.batchSize).toBe(1024);
   });
 });
@@ -187,6 +189,8 @@ describe('the store’s step()', () => {
         importModel: () => 0,
         featureMaps: () => undefined,
         generate: () => undefined,
+    latent: () => undefined,
+    decode: () => undefined,
       };
       return port;
     };

@@ -5,7 +5,9 @@
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import { defaultLayer } from '../model/catalogue';
 import { experimentCheckOf } from '../model/checkExperiment';
-import { DEFAULT_SPEC, findPreset } from '../model/presets';
+import { DEFAULT_SPEC, findPreset, presetFor } from '../model/presets';
+import { adaptToShape } from '../model/adaptShape';
+import { datasetShape } from '../data/catalogue';
 import type { BackendName, ExperimentSpec, LayerKind, LayerSpec } from '../model/spec';
 import type { Stack } from '../model/inferShapes';
 import { TrainingClient, type WorkerListener } from '../train/client';
@@ -151,6 +153,18 @@ interface ModelTransferSlice {
   importModel: (file: ModelFileContents) => void;
 }
 
+export type LatentData = Omit<FromWorkerOf<'latent'>, 'type' | 'runId'>;
+export type DecodedImages = Omit<FromWorkerOf<'decoded'>, 'type' | 'runId' | 'requestId'>;
+
+/** The latent-space explorer (#17). */
+interface LatentSlice {
+  latent: AnalysisState<LatentData>;
+  /** Asks the worker for the codes of up to `max` test images (then again at each epoch's end). */
+  requestLatent: (max?: number) => void;
+  /** Decodes count codes (count × code values) with the run on screen's decoder as it is now. */
+  decode: (codes: Float32Array, count: number) => Promise<DecodedImages>;
+}
+
 /** The autoencoder family's views (#16). */
 interface FamilySlice {
   /** denoising: the display images as corrupted (fixed seed), for the grid's middle row. */
@@ -164,7 +178,7 @@ interface FamilySlice {
   generate: (count?: number) => void;
 }
 
-export type AppState = ExperimentSlice & TrainingSlice & UiSlice & ModelTransferSlice & FamilySlice;
+export type AppState = ExperimentSlice & TrainingSlice & UiSlice & ModelTransferSlice & FamilySlice & LatentSlice;
 
 const freshTraining = {
   phase: 'idle' as Phase,
@@ -190,12 +204,13 @@ const freshTraining = {
   denoise: [] as DenoisePoint[],
   rankCurve: null,
   generated: { running: false, result: null, error: null },
+  latent: { running: false, result: null, error: null },
 };
 
 /** What the store needs of the training worker's client (TrainingClient; a fake in unit tests). */
 export type TrainingPort = Pick<
   TrainingClient,
-  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently' | 'exportModel' | 'importModel' | 'featureMaps' | 'step' | 'generate'
+  'start' | 'setLiveViews' | 'pause' | 'resume' | 'stop' | 'analyze' | 'gradCheck' | 'debug' | 'killSilently' | 'exportModel' | 'importModel' | 'featureMaps' | 'step' | 'generate' | 'latent' | 'decode'
 >;
 /** Makes the client; called at most once per store, on the first action that needs the worker. */
 export type ClientFactory = (onMessage: WorkerListener, onFailure: (message: string) => void) => TrainingPort;
@@ -216,6 +231,9 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
   };
   /** The export waiting for the worker's answer (one at a time). */
   let pendingExport: { runId: number; resolve: (m: ExportedModel) => void; reject: (e: Error) => void } | null = null;
+  /** #17 decode requests in flight, by request id. */
+  const pendingDecodes = new Map<number, { resolve: (d: DecodedImages) => void; reject: (e: Error) => void }>();
+  let nextDecodeId = 1;
 
   const useStore = create<AppState>()((set, get) => {
     /** The page's one switch over worker messages; a message type not handled here does not compile. */
@@ -257,6 +275,17 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
           return;
         default:
           break;
+      }
+      if (msg.type === 'decoded' || msg.type === 'decodeError') {
+        const pending = pendingDecodes.get(msg.requestId);
+        if (!pending) return;
+        pendingDecodes.delete(msg.requestId);
+        if (msg.type === 'decodeError') pending.reject(new Error(msg.message));
+        else {
+          const { type: _type, runId: _runId, requestId: _requestId, ...images } = msg;
+          pending.resolve(images);
+        }
+        return;
       }
       if (msg.runId !== get().runId) return; // a message from a run that was reset or replaced
       switch (msg.type) {
@@ -327,6 +356,14 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
         case 'generateError':
           set({ generated: { running: false, result: null, error: msg.message } });
           break;
+        case 'latent': {
+          const { type: _type, runId: _runId, ...data } = msg;
+          set({ latent: { running: false, result: data, error: null } });
+          break;
+        }
+        case 'latentError':
+          set((s) => ({ latent: { running: false, result: s.latent.result, error: msg.message } }));
+          break;
         case 'warning':
           set({ warning: msg.message });
           break;
@@ -388,11 +425,17 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
 
     return {
       spec: DEFAULT_SPEC,
-      setSpec: (patch) => editSpec({ ...get().spec, ...patch }),
+      setSpec: (patch) => {
+        const spec = get().spec;
+        const next = { ...spec, ...patch };
+        // #17 another data set of another image shape: the layers that name the shape follow it.
+        editSpec(patch.dataset && patch.dataset !== spec.dataset ? adaptToShape(next, datasetShape(spec.dataset), datasetShape(patch.dataset)) : next);
+      },
       replaceSpec: (spec) => editSpec(spec),
       loadPreset: (id) => {
         const p = findPreset(id);
-        if (p) editSpec(structuredClone(p.spec));
+        // A preset keeps the data set in use (#17) and fits its input and output to that set's images.
+        if (p) editSpec(structuredClone(presetFor(p, get().spec.dataset)));
       },
       addLayer: (stack, kind) => editStack(stack, (l) => [...l, defaultLayer(kind)]),
       removeLayer: (stack, index) => editStack(stack, (l) => l.filter((_, i) => i !== index)),
@@ -473,6 +516,22 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
         set({ generated: { running: true, result: s.generated.result, error: null } });
         getClient().generate(s.runId, count, Math.floor(Math.random() * 2 ** 31));
       },
+
+      requestLatent: (max = 2000) => {
+        const s = get();
+        if (s.phase === 'idle' || s.trainLoss.length === 0 && s.phase !== 'done' && s.phase !== 'paused') {
+          set({ latent: { running: false, result: null, error: 'Train a model first: the map shows where its encoder puts the test images' } });
+          return;
+        }
+        set({ latent: { running: true, result: s.latent.result, error: null } });
+        getClient().latent(s.runId, max);
+      },
+      decode: (codes, count) =>
+        new Promise<DecodedImages>((resolve, reject) => {
+          const requestId = nextDecodeId++;
+          pendingDecodes.set(requestId, { resolve, reject });
+          getClient().decode(get().runId, requestId, codes, count);
+        }),
 
       modelNotice: null,
       setModelNotice: (n) => set({ modelNotice: n }),

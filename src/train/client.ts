@@ -152,6 +152,16 @@ export class TrainingClient {
     this.send({ type: 'generate', runId, count, seed });
   }
 
+  /** #17 the latent map's data of run `runId` (latent or latentError answers; again at each epoch's end). */
+  latent(runId: number, max: number): void {
+    this.send({ type: 'latent', runId, max });
+  }
+
+  /** #17 decodes codes with run `runId`'s decoder (decoded or decodeError answers). */
+  decode(runId: number, requestId: number, codes: Float32Array, count: number): void {
+    this.send({ type: 'decode', runId, requestId, codes, count });
+  }
+
   /** Test hooks: tensor count now, or a fault injected into the worker. */
   debug(action: 'memory' | 'loseDevice' | 'hang' | 'crash' | 'crashViews' | 'raceSoftware'): void {
     this.send({ type: 'debug', action });

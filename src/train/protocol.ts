@@ -49,7 +49,11 @@ export type ToWorker =
    * #16 "Generate": decode `count` codes drawn from the prior N(0, I) with this seed (a VAE's decoder;
    * any run's decoder works). With a 2-value code the answer also holds the decoded manifold grid.
    */
-  | { type: 'generate'; runId: number; count: number; seed: number };
+  | { type: 'generate'; runId: number; count: number; seed: number }
+  /** #17 the latent map's data (codes, originals, reconstructions of up to `max` test images); again at each epoch's end. */
+  | { type: 'latent'; runId: number; max: number }
+  /** #17 decode `count` codes (count × code values) with the decoder as it is now. */
+  | { type: 'decode'; runId: number; requestId: number; codes: Float32Array; count: number };
 
 /** One layer's output in a feature-maps message: where it sits in the model, its kind, its shape (no batch axis). */
 export interface FeatureMapLayer {
@@ -169,6 +173,31 @@ export type FromWorker =
       manifold: { side: number; pixels: Float32Array } | null;
     }
   | { type: 'generateError'; runId: number; message: string }
+  /**
+   * #17 the latent map: the codes (count × prod(codeShape), a VAE's mean) of the first `count` test images
+   * (test-split `indices`), their labels, originals and reconstructions (count × H × W × C bytes). step -1:
+   * asked for by the page; otherwise sent at the end of the epoch that ended at that step.
+   */
+  | {
+      type: 'latent';
+      runId: number;
+      step: number;
+      count: number;
+      codeShape: number[];
+      codes: Float32Array;
+      indices: Uint32Array;
+      labels: Uint8Array;
+      classNames: string[];
+      height: number;
+      width: number;
+      channels: number;
+      originals: Uint8Array;
+      reconstructions: Uint8Array;
+    }
+  | { type: 'latentError'; runId: number; message: string }
+  /** #17 decoded codes (interpolation, sliders): count images in [0, 1]; ms: the worker's time for it. */
+  | { type: 'decoded'; runId: number; requestId: number; count: number; height: number; width: number; channels: number; pixels: Float32Array; ms: number }
+  | { type: 'decodeError'; runId: number; requestId: number; message: string }
   /** Bottleneck activations of the display images: count × prod(shape) values, transferred. */
   | { type: 'codes'; runId: number; step: number; count: number; shape: number[]; values: Float32Array }
   | { type: 'copyTest'; runId: number; results: CopyTestResult[] }

@@ -84,6 +84,12 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'generate':
       jobs.generate(msg.runId, msg.count, msg.seed);
       break;
+    case 'latent':
+      jobs.latent(msg.runId, msg.max);
+      break;
+    case 'decode':
+      jobs.decode(msg.runId, msg.requestId, msg.codes, msg.count);
+      break;
     default: {
       // A message type added to ToWorker and not handled above fails to compile here.
       const unhandled: never = msg;

@@ -21,8 +21,9 @@ const SWEEP_DEFAULTS: Record<SweepAxis, string> = {
 
 function copyError(r: RunRecord): number | null {
   if (!r.copyTest) return null;
-  const { noise, otherDataset, inverted } = r.copyTest;
-  return (noise + otherDataset + inverted) / 3;
+  // An own image set of a size no built-in set has gets no "another data set" row (NaN): average the rest.
+  const values = [r.copyTest.noise, r.copyTest.otherDataset, r.copyTest.inverted].filter(Number.isFinite);
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null;
 }
 
 function OverlayChart({ runs }: { runs: RunRecord[] }) {

@@ -1,5 +1,10 @@
 import { useMemo, useState, type ReactNode } from 'react';
-import { DATASET_INFO, trainCount } from '../data/catalogue';
+import { DATASET_INFO, datasetInfo, datasetLabel, trainCount } from '../data/catalogue';
+import { DATASETS, isBuiltinDataset, type DatasetId } from '../model/spec';
+import { datasetOptionLabel } from '../model/settings';
+import { ownSetInfo } from '../storage/imagesDb';
+import { useOwnData } from '../state/ownData';
+import { OwnImages } from './OwnImages';
 import { PRESETS, findPreset, presetOfSpec } from '../model/presets';
 import { SETTINGS, SETTING_LIST, settingApplies, type NumberSettingDef, type SelectSettingDef, type SettingDef } from '../model/settings';
 import type { VariantId } from '../model/spec';
@@ -155,21 +160,80 @@ function VariantSettings() {
   );
 }
 
+/**
+ * The "Data set" field (#17): the built-in sets, then the own image sets of this browser; an own set named
+ * by a link but not stored here stays selected, with the check's message and buttons for the built-in sets.
+ */
+function DatasetField() {
+  const dataset = useAppStore((s) => s.spec.dataset);
+  const setSpec = useAppStore((s) => s.setSpec);
+  const ownSets = useOwnData((s) => s.sets);
+  const error = useExperimentCheck().settingErrors.dataset;
+  const info = datasetInfo(dataset);
+  const own = ownSets.map(ownSetInfo);
+  const id = 'setting-dataset';
+  const choose = (raw: string): void => {
+    if (isBuiltinDataset(raw) || own.some((o) => o.id === raw)) setSpec({ dataset: raw as DatasetId });
+  };
+  return (
+    <div className="setting">
+      <label htmlFor={id} title={SETTINGS.dataset.help}>
+        {SETTINGS.dataset.label}
+      </label>
+      <select id={id} value={dataset} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} onChange={(e) => choose(e.target.value)}>
+        <optgroup label="Built in">
+          {SETTINGS.dataset.options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </optgroup>
+        {(own.length > 0 || !info) && (
+          <optgroup label="Your images (this browser)">
+            {own.map((o) => (
+              <option key={o.id} value={o.id}>
+                {datasetOptionLabel(o)}
+              </option>
+            ))}
+            {!info && <option value={dataset}>{dataset.replace(/^own:/, '')} (not in this browser)</option>}
+          </optgroup>
+        )}
+      </select>
+      {error && (
+        <span className="field-error" id={`${id}-error`} role="alert" data-testid="dataset-missing">
+          {error}
+          <span className="missing-choices">
+            {DATASETS.map((d) => (
+              <button key={d} type="button" className="small" onClick={() => setSpec({ dataset: d })}>
+                Use {DATASET_INFO[d].label}
+              </button>
+            ))}
+          </span>
+        </span>
+      )}
+      {info && (
+        <span className="hint">
+          {trainCount(dataset).toLocaleString('en-US')} train / {info.testCount.toLocaleString('en-US')} test, fixed split
+          {info.shape[2] === 3 ? ` · ${info.shape[0]}×${info.shape[1]} RGB` : info.shape[0] !== 28 ? ` · ${info.shape[0]}×${info.shape[1]} grey` : ''}
+        </span>
+      )}
+    </div>
+  );
+}
+
 export function SettingsPanel() {
   const dataset = useAppStore((s) => s.spec.dataset);
   const trainSize = useAppStore((s) => s.spec.trainSize);
+  const available = trainCount(dataset);
   return (
     <section className="panel settings" aria-label="Settings">
       <h2>Experiment</h2>
       <PresetField />
-      <SelectField def={SETTINGS.dataset}>
-        <span className="hint">
-          {trainCount(dataset).toLocaleString('en-US')} train / {DATASET_INFO[dataset].testCount.toLocaleString('en-US')} test, fixed split
-        </span>
-      </SelectField>
-      {trainSize > trainCount(dataset) && (
+      <DatasetField />
+      <OwnImages />
+      {available > 0 && trainSize > available && (
         <p className="hint">
-          {SETTINGS.trainSize.label}: {dataset === 'mnist' ? 'MNIST' : 'Fashion-MNIST'} has {trainCount(dataset).toLocaleString('en-US')} in its train split; all of them are used.
+          {SETTINGS.trainSize.label}: {datasetLabel(dataset)} has {available.toLocaleString('en-US')} in its train split; all of them are used.
         </p>
       )}
       <div className="setting-grid">

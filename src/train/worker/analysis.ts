@@ -52,7 +52,7 @@ export async function copyTest(
   model: tf.LayersModel,
   data: DecodedDataset,
   testIdx: Uint32Array,
-  other: { data: DecodedDataset; testIdx: Uint32Array; label: string },
+  other: { data: DecodedDataset; testIdx: Uint32Array; label: string } | null,
 ): Promise<CopyTestResult[]> {
   const shape: [number, number, number] = [data.height, data.width, data.channels];
   const size = shape[0] * shape[1] * shape[2];
@@ -61,11 +61,12 @@ export async function copyTest(
   const rng = mulberry32(spec.seed + 7);
   const noise = new Float32Array(n * size).map(() => rng());
   const inverted = test.map((v) => 1 - v);
-  const otherPixels = pixelsOf(other.data, other.testIdx, 0, Math.min(n, other.testIdx.length));
+  // Another data set of the same image shape (none for an own set of a size no built-in set has).
+  const otherPixels = other ? pixelsOf(other.data, other.testIdx, 0, Math.min(n, other.testIdx.length)) : null;
   return [
     await lossAndSamples(model, test, shape, 'test', 'Test images (seen kind, unseen images)'),
     await lossAndSamples(model, noise, shape, 'noise', 'Uniform noise'),
-    await lossAndSamples(model, otherPixels, shape, 'otherDataset', other.label),
+    ...(other && otherPixels ? [await lossAndSamples(model, otherPixels, shape, 'otherDataset', other.label)] : []),
     await lossAndSamples(model, inverted, shape, 'inverted', 'Inverted test images'),
   ];
 }

@@ -13,6 +13,8 @@ import { batchTensor, lossFn } from './training';
 
 /** PCA fits on at most this many training images (the covariance of 784 values is well estimated by then). */
 export const PCA_MAX_IMAGES = 10_000;
+/** Most values per image for the PCA baseline: the full d×d eigendecomposition takes ~2.4 s at 784 in Node, growing as d³ (~5 s at 1,024; RGB 32×32 would be ~150 s). */
+export const PCA_MAX_DIM = 1024;
 /** Test images the PCA error and the rank curve are measured on. */
 const EVAL_IMAGES = 2000;
 const RANK_IMAGES = 500;
@@ -39,6 +41,9 @@ type Guard = <T>(p: Promise<T>) => Promise<T>;
 export async function fitPca(data: DecodedDataset, trainIdx: Uint32Array, guard: Guard, yieldToEvents: () => Promise<void>): Promise<PcaFit> {
   const n = Math.min(trainIdx.length, PCA_MAX_IMAGES);
   const d = data.height * data.width * data.channels;
+  if (d > PCA_MAX_DIM) {
+    throw new Error(`images of ${d.toLocaleString('en-US')} values are too large for the in-browser eigendecomposition (at most ${PCA_MAX_DIM.toLocaleString('en-US')}: 32×32 grey)`);
+  }
   const sum = new Float64Array(d);
   const outer = new Float64Array(d * d);
   const batch = 500;

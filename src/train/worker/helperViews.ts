@@ -4,7 +4,7 @@
  * viewsHelper.ts) renders, and its renders are posted here as the training worker's own would be.
  * The target says which run and model the helper's renders belong to, and the newest step already shown.
  */
-import { DATASET_INFO } from '../../data/catalogue';
+import { datasetShape } from '../../data/catalogue';
 import type { BackendName, ExperimentSpec, Shape } from '../../model/spec';
 import { detectCollapse } from '../collapse';
 import type { FromWorker } from '../protocol';
@@ -92,7 +92,7 @@ export class HelperViews {
     const { run } = target;
     const { count } = views;
     this.post({ type: 'codes', runId: run.id, step: views.step, count, shape: views.codeShape, values: views.codes }, [views.codes.buffer]);
-    const [height, width, channels] = DATASET_INFO[run.spec.dataset].shape;
+    const [height, width, channels] = datasetShape(run.spec.dataset);
     const copy = views.pixels.slice();
     this.post({ type: 'images', runId: run.id, kind: 'reconstructions', step: views.step, count, height, width, channels, pixels: copy, renderedBy: 'helper' }, [copy.buffer]);
     if (views.step >= 30) {

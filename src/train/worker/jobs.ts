@@ -5,9 +5,9 @@
  * the gradient check. Also the run the page's pause, resume and stop refer to, and the memory report.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DATASET_INFO } from '../../data/catalogue';
 import type { DecodedDataset } from '../../data/decode';
-import { loadDataset } from '../../data/load';
+import { loadAnyDataset, otherDatasetLike } from '../../data/sources';
+import { datasetLabel } from '../../data/catalogue';
 import { mulberry32, pickDisplayIndices, splitIndices } from '../../data/split';
 import type { BackendName, ExperimentSpec } from '../../model/spec';
 import { BACKEND_LABELS } from '../../model/spec';
@@ -23,6 +23,7 @@ import { viewsMinInterval } from '../cadence';
 import { FEATURE_MAPS_MIN_MS, FeatureMapsService } from './featureMaps';
 import { BackendSession } from './session';
 import { PCA_MAX_IMAGES, fitPca, generate, pcaBaseline, rankCurve } from './family';
+import { decodeCodes, latentSnapshot } from './latent';
 import type { PcaFit } from '../../model/pca';
 import { inferShapes } from '../../model/inferShapes';
 import { shapeSize } from '../../model/spec';
@@ -50,6 +51,8 @@ export class Jobs {
   private liveViews = true;
   /** What the last run trained on, for the copy test and the probe. */
   private lastRun: { runId: number; spec: ExperimentSpec; data: DecodedDataset; trainIdx: Uint32Array; testIdx: Uint32Array } | null = null;
+  /** #17 the page showed the latent map of this run: refresh it at each epoch's end. */
+  private latentWanted: { runId: number; max: number } | null = null;
   /** #16 the last PCA fit (every component), for the next run on the same images. */
   private pcaCache: { key: string; fit: PcaFit } | null = null;
 
@@ -163,10 +166,9 @@ export class Jobs {
     const { post, yieldToEvents } = this.deps;
     const { session } = this;
     const { spec } = run;
-    const info = DATASET_INFO[spec.dataset];
-    post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Loading ${info.label}` });
+    post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Loading ${datasetLabel(spec.dataset)}` });
     const loadStart = performance.now();
-    const data = await loadDataset(info, this.deps.dataBase);
+    const { info, data } = await loadAnyDataset(spec.dataset, this.deps.dataBase);
     const loadSeconds = (performance.now() - loadStart) / 1000;
     if (run.stopped) return;
     const split = splitIndices(data.count, info.testCount, info.splitSeed);
@@ -219,7 +221,11 @@ export class Jobs {
       helper: this.helper,
       reportMemory: () => this.reportMemory(),
       featureMaps: (step: number, force: boolean) => this.featureMaps.tick(step, force, this.liveViews),
-      epochEnd: (built: BuiltModel, step: number) => this.postRankCurve(run, built, step, data, split.test),
+      epochEnd: async (built: BuiltModel, step: number) => {
+        await this.postRankCurve(run, built, step, data, split.test);
+        // #17 the latent map follows the training once the page has asked for it.
+        if (this.latentWanted?.runId === run.id) await this.postLatent(run.id, this.latentWanted.max, step);
+      },
     };
     let checkpoint: Checkpoint = { epoch: 0, step: 0, weights: null };
     for (;;) {
@@ -270,14 +276,19 @@ export class Jobs {
       if (!this.lastRun || this.lastRun.runId !== runId || !built) throw new Error('Train a model first: there is no trained model to analyse');
       const { spec, data, trainIdx, testIdx } = this.lastRun;
       if (what === 'probe') {
-        const result = await linearProbe(built.encoder, data, trainIdx, testIdx, DATASET_INFO[spec.dataset].classNames.length);
+        const { info } = await loadAnyDataset(spec.dataset, this.deps.dataBase);
+        const result = await linearProbe(built.encoder, data, trainIdx, testIdx, info.classNames.length);
         post({ type: 'probe', runId, result });
       } else {
-        const otherId = spec.dataset === 'mnist' ? 'fashion-mnist' : 'mnist';
-        const otherInfo = DATASET_INFO[otherId];
-        const otherData = await loadDataset(otherInfo, this.deps.dataBase);
-        const otherSplit = splitIndices(otherData.count, otherInfo.testCount, otherInfo.splitSeed);
-        const results = await copyTest(spec, built.model, data, testIdx, { data: otherData, testIdx: otherSplit.test, label: `${otherInfo.label} (the other data set)` });
+        const { info } = await loadAnyDataset(spec.dataset, this.deps.dataBase);
+        const otherInfo = otherDatasetLike(info);
+        let other: { data: DecodedDataset; testIdx: Uint32Array; label: string } | null = null;
+        if (otherInfo) {
+          const { data: otherData } = await loadAnyDataset(otherInfo.id, this.deps.dataBase);
+          const otherSplit = splitIndices(otherData.count, otherInfo.testCount, otherInfo.splitSeed);
+          other = { data: otherData, testIdx: otherSplit.test, label: `${otherInfo.label} (another data set)` };
+        }
+        const results = await copyTest(spec, built.model, data, testIdx, other);
         const transfer = results.flatMap((r) => [r.samples.originals.buffer, r.samples.reconstructions.buffer]);
         post({ type: 'copyTest', runId, results }, transfer);
       }
@@ -352,6 +363,49 @@ export class Jobs {
   }
 
   /**
+   * #17 the latent map's data for run `runId`: the codes, originals and reconstructions of up to `max` test
+   * images. Also while it trains (between steps); from then on it is sent again at each epoch's end.
+   */
+  latent(runId: number, max: number): void {
+    this.latentWanted = { runId, max };
+    void this.postLatent(runId, max, -1);
+  }
+
+  private async postLatent(runId: number, max: number, step: number): Promise<void> {
+    const { post } = this.deps;
+    const built = this.session.built;
+    try {
+      if (!this.lastRun || this.lastRun.runId !== runId || !built) throw new Error('There is no trained model to map: train one (or import one) first');
+      const { data, testIdx } = this.lastRun;
+      const { info } = await loadAnyDataset(this.lastRun.spec.dataset, this.deps.dataBase);
+      const snap = await latentSnapshot(built, data, testIdx, max, (p) => this.session.guard(p));
+      post(
+        { type: 'latent', runId, step, ...snap, classNames: [...info.classNames], height: data.height, width: data.width, channels: data.channels },
+        [snap.codes.buffer, snap.indices.buffer, snap.labels.buffer, snap.originals.buffer, snap.reconstructions.buffer],
+      );
+    } catch (e) {
+      post({ type: 'latentError', runId, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  /** #17 decodes codes with run `runId`'s decoder as it is now (interpolation, sliders); answers decoded or decodeError. */
+  decode(runId: number, requestId: number, codes: Float32Array, count: number): void {
+    const { post } = this.deps;
+    const built = this.session.built;
+    const start = performance.now();
+    const fail = (message: string): void => post({ type: 'decodeError', runId, requestId, message });
+    if (!this.lastRun || this.lastRun.runId !== runId || !built) {
+      fail('There is no trained model to decode with: train one (or import one) first');
+      return;
+    }
+    const { spec, data } = this.lastRun;
+    decodeCodes(built, spec, codes, count, (p) => this.session.guard(p)).then(
+      (pixels) => post({ type: 'decoded', runId, requestId, count, height: data.height, width: data.width, channels: data.channels, pixels, ms: performance.now() - start }, [pixels.buffer]),
+      (e: unknown) => fail(`Decoding failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
+  /**
    * The model of run `runId` when it holds still (done, or paused), with its spec; otherwise says why
    * through `fail` ("There is no trained model to <what>…", "Pause the training first…") and returns null.
    */
@@ -405,8 +459,7 @@ export class Jobs {
   private async runImport(run: RunState, file: ModelFileContents): Promise<void> {
     const { post } = this.deps;
     const { spec, trained } = file;
-    const info = DATASET_INFO[spec.dataset];
-    const data = await loadDataset(info, this.deps.dataBase);
+    const { info, data } = await loadAnyDataset(spec.dataset, this.deps.dataBase);
     if (run.stopped) return;
     const report = this.session.report !== null && this.session.lostReason === null ? this.session.report : await this.session.choose(spec.backend);
     if (run.stopped) return;

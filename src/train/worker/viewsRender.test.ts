@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DATASET_INFO } from '../../data/catalogue';
+import { datasetShape } from '../../data/catalogue';
 import { mulberry32 } from '../../data/split';
 import { PRESETS } from '../../model/presets';
 import { buildModel } from './buildModel';
@@ -16,7 +16,7 @@ beforeAll(async () => {
 
 describe('renderViews from copied weights', () => {
   it.each(PRESETS.map((p) => [p.id, p.spec] as const))('preset %s matches the training model', (_id, spec) => {
-    const shape = DATASET_INFO[spec.dataset].shape;
+    const shape = datasetShape(spec.dataset);
     const trained = buildModel({ ...spec, seed: 1 }, shape);
     const helper = buildModel({ ...spec, seed: 2 }, shape);
     const rand = mulberry32(7);
