@@ -7,6 +7,7 @@ import { GeneratePanel } from './FamilyViews';
 import { Diagnostics } from './Diagnostics';
 import { ExportCode } from './ExportCode';
 import { FeatureMaps } from './FeatureMaps';
+import { LatentExplorer } from './LatentExplorer';
 import { LossChart } from './LossChart';
 import { ModelTransfer } from './ModelTransfer';
 import { ShortcutsDialog, ViewControls } from './PresenterControls';
@@ -59,6 +60,7 @@ export function App() {
           <ReconstructionGrid />
           <CodeView />
           <GeneratePanel />
+          <LatentExplorer />
           <FeatureMaps />
           <AnalysisPanel />
           <RunsPanel />
