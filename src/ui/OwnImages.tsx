@@ -44,7 +44,7 @@ export function OwnImages() {
   const fraction = importing && importing.total > 0 ? importing.done / importing.total : null;
 
   return (
-    <details className="own-images" open={sets.length > 0 || importing !== null || outcome !== null || undefined}>
+    <details className="own-images" open>
       <summary>Your own images</summary>
       <div
         className={`dropzone${over ? ' over' : ''}`}
