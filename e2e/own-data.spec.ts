@@ -4,10 +4,10 @@
  * bad inputs the issue lists each get their message; a link to a set this browser lacks says so; the
  * latent map draws one point per test image, the interpolation strips and the code sliders decode.
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { zipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
 import { expect, test, type Page } from '@playwright/test';
 import { discPng, encodePng, squarePng } from './png';
 import { snapshot, waitForPhase } from './helpers';
@@ -296,5 +296,42 @@ test.describe('latent explorer (#17)', () => {
     await page.getByRole('button', { name: 'Map the codes' }).click();
     await expect(page.getByTestId('latent-map')).toHaveAttribute('data-points', '1000');
     await expect(page.getByRole('list', { name: 'Labels' })).toHaveText(/circle.*square.*triangle/);
+    // The generating factors colour the map too: x position runs over the image's width.
+    await page.getByLabel('Colour by').selectOption({ label: 'x position' });
+    await expect(page.getByTestId('factor-scale')).toContainText(/x position: .* → /);
+    const fills = await page.getByTestId('latent-map').locator('circle.latent-point').evaluateAll((cs) => new Set(cs.map((c) => c.getAttribute('fill'))).size);
+    expect(fills).toBeGreaterThan(50);
+    // The images as NumPy arrays for the exported scripts.
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download images (.npz)' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('shapes-rgb.npz');
+    const path = await file.path();
+    const entries = unzipSync(new Uint8Array(readFileSync(path)));
+    expect(Object.keys(entries).sort()).toEqual(['test.npy', 'test_labels.npy', 'train.npy', 'train_labels.npy']);
+    expect(new TextDecoder().decode(entries['train.npy'].subarray(10, 80))).toContain("'shape': (5000, 32, 32, 3)");
+  });
+
+  test('image files dropped anywhere on the page are imported, not opened by the browser', async ({ page }) => {
+    await openApp(page);
+    await page.getByLabel('Image size').selectOption('16');
+    const before = page.url();
+    // Two PNGs made in the page (canvas), dropped on the page's header, far from the drop zone.
+    const dataTransfer = await page.evaluateHandle(async () => {
+      const dt = new DataTransfer();
+      for (const [name, colour] of [['left.png', '#fff'], ['right.png', '#888']] as const) {
+        const canvas = new OffscreenCanvas(20, 20);
+        const ctx = canvas.getContext('2d');
+        if (!ctx) throw new Error('no 2d context');
+        ctx.fillStyle = colour;
+        ctx.fillRect(5, 5, 10, 10);
+        dt.items.add(new File([await canvas.convertToBlob({ type: 'image/png' })], name, { type: 'image/png' }));
+      }
+      return dt;
+    });
+    await page.locator('header h1').dispatchEvent('dragover', { dataTransfer });
+    await page.locator('header h1').dispatchEvent('drop', { dataTransfer });
+    await expect(page.getByTestId('import-outcome')).toContainText('Imported “My images”: 2 images, 16×16 grey');
+    expect(page.url().split('#')[0]).toBe(before.split('#')[0]);
   });
 });

@@ -6,21 +6,42 @@
 import { DATASET_INFO, registerOwnDataset, type DatasetInfo } from './catalogue';
 import type { DecodedDataset } from './decode';
 import { loadDataset, type ProgressCallback } from './load';
-import { generateShapes } from './synthetic';
+import { generateShapes, type SyntheticSet } from './synthetic';
 import { isBuiltinDataset, type DatasetId } from '../model/spec';
 import { openImagesDb, ownSetInfo, type ImagesDb } from '../storage/imagesDb';
 
-const synthetic = new Map<string, DecodedDataset>();
+const synthetic = new Map<string, SyntheticSet>();
 
-/** The synthetic set `info` (generated once per context, then cached). */
-export function syntheticDataset(info: DatasetInfo): DecodedDataset {
+function syntheticSet(info: DatasetInfo): SyntheticSet {
   const cached = synthetic.get(info.id);
   if (cached) return cached;
   const [size, , channels] = info.shape;
   const set = generateShapes({ count: info.count, size, channels: channels === 3 ? 3 : 1, seed: info.splitSeed });
-  const data: DecodedDataset = { count: set.count, height: set.height, width: set.width, channels: set.channels, labels: set.labels, pixels: set.pixels };
-  synthetic.set(info.id, data);
-  return data;
+  synthetic.set(info.id, set);
+  return set;
+}
+
+/** The synthetic set `info` (generated once per context, then cached). */
+export function syntheticDataset(info: DatasetInfo): DecodedDataset {
+  const set = syntheticSet(info);
+  return { count: set.count, height: set.height, width: set.width, channels: set.channels, labels: set.labels, pixels: set.pixels };
+}
+
+/** What the latent map can colour by besides the label: each factor's name for people, and its index in the set's factors. */
+const FACTOR_LABELS: Record<string, string> = { cx: 'x position', cy: 'y position', size: 'size', hue: 'hue' };
+
+/**
+ * A synthetic set's generating factors (but the shape, which is the label) of the images `indices`:
+ * names and indices.length × names.length values; hue only for RGB sets. Null for other sets.
+ */
+export function syntheticFactors(info: DatasetInfo, indices: Uint32Array): { names: string[]; values: Float32Array } | null {
+  if (info.kind !== 'synthetic') return null;
+  const set = syntheticSet(info);
+  const nf = set.factorNames.length;
+  const keep = set.factorNames.map((name, j) => ({ name, j })).filter(({ name }) => name in FACTOR_LABELS && (name !== 'hue' || set.channels === 3));
+  const values = new Float32Array(indices.length * keep.length);
+  indices.forEach((i, k) => keep.forEach(({ j }, f) => (values[k * keep.length + f] = set.factors[i * nf + j])));
+  return { names: keep.map(({ name }) => FACTOR_LABELS[name]), values };
 }
 
 let imagesDb: ImagesDb | null = null;

@@ -183,6 +183,10 @@ export type FromWorker =
       runId: number;
       step: number;
       count: number;
+      /** Test images in the split (count is at most LATENT_MAX of them). */
+      total: number;
+      /** A synthetic set's generating factors of these images (names, count × names values), else null. */
+      factors: { names: string[]; values: Float32Array } | null;
       codeShape: number[];
       codes: Float32Array;
       indices: Uint32Array;

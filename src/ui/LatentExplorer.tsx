@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import { MAX_SLIDERS, lerpRows, row, sliderDims, sliderRange } from '../model/latentOps';
+import { extent, viridis } from '../model/colormap';
 import type { ProjectionMethod } from '../model/projection';
 import { useAppStore, type DecodedImages, type LatentData } from '../state/store';
 import { ImageCanvas, type ImageSource } from './ImageCanvas';
@@ -79,7 +80,17 @@ function LatentMap({ data, a, b, onPick }: { data: LatentData; a: number; b: num
   const [points, setPoints] = useState<{ of: LatentData; method: ProjectionMethod; xy: Float32Array; explained: [number, number] | null } | null>(null);
   const [job, setJob] = useState<{ of: LatentData; method: ProjectionMethod; fraction: number; error: string | null } | null>(null);
   const [hover, setHover] = useState<number | null>(null);
+  /** -1: colour by label; otherwise by that generating factor of a synthetic set. */
+  const [colourBy, setColourBy] = useState(-1);
   const effective: ProjectionMethod = d <= 2 ? 'pca' : method;
+  const factors = data.factors;
+  const factorIndex = factors && colourBy < factors.names.length ? colourBy : -1;
+  const factorRange = useMemo((): [number, number] | null => {
+    if (!factors || factorIndex < 0) return null;
+    const nf = factors.names.length;
+    const vals = Array.from({ length: data.count }, (_, i) => factors.values[i * nf + factorIndex]);
+    return extent(vals);
+  }, [factors, factorIndex, data.count]);
 
   useEffect(() => {
     const running = projectCodes({ method: effective, codes: data.codes, n: data.count, d, seed: 1 }, (fraction) => setJob({ of: data, method: effective, fraction, error: null }));
@@ -100,7 +111,13 @@ function LatentMap({ data, a, b, onPick }: { data: LatentData; a: number; b: num
   const error = current(job) ? (job?.error ?? null) : null;
   const progress = !done && !error && effective === 'umap' ? (current(job) ? (job?.fraction ?? 0) : 0) : null;
   const classes = data.classNames;
-  const colour = (i: number): string => PALETTE[data.labels[i] % PALETTE.length];
+  const colour = (i: number): string => {
+    if (!factors || factorIndex < 0 || !factorRange) return PALETTE[data.labels[i] % PALETTE.length];
+    const [lo, hi] = factorRange;
+    const v = factors.values[i * factors.names.length + factorIndex];
+    const [r, g, b2] = viridis(hi > lo ? (v - lo) / (hi - lo) : 0.5);
+    return `rgb(${r},${g},${b2})`;
+  };
   const pad = 8;
   const at = (i: number): [number, number] => (shown ? [pad + shown.xy[2 * i] * (MAP_SIZE - 2 * pad), pad + (1 - shown.xy[2 * i + 1]) * (MAP_SIZE - 2 * pad)] : [0, 0]);
   const nearest = (e: MouseEvent<SVGSVGElement>): number | null => {
@@ -137,8 +154,21 @@ function LatentMap({ data, a, b, onPick }: { data: LatentData; a: number; b: num
             <option value="umap">UMAP</option>
           </select>
         </label>
+        {factors && (
+          <label>
+            Colour by{' '}
+            <select value={factorIndex} onChange={(e) => setColourBy(Number(e.target.value))}>
+              <option value={-1}>label</option>
+              {factors.names.map((n, k) => (
+                <option key={n} value={k}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <span className="muted">
-          {data.count.toLocaleString('en-US')} test images · {axisNote}
+          {data.count < data.total ? `${data.count.toLocaleString('en-US')} of ${data.total.toLocaleString('en-US')}` : data.count.toLocaleString('en-US')} test images · {axisNote}
         </span>
       </div>
       {progress !== null && (
@@ -201,7 +231,12 @@ function LatentMap({ data, a, b, onPick }: { data: LatentData; a: number; b: num
           ) : (
             <p className="muted">Hover over a point to see its image and reconstruction.</p>
           )}
-          {classes.length > 1 && (
+          {factorRange && factors && factorIndex >= 0 && (
+            <p className="latent-factor-scale" data-testid="factor-scale">
+              {factors.names[factorIndex]}: <span className="swatch-bar" /> {factorRange[0].toFixed(1)} → {factorRange[1].toFixed(1)} (a generating factor of the synthetic set)
+            </p>
+          )}
+          {classes.length > 1 && factorIndex < 0 && (
             <ul className="latent-legend" aria-label="Labels">
               {classes.map((c, k) => (
                 <li key={k}>

@@ -34,13 +34,43 @@ export function OwnImages() {
   const start = (files: InputFile[]): void => {
     void importFiles(files, { size, channels, name: name.trim() || undefined }).then(() => setName(''));
   };
+  const dropped = (dt: DataTransfer): void => {
+    if (useOwnData.getState().importing) return;
+    const items = dt.items;
+    void (items && items.length > 0 ? filesFromDataTransfer(items) : Promise.resolve(filesFromInput(dt.files))).then((files) => startRef.current(files));
+  };
   const onDrop = (e: DragEvent<HTMLDivElement>): void => {
     e.preventDefault();
+    e.stopPropagation();
     setOver(false);
-    if (importing) return;
-    const items = e.dataTransfer.items;
-    void (items && items.length > 0 ? filesFromDataTransfer(items) : Promise.resolve(filesFromInput(e.dataTransfer.files))).then(start);
+    dropped(e.dataTransfer);
   };
+  const startRef = useRef(start);
+  useEffect(() => {
+    startRef.current = start;
+  });
+  useEffect(() => {
+    // Files dropped anywhere on the page are imported too (with the size and colour chosen here), rather
+    // than the browser leaving the app to show them and losing the experiment.
+    const hasFiles = (e: globalThis.DragEvent): boolean => e.dataTransfer?.types.includes('Files') ?? false;
+    const over = (e: globalThis.DragEvent): void => {
+      if (hasFiles(e)) e.preventDefault();
+    };
+    const drop = (e: globalThis.DragEvent): void => {
+      if (!hasFiles(e) || !e.dataTransfer) return;
+      e.preventDefault();
+      const target = e.target instanceof Element ? e.target : null;
+      // A file field of its own (Import model) handles its drop.
+      if (target?.closest('input[type=file]')) return;
+      dropped(e.dataTransfer);
+    };
+    window.addEventListener('dragover', over);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('drop', drop);
+    };
+  }, []);
   const fraction = importing && importing.total > 0 ? importing.done / importing.total : null;
 
   return (

@@ -5,6 +5,7 @@ import { datasetOptionLabel } from '../model/settings';
 import { ownSetInfo } from '../storage/imagesDb';
 import { useOwnData } from '../state/ownData';
 import { OwnImages } from './OwnImages';
+import { downloadDatasetNpz } from './downloadData';
 import { PRESETS, findPreset, presetOfSpec } from '../model/presets';
 import { SETTINGS, SETTING_LIST, settingApplies, type NumberSettingDef, type SelectSettingDef, type SettingDef } from '../model/settings';
 import type { VariantId } from '../model/spec';
@@ -171,6 +172,7 @@ function DatasetField() {
   const error = useExperimentCheck().settingErrors.dataset;
   const info = datasetInfo(dataset);
   const own = ownSets.map(ownSetInfo);
+  const [downloadError, setDownloadError] = useState<string | null>(null);
   const id = 'setting-dataset';
   const choose = (raw: string): void => {
     if (isBuiltinDataset(raw) || own.some((o) => o.id === raw)) setSpec({ dataset: raw as DatasetId });
@@ -215,6 +217,27 @@ function DatasetField() {
         <span className="hint">
           {trainCount(dataset).toLocaleString('en-US')} train / {info.testCount.toLocaleString('en-US')} test, fixed split
           {info.shape[2] === 3 ? ` · ${info.shape[0]}×${info.shape[1]} RGB` : info.shape[0] !== 28 ? ` · ${info.shape[0]}×${info.shape[1]} grey` : ''}
+          {info.kind !== 'asset' && (
+            <>
+              {' · '}
+              <button
+                type="button"
+                className="link-button"
+                title="The train and test images with their labels as NumPy arrays, for the exported PyTorch and Keras scripts (--data FILE.npz)"
+                onClick={() => {
+                  setDownloadError(null);
+                  downloadDatasetNpz(dataset).catch((e: unknown) => setDownloadError(e instanceof Error ? e.message : String(e)));
+                }}
+              >
+                Download images (.npz)
+              </button>
+            </>
+          )}
+        </span>
+      )}
+      {downloadError && (
+        <span className="field-error" role="alert">
+          Could not save the images: {downloadError}
         </span>
       )}
     </div>

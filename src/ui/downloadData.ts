@@ -4,10 +4,8 @@
  * (`--data FILE.npz`): the path past this browser for data no public mirror has.
  */
 import { DATASET_INFO, datasetInfo } from '../data/catalogue';
-import { npzBytes } from '../data/npz';
-import { splitIndices } from '../data/split';
+import { datasetNpz } from '../data/datasetNpz';
 import { syntheticDataset } from '../data/sources';
-import type { DecodedDataset } from '../data/decode';
 import { isBuiltinDataset, ownDatasetId, type DatasetId } from '../model/spec';
 import { openImagesDb } from '../storage/imagesDb';
 
@@ -17,19 +15,6 @@ function save(bytes: Uint8Array, name: string): void {
   a.download = name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
-
-/** The .npz bytes of a data set: train, test (N×H×W×C uint8) and train_labels, test_labels. */
-export function datasetNpz(data: DecodedDataset, testCount: number, splitSeed: number): Uint8Array {
-  const { train, test } = splitIndices(data.count, testCount, splitSeed);
-  const per = data.height * data.width * data.channels;
-  const take = (idx: Uint32Array): { data: Uint8Array; shape: number[] } => {
-    const out = new Uint8Array(idx.length * per);
-    idx.forEach((i, k) => out.set(data.pixels.subarray(i * per, (i + 1) * per), k * per));
-    return { data: out, shape: [idx.length, data.height, data.width, data.channels] };
-  };
-  const labels = (idx: Uint32Array): { data: Uint8Array; shape: number[] } => ({ data: Uint8Array.from(idx, (i) => data.labels[i]), shape: [idx.length] });
-  return npzBytes({ train: take(train), test: take(test), train_labels: labels(train), test_labels: labels(test) });
 }
 
 const fileName = (label: string): string => `${label.replace(/[^\p{L}\p{N}_.-]+/gu, '-').replace(/^-+|-+$/g, '') || 'images'}.npz`;

@@ -21,7 +21,10 @@ import { exportLayers } from '../../export/common';
 import { kerasScript } from '../../export/keras';
 import { pytorchScript } from '../../export/pytorch';
 import { inferShapes } from '../../model/inferShapes';
-import { PRESETS } from '../../model/presets';
+import { PRESETS, presetFor } from '../../model/presets';
+import { DATASET_INFO } from '../../data/catalogue';
+import { datasetNpz } from '../../data/datasetNpz';
+import { syntheticDataset } from '../../data/sources';
 import type { ExperimentSpec, LayerSpec } from '../../model/spec';
 import { buildModel } from './buildModel';
 import { trySet } from './startBackend';
@@ -361,6 +364,36 @@ describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorc
     const losses = JSON.parse(readFileSync(join(dir, 'losses.json'), 'utf8')) as number[];
     expect(losses).toHaveLength(steps);
     losses.forEach((l) => expect(Number.isFinite(l)).toBe(true));
+  }, 300_000);
+});
+
+describe.skipIf(!hasTorch && process.env.REQUIRE_TORCH !== '1')('exported PyTorch code on the app’s own images (#17)', () => {
+  it('trains a 32×32 RGB experiment from the .npz the app saves (--data), and refuses without it', async () => {
+    if (!hasTorch) throw new Error('python3 with torch and numpy is required here (REQUIRE_TORCH=1)');
+    const spec = presetFor(PRESETS[0], 'shapes-rgb');
+    const info = DATASET_INFO['shapes-rgb'];
+    const dir = mkdtempSync(join(tmpdir(), 'ae-npz-'));
+    dirs.push(dir);
+    const data = syntheticDataset(info);
+    writeFileSync(join(dir, 'shapes-rgb.npz'), datasetNpz(data, info.testCount, info.splitSeed));
+    const script = join(dir, 'autoencoder_pytorch.py');
+    writeFileSync(script, pytorchScript(spec, { link: 'https://example.org/#e=test' }));
+    const env = { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+    // The arrays as NumPy reads them: the app's split, N × 32 × 32 × 3 bytes, the same pixels.
+    const shapes = spawnSync(PYTHON ?? 'python3', ['-c', `import numpy as np, json; z = np.load(${JSON.stringify(join(dir, 'shapes-rgb.npz'))}); print(json.dumps({k: list(z[k].shape) for k in z.files} | {'sum': int(z['train'].astype(np.int64).sum() + z['test'].astype(np.int64).sum())}))`], { encoding: 'utf8' });
+    expect(shapes.stderr).toBe('');
+    const got = JSON.parse(shapes.stdout) as Record<string, number[] | number>;
+    expect(got.train).toEqual([info.count - info.testCount, 32, 32, 3]);
+    expect(got.test).toEqual([info.testCount, 32, 32, 3]);
+    expect(got.train_labels).toEqual([info.count - info.testCount]);
+    expect(got.sum).toBe(data.pixels.reduce((a, b) => a + b, 0));
+    await run(PYTHON ?? 'python3', [script, '--data', join(dir, 'shapes-rgb.npz'), '--train-size', '256', '--steps', '12', '--losses', join(dir, 'losses.json'), '--device', 'cpu'], { cwd: dir, env, timeout: 300_000 });
+    const losses = JSON.parse(readFileSync(join(dir, 'losses.json'), 'utf8')) as number[];
+    expect(losses).toHaveLength(12);
+    expect(Math.min(...losses.slice(-3))).toBeLessThan(losses[0]);
+    const without = spawnSync(PYTHON ?? 'python3', [script, '--steps', '1', '--device', 'cpu'], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    expect(without.status).not.toBe(0);
+    expect(without.stderr).toContain('no public download');
   }, 300_000);
 });
 

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DecodedDataset } from '../../data/decode';
-import { loadAnyDataset, otherDatasetLike } from '../../data/sources';
+import { loadAnyDataset, otherDatasetLike, syntheticFactors } from '../../data/sources';
 import { datasetLabel } from '../../data/catalogue';
 import { mulberry32, pickDisplayIndices, splitIndices } from '../../data/split';
 import type { BackendName, ExperimentSpec } from '../../model/spec';
@@ -277,6 +277,7 @@ export class Jobs {
       const { spec, data, trainIdx, testIdx } = this.lastRun;
       if (what === 'probe') {
         const { info } = await loadAnyDataset(spec.dataset, this.deps.dataBase);
+        if (info.classNames.length < 2) throw new Error(`The linear probe needs labels, and “${info.label}” has one class: import the images as a folder with one sub-folder per label`);
         const result = await linearProbe(built.encoder, data, trainIdx, testIdx, info.classNames.length);
         post({ type: 'probe', runId, result });
       } else {
@@ -380,7 +381,7 @@ export class Jobs {
       const { info } = await loadAnyDataset(this.lastRun.spec.dataset, this.deps.dataBase);
       const snap = await latentSnapshot(built, data, testIdx, max, (p) => this.session.guard(p));
       post(
-        { type: 'latent', runId, step, ...snap, classNames: [...info.classNames], height: data.height, width: data.width, channels: data.channels },
+        { type: 'latent', runId, step, ...snap, total: testIdx.length, classNames: [...info.classNames], factors: syntheticFactors(info, snap.indices), height: data.height, width: data.width, channels: data.channels },
         [snap.codes.buffer, snap.indices.buffer, snap.labels.buffer, snap.originals.buffer, snap.reconstructions.buffer],
       );
     } catch (e) {
