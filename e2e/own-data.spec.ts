@@ -42,6 +42,12 @@ function shapesFolder(name: string, n: number, size: number, rgb = false): strin
   return dir;
 }
 
+/** With SHOTS_DIR set: a picture of an element for the README. */
+async function shot(page: Page, name: string, selector: string): Promise<void> {
+  const dir = process.env.SHOTS_DIR;
+  if (dir) await page.locator(selector).first().screenshot({ path: `${dir}/${name}.png` });
+}
+
 async function openApp(page: Page): Promise<void> {
   await page.goto('/');
   await expect(page.getByTestId('dropzone')).toBeVisible();
@@ -85,6 +91,7 @@ test.describe('own images (#17)', () => {
     await expect(map).toHaveAttribute('data-points', '3');
     await expect(map.locator('circle.latent-point')).toHaveCount(3);
     await expect(page.getByRole('list', { name: 'Labels' })).toContainText('discs');
+    await shot(page, 'own-images', '.own-images');
   });
 
   test('a zip of RGB PNGs at 32×32 trains with 3-channel images throughout', async ({ page }) => {
@@ -285,6 +292,8 @@ test.describe('latent explorer (#17)', () => {
     await page.getByLabel('Projection').selectOption('umap');
     await expect(map).toHaveAttribute('data-method', 'umap', { timeout: 60_000 });
     await expect(map.locator('circle.latent-point')).toHaveCount(1000);
+    await page.mouse.move(box.x + (cx / 360) * box.width, box.y + (cy / 360) * box.height);
+    await shot(page, 'latent', 'section[aria-label="Latent space"]');
     const s = await snapshot(page);
     expect(s.phase).toBe('done');
   });
@@ -301,6 +310,7 @@ test.describe('latent explorer (#17)', () => {
     await expect(page.getByTestId('factor-scale')).toContainText(/x position: .* → /);
     const fills = await page.getByTestId('latent-map').locator('circle.latent-point').evaluateAll((cs) => new Set(cs.map((c) => c.getAttribute('fill'))).size);
     expect(fills).toBeGreaterThan(50);
+    await shot(page, 'latent-factor', '.latent-map-wrap');
     // The images as NumPy arrays for the exported scripts.
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download images (.npz)' }).click();
