@@ -76,6 +76,7 @@ describe('suggestName', () => {
   });
   it('loose files give “My images”', () => {
     expect(suggestName([file('a.png'), file('b.png')])).toBe('My images');
+    expect(suggestName([file('a.png')])).toBe('My images');
     expect(suggestName([])).toBe('My images');
   });
   it('a folder name with characters a name may not hold is cleaned into a valid name', () => {

@@ -59,7 +59,7 @@ export function nameProblem(name: string): string | null {
 /** A name for the set from what was dropped: the folder's or zip's name, made valid; "My images" otherwise. */
 export function suggestName(files: readonly InputFile[]): string {
   const first = files[0]?.path ?? '';
-  const top = first.includes('/') ? first.split('/')[0] : files.length === 1 ? first.replace(/\.zip$/i, '') : '';
+  const top = first.includes('/') ? first.split('/')[0] : files.length === 1 && /\.zip$/i.test(first) ? first.replace(/\.zip$/i, '') : '';
   const cleaned = top.replace(/[^\p{L}\p{N} _.()-]/gu, ' ').replace(/\s+/g, ' ').trim().slice(0, MAX_OWN_NAME_CHARS).trim();
   return cleaned && !nameProblem(cleaned) ? cleaned : 'My images';
 }

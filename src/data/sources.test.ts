@@ -18,7 +18,7 @@ describe('loadAnyDataset: synthetic sets', () => {
   it.each(['shapes', 'shapes-rgb'] as const)('%s: the catalogue’s count and shape, equal to generateShapes with its seed, cached', async (id) => {
     const info = DATASET_INFO[id];
     const first = await loadAnyDataset(id, '');
-    expect(first.info).toBe(info);
+    expect(first.info === info).toBe(true);
     const [h, w, c] = info.shape;
     expect(first.data.count).toBe(info.count);
     expect([first.data.height, first.data.width, first.data.channels]).toEqual([h, w, c]);
@@ -26,8 +26,9 @@ describe('loadAnyDataset: synthetic sets', () => {
     expect(first.data.labels.length).toBe(info.count);
 
     const again = await loadAnyDataset(id, '');
-    expect(again.data.pixels).toBe(first.data.pixels);
-    expect(again.data.labels).toBe(first.data.labels);
+    // Compared as booleans: a failing toBe would print millions of bytes.
+    expect(again.data.pixels === first.data.pixels, 'the second call returns the cached pixels').toBe(true);
+    expect(again.data.labels === first.data.labels, 'the second call returns the cached labels').toBe(true);
 
     const direct = generateShapes({ count: info.count, size: h, channels: c === 3 ? 3 : 1, seed: info.splitSeed });
     expect(direct.height).toBe(h);
