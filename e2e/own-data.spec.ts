@@ -92,6 +92,21 @@ test.describe('own images (#17)', () => {
     await expect(map.locator('circle.latent-point')).toHaveCount(3);
     await expect(page.getByRole('list', { name: 'Labels' })).toContainText('discs');
     await shot(page, 'own-images', '.own-images');
+    // The default model's knobs: 32 of its 196 code values; frame times read from the page, reported.
+    const sliders = page.getByTestId('code-sliders');
+    await expect(sliders.getByRole('slider')).toHaveCount(32);
+    await expect(sliders).toContainText('the 32 of its 196 values that vary most');
+    const decoded = page.getByTestId('slider-decoded');
+    await expect(decoded.locator('canvas')).toHaveCount(1);
+    await sliders.getByRole('slider').first().focus();
+    const times: number[] = [];
+    for (let k = 0; k < 10; k++) {
+      const was = Number(await decoded.getAttribute('data-frames'));
+      await page.keyboard.press(k % 2 === 0 ? 'PageUp' : 'PageDown');
+      await expect.poll(async () => Number(await decoded.getAttribute('data-frames'))).toBeGreaterThan(was);
+      times.push(Number(await decoded.getAttribute('data-ms')));
+    }
+    console.log(`slider decode frame times (ms, wasm, default conv AE): ${times.map((t) => t.toFixed(1)).join(', ')}`);
   });
 
   test('a zip of RGB PNGs at 32×32 trains with 3-channel images throughout', async ({ page }) => {
@@ -282,8 +297,9 @@ test.describe('latent explorer (#17)', () => {
     // Frame times, read from the page (measured, reported, not asserted): from a slider's move to its picture.
     const times: number[] = [];
     for (let k = 0; k < 10; k++) {
+      const was = Number(await decoded.getAttribute('data-frames'));
       await page.keyboard.press(k % 2 === 0 ? 'PageDown' : 'PageUp');
-      await expect.poll(async () => Number(await decoded.getAttribute('data-ms'))).toBeGreaterThan(0);
+      await expect.poll(async () => Number(await decoded.getAttribute('data-frames'))).toBeGreaterThan(was);
       times.push(Number(await decoded.getAttribute('data-ms')));
     }
     console.log(`slider decode frame times (ms, wasm, dense AE): ${times.map((t) => t.toFixed(1)).join(', ')}`);

@@ -5,6 +5,7 @@
  */
 import { startRunRecorder } from './runs';
 import { startShareSync } from './shareSync';
+import { useOwnData } from './ownData';
 
 let stopAll: (() => void) | null = null;
 
@@ -12,6 +13,8 @@ let stopAll: (() => void) | null = null;
 export function startApp(): () => void {
   if (stopAll) return stopAll;
   const stops = [startShareSync(), startRunRecorder()];
+  // The own image sets of this browser, registered before any view needs them (a link may name one).
+  void useOwnData.getState().load();
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;

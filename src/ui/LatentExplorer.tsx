@@ -26,12 +26,14 @@ function codeSize(data: LatentData): number {
  * Decodes codes through the store, at most one request in flight: while one runs, only the newest
  * asked-for codes wait, so a slider dragged fast decodes its latest position, never a backlog.
  */
-function useLatestDecode(): { result: DecodedImages | null; latencyMs: number | null; error: string | null; request: (codes: Float32Array, count: number) => void } {
+function useLatestDecode(): { result: DecodedImages | null; latencyMs: number | null; frames: number; error: string | null; request: (codes: Float32Array, count: number) => void } {
   const decode = useAppStore((s) => s.decode);
   const [result, setResult] = useState<DecodedImages | null>(null);
   const [error, setError] = useState<string | null>(null);
   /** From the request to its picture: the frame time a slider's user sees (waiting for an earlier decode included). */
   const [latencyMs, setLatencyMs] = useState<number | null>(null);
+  /** Pictures shown so far. */
+  const [frames, setFrames] = useState(0);
   const busy = useRef(false);
   const waiting = useRef<{ codes: Float32Array; count: number; at: number } | null>(null);
   const alive = useRef(true);
@@ -49,6 +51,7 @@ function useLatestDecode(): { result: DecodedImages | null; latencyMs: number | 
             if (alive.current) {
               setResult(r);
               setLatencyMs(performance.now() - next.at);
+              setFrames((f) => f + 1);
               setError(null);
             }
           },
@@ -70,7 +73,7 @@ function useLatestDecode(): { result: DecodedImages | null; latencyMs: number | 
     waiting.current = { codes, count, at: performance.now() };
     pump.current();
   }, []);
-  return { result, latencyMs, error, request };
+  return { result, latencyMs, frames, error, request };
 }
 
 /** The 2-D map of the codes: one point per test image, coloured by label; hover shows the image and its reconstruction. */
@@ -312,7 +315,7 @@ function CodeSliders({ data, start }: { data: LatentData; start: number }) {
   const ranges = useMemo(() => dims.map((j) => sliderRange(data.codes, data.count, d, j)), [data, d, dims]);
   // Keyed by the start image (and the code size) by its parent: a new start image starts from its code.
   const [code, setCode] = useState<Float32Array>(() => row(data.codes, start, d));
-  const { result, latencyMs: frameMs, error, request } = useLatestDecode();
+  const { result, latencyMs: frameMs, frames, error, request } = useLatestDecode();
   useEffect(() => {
     request(code, 1);
   }, [code, request]);
@@ -343,7 +346,7 @@ function CodeSliders({ data, start }: { data: LatentData; start: number }) {
             );
           })}
         </div>
-        <figure className="slider-output" data-testid="slider-decoded" data-ms={frameMs === null ? '' : frameMs.toFixed(1)} data-worker-ms={result ? result.ms.toFixed(1) : ''}>
+        <figure className="slider-output" data-testid="slider-decoded" data-ms={frameMs === null ? '' : frameMs.toFixed(1)} data-frames={frames} data-worker-ms={result ? result.ms.toFixed(1) : ''}>
           {result && result.count === 1 ? <ImageCanvas batch={result} index={0} label="Decoding of the code set by the sliders" size={140} /> : <span className="muted">{error ?? 'Decoding…'}</span>}
           <figcaption>{frameMs !== null ? `decoded in ${frameMs.toFixed(0)} ms` : ''}</figcaption>
         </figure>

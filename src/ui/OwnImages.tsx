@@ -12,7 +12,7 @@ import { downloadOwnSetNpz } from './downloadData';
  * browser (delete, download as .npz for the exported scripts).
  */
 export function OwnImages() {
-  const { sets, importing, outcome, error, load, importFiles, cancelImport, remove, dismiss } = useOwnData();
+  const { sets, importing, outcome, error, importFiles, cancelImport, remove, dismiss } = useOwnData();
   const dataset = useAppStore((s) => s.spec.dataset);
   const [size, setSize] = useState(28);
   const [channels, setChannels] = useState<1 | 3>(1);
@@ -21,10 +21,6 @@ export function OwnImages() {
   const filesRef = useRef<HTMLInputElement>(null);
   const folderRef = useRef<HTMLInputElement>(null);
   const ids = useId();
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   useEffect(() => {
     // webkitdirectory is not in React's input attributes.
@@ -88,10 +84,8 @@ export function OwnImages() {
         onDragLeave={() => setOver(false)}
         onDrop={onDrop}
       >
-        <p>
-          Drop image files, a folder (one sub-folder per label) or a zip here. They are resized in this browser and kept in it: nothing is uploaded.
-        </p>
-        <div className="setting-grid">
+        <p className="dropzone-hint">Drop images, a folder (one sub-folder per label) or a zip anywhere on the page. They are resized and kept in this browser: nothing is uploaded.</p>
+        <div className="own-fields">
           <div className="setting">
             <label htmlFor={`${ids}-size`}>Image size</label>
             <select id={`${ids}-size`} value={size} onChange={(e) => setSize(Number(e.target.value))} disabled={importing !== null}>
@@ -105,21 +99,21 @@ export function OwnImages() {
           <div className="setting">
             <label htmlFor={`${ids}-colour`}>Colour</label>
             <select id={`${ids}-colour`} value={channels} onChange={(e) => setChannels(e.target.value === '3' ? 3 : 1)} disabled={importing !== null}>
-              <option value={1}>Grey (1 channel)</option>
-              <option value={3}>RGB (3 channels)</option>
+              <option value={1}>Grey</option>
+              <option value={3}>RGB</option>
             </select>
           </div>
           <div className="setting">
             <label htmlFor={`${ids}-name`}>Set name</label>
-            <input id={`${ids}-name`} type="text" maxLength={40} value={name} placeholder="from the folder or zip" onChange={(e) => setName(e.target.value)} disabled={importing !== null} />
+            <input id={`${ids}-name`} type="text" maxLength={40} value={name} placeholder="folder's name" onChange={(e) => setName(e.target.value)} disabled={importing !== null} />
           </div>
         </div>
         <div className="button-row">
           <button type="button" onClick={() => filesRef.current?.click()} disabled={importing !== null}>
-            Choose images or a zip…
+            Images or zip…
           </button>
           <button type="button" onClick={() => folderRef.current?.click()} disabled={importing !== null}>
-            Choose a folder…
+            Folder…
           </button>
           <input
             ref={filesRef}

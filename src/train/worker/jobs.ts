@@ -202,6 +202,8 @@ export class Jobs {
     Math.random = mulberry32((spec.seed ^ 0x5bd1e995) >>> 0);
 
     this.lastRun = { runId: run.id, spec, data, trainIdx, testIdx: split.test };
+    // #17 a latent map on screen follows the new run too (from its first epoch's end).
+    if (this.latentWanted) this.latentWanted = { runId: run.id, max: this.latentWanted.max };
     await this.postPcaBaseline(run, data, { trainIdx, testIdx: split.test, displayIdx }, info.shape);
     if (run.stopped) return;
     const loopData = { data, trainIdx, testIdx: split.test, displayIdx, detail };
