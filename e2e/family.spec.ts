@@ -9,7 +9,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { TestHooks } from '../src/testHooks';
-import { waitForPhase } from './helpers';
+import { canvasPixels, waitForPhase } from './helpers';
 
 type Family = ReturnType<TestHooks['snapshot']>['family'];
 
@@ -24,16 +24,7 @@ async function family(page: Page): Promise<{ family: Family; testLoss: { epoch: 
 
 /** Grey values in [0, 1] of every canvas under `selector` (the red channel). */
 async function canvases(page: Page, selector: string): Promise<number[][]> {
-  return page.evaluate((sel) => {
-    return Array.from(document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`)).map((c) => {
-      const ctx = c.getContext('2d');
-      if (!ctx) throw new Error('a canvas without a 2D context');
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      const out: number[] = [];
-      for (let i = 0; i < d.length; i += 4) out.push(d[i] / 255);
-      return out;
-    });
-  }, selector);
+  return (await canvasPixels(page, selector)).map((px) => px.filter((_, i) => i % 3 === 0).map((v) => v / 255));
 }
 
 const mse = (a: number[], b: number[]): number => {

@@ -101,3 +101,17 @@ export async function viewsState(page: Page): Promise<{ reconStep: number; lastS
     return { reconStep: Number(/step (\d+)/.exec(text)?.[1] ?? -1), lastStep: s.trainLoss.at(-1)?.step ?? 0, epochsDone: s.testLoss.length, phase: s.phase };
   });
 }
+
+/** Values (r, g, b in 0..255) of every canvas under `selector`. */
+export async function canvasPixels(page: Page, selector: string): Promise<number[][]> {
+  return page.evaluate((sel) => {
+    return Array.from(document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`)).map((c) => {
+      const ctx = c.getContext('2d');
+      if (!ctx) throw new Error('a canvas without a 2D context');
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const out: number[] = [];
+      for (let i = 0; i < d.length; i += 4) out.push(d[i], d[i + 1], d[i + 2]);
+      return out;
+    });
+  }, selector);
+}

@@ -10,21 +10,7 @@ import { join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { expect, test, type Page } from '@playwright/test';
 import { discPng, encodePng, squarePng } from './png';
-import { snapshot, waitForPhase } from './helpers';
-
-/** Values (r, g, b in 0..255) of every canvas under `selector`. */
-async function canvasPixels(page: Page, selector: string): Promise<number[][]> {
-  return page.evaluate((sel) => {
-    return Array.from(document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas`)).map((c) => {
-      const ctx = c.getContext('2d');
-      if (!ctx) throw new Error('a canvas without a 2D context');
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      const out: number[] = [];
-      for (let i = 0; i < d.length; i += 4) out.push(d[i], d[i + 1], d[i + 2]);
-      return out;
-    });
-  }, selector);
-}
+import { canvasPixels, snapshot, waitForPhase } from './helpers';
 
 /** A folder `name` with sub-folders discs/ and squares/, n images each, of size × size pixels. */
 function shapesFolder(name: string, n: number, size: number, rgb = false): string {

@@ -5,16 +5,11 @@
  * Coordinates are continuous image coordinates: pixel (px, py) covers [px, px+1) × [py, py+1), so its
  * centre is at (px + 0.5, py + 0.5).
  */
+import type { DecodedDataset } from './decode';
 import { mulberry32 } from './split';
 
-/** A generated data set; `pixels` holds `count` HWC uint8 images back to back. */
-export interface SyntheticSet {
-  count: number;
-  height: number;
-  width: number;
-  channels: number;
-  labels: Uint8Array;
-  pixels: Uint8Array;
+/** A generated data set (images and labels as a decoded asset has them), with its generating factors. */
+export interface SyntheticSet extends DecodedDataset {
   /** Per image, `factorNames.length` generating factors (see {@link SHAPE_FACTOR_NAMES}). */
   factors: Float32Array;
   factorNames: readonly string[];

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useId, useRef, useState, type ChangeEvent, type DragEvent } from 'react';
 import { IMAGE_SIZES, type InputFile } from '../data/ownImport';
 import { filesFromDataTransfer, filesFromInput } from './dropFiles';
 import { ownDatasetId } from '../model/spec';
@@ -29,6 +29,10 @@ export function OwnImages() {
 
   const start = (files: InputFile[]): void => {
     void importFiles(files, { size, channels, name: name.trim() || undefined }).then(() => setName(''));
+  };
+  const onChosen = (e: ChangeEvent<HTMLInputElement>): void => {
+    if (e.target.files) start(filesFromInput(e.target.files));
+    e.target.value = '';
   };
   const dropped = (dt: DataTransfer): void => {
     if (useOwnData.getState().importing) return;
@@ -123,10 +127,7 @@ export function OwnImages() {
             hidden
             aria-label="Image files or zip"
             data-testid="own-files"
-            onChange={(e) => {
-              if (e.target.files) start(filesFromInput(e.target.files));
-              e.target.value = '';
-            }}
+            onChange={onChosen}
           />
           <input
             ref={folderRef}
@@ -135,10 +136,7 @@ export function OwnImages() {
             hidden
             aria-label="Image folder"
             data-testid="own-folder"
-            onChange={(e) => {
-              if (e.target.files) start(filesFromInput(e.target.files));
-              e.target.value = '';
-            }}
+            onChange={onChosen}
           />
         </div>
         {importing && (
