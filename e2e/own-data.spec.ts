@@ -217,6 +217,22 @@ test.describe('own images (#17)', () => {
     console.log(`10,000 PNGs imported in ${((Date.now() - start) / 1000).toFixed(1)} s`);
   });
 
+  test('importing while a run trains leaves the run alone', async ({ page }) => {
+    await openApp(page);
+    await page.getByLabel('Preset').selectOption('tiny');
+    await page.getByLabel('Epochs').fill('50');
+    await page.getByLabel('Backend').selectOption('wasm');
+    await page.getByRole('button', { name: 'Train' }).click();
+    await waitForPhase(page, ['training']);
+    await page.getByTestId('own-files').setInputFiles([
+      { name: 'a.png', mimeType: 'image/png', buffer: discPng(30, 15, 15, 8, 255) },
+      { name: 'b.png', mimeType: 'image/png', buffer: squarePng(30, 15, 15, 6, 200) },
+    ]);
+    await expect(page.getByTestId('import-outcome')).toContainText('The training in progress goes on');
+    await expect(page.getByLabel('Data set')).toHaveValue('mnist');
+    expect((await snapshot(page)).phase).toBe('training');
+  });
+
   test('a link to an own image set this browser does not have says so and offers the built-in sets', async ({ page }) => {
     // v3 link fixture "own set vae" (src/share/testdata/links-v3.json): the set “Holiday photos (2)”.
     const fixtures = (await import('../src/share/testdata/links-v3.json', { with: { type: 'json' } })).default;

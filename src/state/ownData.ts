@@ -9,7 +9,7 @@ import { registerOwnDataset, unregisterOwnDataset } from '../data/catalogue';
 import { importImages, suggestName, uniqueName, type InputFile } from '../data/ownImport';
 import { ownDatasetId } from '../model/spec';
 import { openImagesDb, ownSetInfo, type ImagesDb, type OwnSetMeta } from '../storage/imagesDb';
-import { useAppStore } from './store';
+import { isActive, useAppStore } from './store';
 
 export interface ImportProgress {
   phase: 'reading' | 'decoding' | 'saving';
@@ -95,6 +95,8 @@ export const useOwnData = create<OwnDataState>()((set, get) => ({
       const sets = [...get().sets.filter((s) => s.name !== name), result.meta].sort((a, b) => a.name.localeCompare(b.name));
       register(sets, get().sets);
       const { meta, skipped, dropped } = result;
+      // A run in progress goes on: choosing the new set would stop it (any change to the experiment does).
+      const training = isActive(useAppStore.getState().phase);
       const classes = meta.classNames.length > 1 ? `, ${meta.classNames.length} labels from folder names` : '';
       const left = [skipped.length > 0 ? `${skipped.length} file${skipped.length === 1 ? '' : 's'} skipped (listed below)` : '', dropped > 0 ? `${dropped.toLocaleString('en-US')} images beyond the first ${meta.count.toLocaleString('en-US')} left out` : ''].filter(Boolean);
       set({
@@ -102,11 +104,11 @@ export const useOwnData = create<OwnDataState>()((set, get) => ({
         importing: null,
         outcome: {
           ok: true,
-          message: `Imported “${name}”: ${meta.count.toLocaleString('en-US')} images, ${meta.height}×${meta.width} ${meta.channels === 3 ? 'RGB' : 'grey'}${classes} (${(meta.count - meta.testCount).toLocaleString('en-US')} train / ${meta.testCount.toLocaleString('en-US')} test).${left.length ? ` ${left.join('; ')}.` : ''}`,
+          message: `Imported “${name}”: ${meta.count.toLocaleString('en-US')} images, ${meta.height}×${meta.width} ${meta.channels === 3 ? 'RGB' : 'grey'}${classes} (${(meta.count - meta.testCount).toLocaleString('en-US')} train / ${meta.testCount.toLocaleString('en-US')} test).${left.length ? ` ${left.join('; ')}.` : ''}${training ? ' The training in progress goes on: choose the set in the Data set field when it is done.' : ''}`,
           skipped,
         },
       });
-      useAppStore.getState().setSpec({ dataset: ownDatasetId(name) });
+      if (!training) useAppStore.getState().setSpec({ dataset: ownDatasetId(name) });
     } catch (e) {
       set({ importing: null, outcome: { ok: false, message: e instanceof Error ? e.message : String(e), skipped: [] } });
     }
