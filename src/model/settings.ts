@@ -39,6 +39,8 @@ export interface SelectSettingDef<K extends SelectSettingKey = SelectSettingKey>
   type: 'select';
   /** In the order the panel lists them (never the wire order of a link: that is frozen in share/codec.ts). */
   options: readonly SettingOption<ExperimentSpec[K]>[];
+  /** Values valid besides the options (the data set: an own image set's id, `own:<name>`, #17). */
+  alsoAccepts?: (value: string) => boolean;
   help: string;
   /** Shown and used only for these variants (absent: every variant). */
   variants?: readonly VariantId[];
@@ -77,6 +79,8 @@ export const SETTINGS = {
     label: 'Data set',
     type: 'select',
     options: options(DATASETS, (d) => datasetOptionLabel(DATASET_INFO[d])),
+    // Whether this browser has the set is checkExperiment's question; any well-formed own id is a valid spec.
+    alsoAccepts: isOwnDataset,
     help: 'The images to learn from, with a fixed train/test split. Own images (dropped on the page) are listed after the built-in sets.',
   },
   loss: {
@@ -215,8 +219,7 @@ export function settingApplies(def: SettingDef, variant: VariantId): boolean {
 /** Checks one setting's value against its entry; returns a message for the user, or null. */
 export function checkSetting(def: SettingDef, value: unknown): string | null {
   if (def.type === 'select') {
-    // An own image set (#17) is a valid data set id; whether this browser has it is checkExperiment's question.
-    if (def.key === 'dataset' && typeof value === 'string' && isOwnDataset(value)) return null;
+    if (typeof value === 'string' && def.alsoAccepts?.(value)) return null;
     return def.options.some((o) => o.value === value) ? null : `${def.label} must be one of ${def.options.map((o) => o.value).join(', ')}`;
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) return `${def.label} must be a number`;

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { LAYER_KINDS, LAYER_KIND_LIST, type FieldDef } from './catalogue';
 import { DEFAULT_SPEC, VARIANT_DEFAULTS } from './presets';
 import { SETTING_LIST, type SettingDef, type SettingKey } from './settings';
-import { isOwnDataset, type ExperimentSpec, type LayerKind, type LayerSpec } from './spec';
+import type { ExperimentSpec, LayerKind, LayerSpec } from './spec';
 
 export type DecodeResult = { ok: true; spec: ExperimentSpec; warnings: string[] } | { ok: false; error: string };
 
@@ -26,9 +26,7 @@ export const MAX_WARNINGS = 30;
 
 type NormField =
   | { key: string; label: string; type: 'int' | 'float'; min: number; max: number }
-  | { key: string; label: string; type: 'select'; options: readonly string[] }
-  /** The data set: one of the built-in options, or `own:` + a valid name (#17). */
-  | { key: string; label: string; type: 'dataset'; options: readonly string[] }
+  | { key: string; label: string; type: 'select'; options: readonly string[]; alsoAccepts?: (value: string) => boolean }
   | { key: string; label: string; type: 'shape'; minLength: number; maxLength: number; min: number; max: number };
 
 function fromCatalogue(f: FieldDef): NormField {
@@ -46,9 +44,8 @@ function fromCatalogue(f: FieldDef): NormField {
 
 function fromSetting(s: SettingDef): NormField & { key: SettingKey } {
   const label = s.label.toLowerCase();
-  if (s.key === 'dataset' && s.type === 'select') return { key: s.key, label, type: 'dataset', options: s.options.map((o) => o.value) };
   return s.type === 'select'
-    ? { key: s.key, label, type: 'select', options: s.options.map((o) => o.value) }
+    ? { key: s.key, label, type: 'select', options: s.options.map((o) => o.value), alsoAccepts: s.alsoAccepts }
     : { key: s.key, label, type: s.type, min: s.min, max: s.max };
 }
 
@@ -72,10 +69,10 @@ function fieldSchema(f: NormField): z.ZodType {
       return z.number().int().min(f.min).max(f.max);
     case 'float':
       return z.number().min(f.min).max(f.max);
-    case 'select':
-      return z.enum(f.options);
-    case 'dataset':
-      return z.union([z.enum(f.options), z.string().refine(isOwnDataset)]);
+    case 'select': {
+      const accepts = f.alsoAccepts;
+      return accepts ? z.union([z.enum(f.options), z.string().refine((v) => accepts(v))]) : z.enum(f.options);
+    }
     case 'shape':
       return z.array(z.number().int().min(f.min).max(f.max)).min(f.minLength).max(f.maxLength);
   }
@@ -208,7 +205,6 @@ function normalizeField(f: NormField, raw: unknown, fallback: unknown, where: st
       return out;
     }
     case 'select':
-    case 'dataset':
       w.add(`${where}${f.label} ${show(raw)} is not a known option; using ${fallbackText}`);
       return fallbackCopy;
     case 'shape': {

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DecodedDataset } from '../../data/decode';
 import { loadAnyDataset, otherDatasetLike, syntheticFactors } from '../../data/sources';
-import { datasetLabel } from '../../data/catalogue';
+import { datasetLabel, type DatasetInfo } from '../../data/catalogue';
 import { mulberry32, pickDisplayIndices, splitIndices } from '../../data/split';
 import type { BackendName, ExperimentSpec } from '../../model/spec';
 import { BACKEND_LABELS } from '../../model/spec';
@@ -50,7 +50,7 @@ export class Jobs {
   /** Live views: reconstructions and codes during an epoch (else only at its end). */
   private liveViews = true;
   /** What the last run trained on, for the copy test and the probe. */
-  private lastRun: { runId: number; spec: ExperimentSpec; data: DecodedDataset; trainIdx: Uint32Array; testIdx: Uint32Array } | null = null;
+  private lastRun: { runId: number; spec: ExperimentSpec; info: DatasetInfo; data: DecodedDataset; trainIdx: Uint32Array; testIdx: Uint32Array } | null = null;
   /** #17 the page showed the latent map of this run: refresh it at each epoch's end. */
   private latentWanted: { runId: number; max: number } | null = null;
   /** #16 the last PCA fit (every component), for the next run on the same images. */
@@ -201,7 +201,7 @@ export class Jobs {
     // Auto's race, which draws too) so the same spec on the same backend gives the same curve.
     Math.random = mulberry32((spec.seed ^ 0x5bd1e995) >>> 0);
 
-    this.lastRun = { runId: run.id, spec, data, trainIdx, testIdx: split.test };
+    this.lastRun = { runId: run.id, spec, info, data, trainIdx, testIdx: split.test };
     // #17 a latent map on screen follows the new run too (from its first epoch's end).
     if (this.latentWanted) this.latentWanted = { runId: run.id, max: this.latentWanted.max };
     await this.postPcaBaseline(run, data, { trainIdx, testIdx: split.test, displayIdx }, info.shape);
@@ -276,14 +276,12 @@ export class Jobs {
     const built = this.session.built;
     try {
       if (!this.lastRun || this.lastRun.runId !== runId || !built) throw new Error('Train a model first: there is no trained model to analyse');
-      const { spec, data, trainIdx, testIdx } = this.lastRun;
+      const { spec, info, data, trainIdx, testIdx } = this.lastRun;
       if (what === 'probe') {
-        const { info } = await loadAnyDataset(spec.dataset, this.deps.dataBase);
         if (info.classNames.length < 2) throw new Error(`The linear probe needs labels, and “${info.label}” has one class: import the images as a folder with one sub-folder per label`);
         const result = await linearProbe(built.encoder, data, trainIdx, testIdx, info.classNames.length);
         post({ type: 'probe', runId, result });
       } else {
-        const { info } = await loadAnyDataset(spec.dataset, this.deps.dataBase);
         const otherInfo = otherDatasetLike(info);
         let other: { data: DecodedDataset; testIdx: Uint32Array; label: string } | null = null;
         if (otherInfo) {
@@ -379,8 +377,8 @@ export class Jobs {
     const built = this.session.built;
     try {
       if (!this.lastRun || this.lastRun.runId !== runId || !built) throw new Error('There is no trained model to map: train one (or import one) first');
-      const { data, testIdx } = this.lastRun;
-      const { info } = await loadAnyDataset(this.lastRun.spec.dataset, this.deps.dataBase);
+      // The run's own images and metadata: an own set is not read from IndexedDB again at each epoch's end.
+      const { info, data, testIdx } = this.lastRun;
       const snap = await latentSnapshot(built, data, testIdx, max, (p) => this.session.guard(p));
       post(
         { type: 'latent', runId, step, ...snap, total: testIdx.length, classNames: [...info.classNames], factors: syntheticFactors(info, snap.indices), height: data.height, width: data.width, channels: data.channels },
@@ -485,7 +483,7 @@ export class Jobs {
       throw e;
     }
     this.session.adopt(built, spec);
-    this.lastRun = { runId: run.id, spec, data, trainIdx, testIdx: split.test };
+    this.lastRun = { runId: run.id, spec, info, data, trainIdx, testIdx: split.test };
     const step = trained.steps;
     const [count, height, width, channels] = [displayIdx.length, data.height, data.width, data.channels];
     const originals = pixelsOf(data, displayIdx);
