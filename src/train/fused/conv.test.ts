@@ -1,0 +1,392 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+// The tests compare with tfjs' own cpu kernels (the reference the fused path replaces); test-only use.
+// eslint-disable-next-line no-restricted-imports
+import * as tf from '@tensorflow/tfjs';
+import {
+  conv2dBackpropFilterKernels,
+  conv2dBackpropInputKernel,
+  conv2dForwardKernel,
+  convGeometry,
+  filterGradPlan,
+  type ConvGeometry,
+} from './conv';
+import type { OpKernels } from './reduce';
+import { actRef, type FusedActivation } from './wgsl';
+import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
+
+// ---- float64 references, straight from the definitions ----
+
+function refConv(g: ConvGeometry, x: Float32Array, w: Float32Array): Float64Array {
+  const { N, H, W, C, KH, KW, F, stride: s, padTop, padLeft, OH, OW } = g;
+  const y = new Float64Array(N * OH * OW * F);
+  for (let n = 0; n < N; n++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++)
+        for (let f = 0; f < F; f++) {
+          let sum = 0;
+          for (let kh = 0; kh < KH; kh++)
+            for (let kw = 0; kw < KW; kw++) {
+              const ih = oh * s - padTop + kh;
+              const iw = ow * s - padLeft + kw;
+              if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+              for (let c = 0; c < C; c++) sum += x[((n * H + ih) * W + iw) * C + c] * w[((kh * KW + kw) * C + c) * F + f];
+            }
+          y[((n * OH + oh) * OW + ow) * F + f] = sum;
+        }
+  return y;
+}
+
+/** dx[n,ih,iw,c] = Σ over (oh,ow,kh,kw) with oh·s − padTop + kh = ih (and the same for w) of dy·w. */
+function refBackpropInput(g: ConvGeometry, dy: Float32Array, w: Float32Array): Float64Array {
+  const { N, H, W, C, KH, KW, F, stride: s, padTop, padLeft, OH, OW } = g;
+  const dx = new Float64Array(N * H * W * C);
+  for (let n = 0; n < N; n++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++)
+        for (let kh = 0; kh < KH; kh++)
+          for (let kw = 0; kw < KW; kw++) {
+            const ih = oh * s - padTop + kh;
+            const iw = ow * s - padLeft + kw;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            for (let c = 0; c < C; c++)
+              for (let f = 0; f < F; f++) dx[((n * H + ih) * W + iw) * C + c] += dy[((n * OH + oh) * OW + ow) * F + f] * w[((kh * KW + kw) * C + c) * F + f];
+          }
+  return dx;
+}
+
+function refBackpropFilter(g: ConvGeometry, x: Float32Array, dy: Float32Array): Float64Array {
+  const { N, H, W, C, KH, KW, F, stride: s, padTop, padLeft, OH, OW } = g;
+  const dw = new Float64Array(KH * KW * C * F);
+  for (let n = 0; n < N; n++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++)
+        for (let kh = 0; kh < KH; kh++)
+          for (let kw = 0; kw < KW; kw++) {
+            const ih = oh * s - padTop + kh;
+            const iw = ow * s - padLeft + kw;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            for (let c = 0; c < C; c++)
+              for (let f = 0; f < F; f++) dw[((kh * KW + kw) * C + c) * F + f] += x[((n * H + ih) * W + iw) * C + c] * dy[((n * OH + oh) * OW + ow) * F + f];
+          }
+  return dw;
+}
+
+/** The epilogue in float64: act(z + bias[channel]) ⊙ dact(aux), dact from the output as in wgsl.ts. */
+function refEpilogue(
+  z: Float64Array,
+  channels: number,
+  o: { bias?: Float32Array; act?: FusedActivation; alpha?: number; dact?: { act: FusedActivation; alpha?: number; aux: Float32Array } },
+): Float64Array {
+  const out = new Float64Array(z.length);
+  for (let i = 0; i < z.length; i++) {
+    let v = actRef(o.act ?? 'linear', z[i] + (o.bias ? o.bias[i % channels] : 0), o.alpha);
+    if (o.dact) v *= dactRef(o.dact.act, o.dact.aux[i], o.dact.alpha);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** The derivative of act at the point whose output is y (the closed forms of wgsl.ts' dactFn, checked there). */
+function dactRef(act: FusedActivation, y: number, alpha = 0.2): number {
+  switch (act) {
+    case 'linear':
+      return 1;
+    case 'relu':
+      return y > 0 ? 1 : 0;
+    case 'leakyRelu':
+      return y > 0 ? 1 : alpha;
+    case 'sigmoid':
+      return y * (1 - y);
+    case 'tanh':
+      return 1 - y * y;
+    case 'elu':
+      return y > 0 ? 1 : y + 1;
+    case 'selu':
+      return y > 0 ? 1.0507009873554805 : y + 1.0507009873554805 * 1.6732632423543772;
+    case 'softplus':
+      return 1 - Math.exp(-y);
+  }
+}
+
+function expectClose(got: Float32Array, want: ArrayLike<number>, what: string, rel = 1e-4): void {
+  expect(got.length, `${what}: length`).toBe(want.length);
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
+  const tol = rel * Math.max(scale, 1e-3);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
+  }
+  expect(worst, `${what}: worst error ${worst} at ${at} (got ${got[at]}, want ${want[at]}), scale ${scale}`).toBeLessThanOrEqual(tol);
+}
+
+// ---- running the kernels ----
+
+async function device(): Promise<GPUDevice> {
+  return (await testDevice()) as GPUDevice;
+}
+
+async function runForward(
+  g: ConvGeometry,
+  x: Float32Array,
+  w: Float32Array,
+  o: Parameters<typeof conv2dForwardKernel>[1] = {},
+  extra: { bias?: Float32Array; aux?: Float32Array } = {},
+): Promise<Float32Array> {
+  const d = await device();
+  const k = conv2dForwardKernel(g, o);
+  const len = g.N * g.OH * g.OW * g.F;
+  const bufs = [upload(d, x), upload(d, w)];
+  if (o.bias) bufs.push(upload(d, extra.bias as Float32Array));
+  if (o.dact) bufs.push(upload(d, extra.aux as Float32Array));
+  const y = upload(d, randomArray(len, 99, 1e6, 2e6)); // garbage: the kernel must write every element
+  bufs.push(y);
+  expect(k.bindings.map((b) => b.name)).toEqual(['x', 'w', ...(o.bias ? ['bias'] : []), ...(o.dact ? ['aux'] : []), 'y']);
+  await runKernel(d, k, bufs);
+  const out = await download(d, y, len);
+  bufs.forEach((b) => b.destroy());
+  return out;
+}
+
+async function runBackpropInput(
+  g: ConvGeometry,
+  dy: Float32Array,
+  w: Float32Array,
+  o: Parameters<typeof conv2dBackpropInputKernel>[1] = {},
+  extra: { bias?: Float32Array; aux?: Float32Array } = {},
+): Promise<Float32Array> {
+  const d = await device();
+  const k = conv2dBackpropInputKernel(g, o);
+  const len = g.N * g.H * g.W * g.C;
+  const bufs = [upload(d, dy), upload(d, w)];
+  if (o.bias) bufs.push(upload(d, extra.bias as Float32Array));
+  if (o.dact) bufs.push(upload(d, extra.aux as Float32Array));
+  const dx = upload(d, randomArray(len, 98, 1e6, 2e6));
+  bufs.push(dx);
+  expect(k.bindings.map((b) => b.name)).toEqual(['dy', 'w', ...(o.bias ? ['bias'] : []), ...(o.dact ? ['aux'] : []), 'dx']);
+  await runKernel(d, k, bufs);
+  const out = await download(d, dx, len);
+  bufs.forEach((b) => b.destroy());
+  return out;
+}
+
+/** Runs an op's kernels in order, binding buffers by name (scratch buffers made here, filled with garbage). */
+async function runOp(op: OpKernels, named: Record<string, GPUBuffer>): Promise<void> {
+  const d = await device();
+  const all: Record<string, GPUBuffer> = { ...named };
+  const made: GPUBuffer[] = [];
+  for (const [name, floats] of Object.entries(op.scratch)) {
+    const b = upload(d, randomArray(floats, 7, 1e6, 2e6));
+    all[name] = b;
+    made.push(b);
+  }
+  for (const k of op.kernels) {
+    await runKernel(
+      d,
+      k,
+      k.bindings.map((b) => {
+        const buf = all[b.name];
+        if (!buf) throw new Error(`${k.label}: no buffer named ${b.name}`);
+        return buf;
+      }),
+    );
+  }
+  made.forEach((b) => b.destroy());
+}
+
+async function runBackpropFilter(g: ConvGeometry, x: Float32Array, dy: Float32Array): Promise<Float32Array> {
+  const d = await device();
+  const len = g.KH * g.KW * g.C * g.F;
+  const xb = upload(d, x);
+  const dyb = upload(d, dy);
+  const dwb = upload(d, randomArray(len, 97, 1e6, 2e6));
+  await runOp(conv2dBackpropFilterKernels(g), { x: xb, dy: dyb, dw: dwb });
+  const out = await download(d, dwb, len);
+  [xb, dyb, dwb].forEach((b) => b.destroy());
+  return out;
+}
+
+function inputs(g: ConvGeometry, seed: number) {
+  return {
+    x: randomArray(g.N * g.H * g.W * g.C, seed),
+    w: randomArray(g.KH * g.KW * g.C * g.F, seed + 1, -0.5, 0.5),
+    dy: randomArray(g.N * g.OH * g.OW * g.F, seed + 2),
+  };
+}
+
+// ---- the cases ----
+
+interface Case {
+  N: number;
+  H: number;
+  W: number;
+  C: number;
+  K: number;
+  F: number;
+  s: number;
+  pad: 'same' | 'valid';
+}
+const CASES: Case[] = [
+  { N: 2, H: 7, W: 5, C: 3, K: 3, F: 4, s: 1, pad: 'same' },
+  { N: 2, H: 7, W: 5, C: 3, K: 3, F: 4, s: 2, pad: 'same' },
+  { N: 2, H: 7, W: 5, C: 4, K: 3, F: 3, s: 1, pad: 'valid' },
+  { N: 2, H: 7, W: 5, C: 4, K: 3, F: 3, s: 2, pad: 'valid' },
+  { N: 1, H: 8, W: 6, C: 1, K: 5, F: 16, s: 2, pad: 'same' },
+  { N: 1, H: 7, W: 7, C: 16, K: 5, F: 1, s: 1, pad: 'same' },
+  { N: 2, H: 6, W: 7, C: 16, K: 1, F: 3, s: 2, pad: 'valid' },
+  { N: 1, H: 5, W: 5, C: 3, K: 5, F: 16, s: 1, pad: 'valid' },
+  { N: 1, H: 9, W: 8, C: 16, K: 4, F: 4, s: 2, pad: 'same' },
+  { N: 1, H: 6, W: 5, C: 64, K: 3, F: 37, s: 2, pad: 'same' },
+];
+const caseName = (c: Case) => `N${c.N} ${c.H}×${c.W}×${c.C} K${c.K} F${c.F} s${c.s} ${c.pad}`;
+const geom = (c: Case) => convGeometry(c.N, c.H, c.W, c.C, c.K, c.F, c.s, c.pad);
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+describe('convGeometry', () => {
+  it("matches tfjs' output shapes and padding", () => {
+    for (const H of [7, 8, 13]) {
+      for (const K of [1, 2, 3, 5, 7]) {
+        for (const s of [1, 2]) {
+          for (const pad of ['same', 'valid'] as const) {
+            if (pad === 'valid' && K > H) continue;
+            const W = H - 2 > K ? H - 2 : H;
+            const g = convGeometry(3, H, W, 2, K, 5, s, pad);
+            const layer = tf.layers.conv2d({ filters: 5, kernelSize: K, strides: s, padding: pad });
+            expect(layer.computeOutputShape([3, H, W, 2]), `H${H} W${W} K${K} s${s} ${pad}`).toEqual([3, g.OH, g.OW, 5]);
+            const info = tf.backend_util.computeConv2DInfo([3, H, W, 2], [K, K, 2, 5], s, 1, pad);
+            expect([info.outHeight, info.outWidth, info.padInfo.top, info.padInfo.left]).toEqual([g.OH, g.OW, g.padTop, g.padLeft]);
+          }
+        }
+      }
+    }
+    expect(() => convGeometry(1, 3, 3, 1, 5, 1, 1, 'valid')).toThrow();
+  });
+
+  it('plans the filter gradient within WebGPU limits', () => {
+    for (const [N, H, C, K, F, s] of [
+      [256, 32, 64, 7, 64, 1],
+      [256, 32, 1, 3, 1, 1],
+      [8, 7, 64, 1, 1, 2],
+      [8, 7, 1, 7, 64, 2],
+      [32, 28, 16, 3, 16, 1],
+    ]) {
+      const g = convGeometry(N, H, H, C, K, F, s, 'same');
+      const p = filterGradPlan(g);
+      expect(p.TGM * p.TGN * p.TGK).toBeLessThanOrEqual(256);
+      expect((p.TK * (p.TM + p.TN) + (p.TGK > 1 ? 256 : 0)) * 4).toBeLessThanOrEqual(16384);
+      expect(p.tilesM * p.tilesN).toBeLessThanOrEqual(65535);
+      expect(p.chunks).toBeLessThanOrEqual(65535);
+      expect(p.chunkLen % p.TK).toBe(0);
+      expect(p.chunks * p.chunkLen).toBeGreaterThanOrEqual(p.P);
+      const op = conv2dBackpropFilterKernels(g);
+      for (const k of op.kernels) for (const d of k.workgroups) expect(d).toBeLessThanOrEqual(65535);
+      for (const k of [conv2dForwardKernel(g, {}), conv2dBackpropInputKernel(g, {})]) for (const d of k.workgroups) expect(d).toBeLessThanOrEqual(65535);
+      expect((op.scratch.partial ?? 0) <= 1 << 22).toBe(true);
+    }
+  });
+});
+
+describe('conv kernels against float64 references', () => {
+  for (const c of CASES) {
+    it(`forward, input and filter gradients: ${caseName(c)}`, async ({ skip }) => {
+      if (!(await gpuAvailable())) skip();
+      const g = geom(c);
+      const { x, w, dy } = inputs(g, 11);
+      expectClose(await runForward(g, x, w), refConv(g, x, w), 'forward');
+      expectClose(await runBackpropInput(g, dy, w), refBackpropInput(g, dy, w), 'backprop input');
+      expectClose(await runBackpropFilter(g, x, dy), refBackpropFilter(g, x, dy), 'backprop filter');
+    });
+  }
+
+  it('forward epilogues: bias + activation, and ⊙ dact(aux)', async ({ skip }) => {
+    if (!(await gpuAvailable())) skip();
+    const g = convGeometry(2, 7, 5, 3, 3, 5, 2, 'same');
+    const { x, w } = inputs(g, 21);
+    const bias = randomArray(g.F, 24);
+    const len = g.N * g.OH * g.OW * g.F;
+    const auxT = randomArray(len, 25, -0.9, 0.9); // a tanh output
+    const auxS = randomArray(len, 26, 0.05, 0.95); // a sigmoid output
+    const z = refConv(g, x, w);
+    expectClose(await runForward(g, x, w, { bias: true, act: 'relu' }, { bias }), refEpilogue(z, g.F, { bias, act: 'relu' }), 'bias+relu');
+    expectClose(
+      await runForward(g, x, w, { bias: true, act: 'leakyRelu', alpha: 0.1 }, { bias }),
+      refEpilogue(z, g.F, { bias, act: 'leakyRelu', alpha: 0.1 }),
+      'bias+leakyRelu',
+    );
+    expectClose(await runForward(g, x, w, { act: 'sigmoid' }), refEpilogue(z, g.F, { act: 'sigmoid' }), 'sigmoid');
+    expectClose(
+      await runForward(g, x, w, { dact: { act: 'tanh' } }, { aux: auxT }),
+      refEpilogue(z, g.F, { dact: { act: 'tanh', aux: auxT } }),
+      '⊙ tanh′',
+    );
+    expectClose(
+      await runForward(g, x, w, { bias: true, act: 'elu', dact: { act: 'sigmoid' } }, { bias, aux: auxS }),
+      refEpilogue(z, g.F, { bias, act: 'elu', dact: { act: 'sigmoid', aux: auxS } }),
+      'bias+elu ⊙ sigmoid′',
+    );
+  });
+
+  it('input-gradient epilogues: bias + activation (a transposed conv layer), and ⊙ dact(aux)', async ({ skip }) => {
+    if (!(await gpuAvailable())) skip();
+    const g = convGeometry(2, 7, 5, 6, 3, 4, 2, 'same');
+    const { w, dy } = inputs(g, 31);
+    const bias = randomArray(g.C, 34);
+    const len = g.N * g.H * g.W * g.C;
+    const aux = randomArray(len, 35, -2, 2); // a leakyRelu output
+    const z = refBackpropInput(g, dy, w);
+    expectClose(await runBackpropInput(g, dy, w, { bias: true, act: 'tanh' }, { bias }), refEpilogue(z, g.C, { bias, act: 'tanh' }), 'bias+tanh');
+    expectClose(
+      await runBackpropInput(g, dy, w, { dact: { act: 'leakyRelu', alpha: 0.3 } }, { aux }),
+      refEpilogue(z, g.C, { dact: { act: 'leakyRelu', alpha: 0.3, aux } }),
+      '⊙ leakyRelu′',
+    );
+    expectClose(
+      await runBackpropInput(g, dy, w, { bias: true, act: 'selu', dact: { act: 'relu' } }, { bias, aux }),
+      refEpilogue(z, g.C, { bias, act: 'selu', dact: { act: 'relu', aux } }),
+      'bias+selu ⊙ relu′',
+    );
+  });
+
+  it('filter gradient split over several chunks (and a batch whose last chunk is ragged)', async ({ skip }) => {
+    if (!(await gpuAvailable())) skip();
+    for (const g of [convGeometry(5, 9, 7, 3, 3, 4, 1, 'same'), convGeometry(3, 16, 16, 1, 3, 1, 1, 'same'), convGeometry(4, 12, 10, 16, 3, 16, 2, 'valid')]) {
+      const p = filterGradPlan(g);
+      expect(p.chunks, JSON.stringify(g)).toBeGreaterThan(1);
+      const { x, dy } = inputs(g, 41);
+      expectClose(await runBackpropFilter(g, x, dy), refBackpropFilter(g, x, dy), `backprop filter ${JSON.stringify(p)}`);
+    }
+  });
+});
+
+describe('conv kernels against tfjs (cpu backend)', () => {
+  for (const c of [CASES[0], CASES[3], CASES[4], CASES[6], CASES[8]]) {
+    it(`conv2d, its gradients and conv2dTranspose: ${caseName(c)}`, async ({ skip }) => {
+      if (!(await gpuAvailable())) skip();
+      const g = geom(c);
+      const { x, w, dy } = inputs(g, 51);
+      const xt = tf.tensor4d(x, [g.N, g.H, g.W, g.C]);
+      const wt = tf.tensor4d(w, [g.KH, g.KW, g.C, g.F]);
+      const dyt = tf.tensor4d(dy, [g.N, g.OH, g.OW, g.F]);
+      const y = tf.conv2d(xt, wt, c.s, c.pad);
+      expect(y.shape).toEqual([g.N, g.OH, g.OW, g.F]);
+      expectClose(await runForward(g, x, w), await y.data(), 'forward vs tf.conv2d');
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad).mul(dyt).sum())([xt, wt]);
+      expectClose(await runBackpropInput(g, dy, w), await dx.data(), 'backprop input vs tf.grads');
+      expectClose(await runBackpropFilter(g, x, dy), await dw.data(), 'backprop filter vs tf.grads');
+      // A transposed conv layer (kernel [KH,KW,outC=C,inC=F]) with bias + relu is the input gradient with that epilogue.
+      const bias = randomArray(g.C, 52);
+      const yt = tf.relu(tf.add(tf.conv2dTranspose(dyt, wt, [g.N, g.H, g.W, g.C], c.s, c.pad), tf.tensor1d(bias)));
+      expectClose(await runBackpropInput(g, dy, w, { bias: true, act: 'relu' }, { bias }), await yt.data(), 'conv2dTranspose+bias+relu');
+      tf.dispose([xt, wt, dyt, y, dx, dw, yt]);
+    });
+  }
+});

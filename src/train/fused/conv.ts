@@ -1,0 +1,408 @@
+/**
+ * The fused WebGPU training path's 2-D convolution kernels (#19): forward (with a bias + activation
+ * epilogue, and optionally the next backward step's activation derivative), the input gradient (also
+ * a transposed convolution's forward pass), and the filter gradient as a split reduction over the
+ * batch's positions. Pure TypeScript (WGSL as text), following wgsl.ts' conventions: NHWC tensors,
+ * HWIO kernels, shapes baked into the shader, bindings in @group(0) in the listed order.
+ */
+import { actFn, dactFn, declareBindings, flatIndex, groups1d, type BindingSpec, type FusedActivation, type KernelSource } from './wgsl';
+import type { OpKernels } from './reduce';
+
+/** Multi-kernel ops' shape (reduce.ts'), re-exported for callers of the filter gradient. */
+export type { OpKernels };
+
+/** A forward convolution's geometry: input [N,H,W,C], kernel HWIO [KH,KW,C,F], output [N,OH,OW,F]; padTop/padLeft as tfjs computes them. */
+export interface ConvGeometry {
+  N: number;
+  H: number;
+  W: number;
+  C: number;
+  KH: number;
+  KW: number;
+  F: number;
+  stride: number;
+  padTop: number;
+  padLeft: number;
+  OH: number;
+  OW: number;
+}
+
+function positiveInt(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`conv: ${name} must be a positive integer, got ${v}`);
+}
+
+/**
+ * tfjs' geometry rules for a square kernel K and one stride on both axes: 'same' → OH = ceil(H/s),
+ * padTotal = max((OH−1)·s + K − H, 0), padTop = floor(padTotal/2) (the extra row, if any, at the
+ * bottom); 'valid' → OH = ceil((H − K + 1)/s), no padding.
+ */
+export function convGeometry(N: number, H: number, W: number, C: number, K: number, F: number, stride: number, padding: 'same' | 'valid'): ConvGeometry {
+  for (const [name, v] of Object.entries({ N, H, W, C, K, F, stride })) positiveInt(name, v);
+  let OH: number, OW: number, padTop = 0, padLeft = 0;
+  if (padding === 'same') {
+    OH = Math.ceil(H / stride);
+    OW = Math.ceil(W / stride);
+    padTop = Math.floor(Math.max((OH - 1) * stride + K - H, 0) / 2);
+    padLeft = Math.floor(Math.max((OW - 1) * stride + K - W, 0) / 2);
+  } else {
+    if (K > H || K > W) throw new Error(`conv: a ${K}×${K} 'valid' kernel does not fit a ${H}×${W} input`);
+    OH = Math.ceil((H - K + 1) / stride);
+    OW = Math.ceil((W - K + 1) / stride);
+  }
+  return { N, H, W, C, KH: K, KW: K, F, stride, padTop, padLeft, OH, OW };
+}
+
+function checkGeometry(g: ConvGeometry): void {
+  for (const k of ['N', 'H', 'W', 'C', 'KH', 'KW', 'F', 'stride', 'OH', 'OW'] as const) positiveInt(k, g[k]);
+  if (!Number.isInteger(g.padTop) || !Number.isInteger(g.padLeft) || g.padTop < 0 || g.padLeft < 0) throw new Error('conv: negative or fractional padding');
+  if (g.padTop >= g.KH || g.padLeft >= g.KW) throw new Error('conv: padding must be smaller than the kernel');
+}
+
+/** Output channels (or input channels, for the input gradient) one thread computes. */
+const CHANNELS_PER_THREAD = 4;
+const WG = 64;
+
+export interface ConvEpilogue {
+  bias?: boolean;
+  act?: FusedActivation;
+  alpha?: number;
+  /** Multiply by the activation derivative dact(aux), aux being the stored output of the layer below (same shape as the result). */
+  dact?: { act: FusedActivation; alpha?: number };
+  label?: string;
+}
+
+function epilogueBindings(o: ConvEpilogue): BindingSpec[] {
+  const b: BindingSpec[] = [];
+  if (o.bias) b.push({ name: 'bias', access: 'read' });
+  if (o.dact) b.push({ name: 'aux', access: 'read' });
+  return b;
+}
+
+/**
+ * The shared shape of the forward and input-gradient kernels: one thread per output pixel and group
+ * of up to CHANNELS_PER_THREAD channels (of `channels`), with `body` accumulating acc0..acc{cb−1} for
+ * channels ch0..ch{cb−1} (clamped to the last channel; lanes past it are computed but not written).
+ * `decl` declares the pixel's coordinates from `pix`.
+ */
+function perPixelKernel(
+  label: string,
+  pixels: number,
+  channels: number,
+  ins: BindingSpec[],
+  out: string,
+  o: ConvEpilogue,
+  decl: string,
+  body: string,
+): KernelSource {
+  const cb = Math.min(CHANNELS_PER_THREAD, channels);
+  const groups = Math.ceil(channels / cb);
+  const bindings = [...ins, ...epilogueBindings(o), { name: out, access: 'read_write' as const }];
+  const total = pixels * groups;
+  const lanes = Array.from({ length: cb }, (_, j) => j);
+  const ragged = channels % cb !== 0;
+  const act = o.act ?? 'linear';
+  const epilogue = lanes
+    .map((j) => {
+      const z = o.bias ? `acc${j} + bias[c0 + ${j}u]` : `acc${j}`;
+      const v = o.dact ? `act(${z}) * dact(aux[ob + ${j}u])` : `act(${z})`;
+      const store = `${out}[ob + ${j}u] = ${v};`;
+      return ragged && j > 0 ? `  if (c0 + ${j}u < ${channels}u) { ${store} }` : `  ${store}`;
+    })
+    .join('\n');
+  const code = `${declareBindings(bindings)}
+${actFn('act', act, o.alpha)}
+${o.dact ? dactFn('dact', o.dact.act, o.dact.alpha) : ''}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let t = ${flatIndex(WG)};
+  if (t >= ${total}u) { return; }
+  let cg = t % ${groups}u;
+  let pix = t / ${groups}u;
+  let c0 = cg * ${cb}u;
+${lanes.map((j) => `  let ch${j} = ${ragged && j > 0 ? `min(c0 + ${j}u, ${channels - 1}u)` : `c0 + ${j}u`};`).join('\n')}
+${decl}
+${lanes.map((j) => `  var acc${j} = 0.0;`).join('\n')}
+${body}
+  let ob = pix * ${channels}u + c0;
+${epilogue}
+}
+`;
+  return { label, code, bindings, workgroups: groups1d(total, WG) };
+}
+
+/**
+ * y = act(conv(x, w) + bias) [⊙ dact(aux)]. Bindings: x (read, [N,H,W,C]), w (read, [KH,KW,C,F]),
+ * [bias (read, [F])], [aux (read, [N,OH,OW,F]), when dact], y (read_write, [N,OH,OW,F]).
+ * One thread per output pixel and 4 output channels (each input value loaded once for the 4).
+ */
+export function conv2dForwardKernel(g: ConvGeometry, o: ConvEpilogue = {}): KernelSource {
+  checkGeometry(g);
+  const { N, H, W, C, KH, KW, F, stride: S, padTop, padLeft, OH, OW } = g;
+  const cb = Math.min(CHANNELS_PER_THREAD, F);
+  const lanes = Array.from({ length: cb }, (_, j) => j);
+  const decl = `  let ow = pix % ${OW}u;
+  let oh = (pix / ${OW}u) % ${OH}u;
+  let n = pix / ${OW * OH}u;
+  let ih0 = i32(oh * ${S}u) - ${padTop};
+  let iw0 = i32(ow * ${S}u) - ${padLeft};`;
+  const body = `  for (var kh = 0; kh < ${KH}; kh++) {
+    let ih = ih0 + kh;
+    if (ih < 0 || ih >= ${H}) { continue; }
+    for (var kw = 0; kw < ${KW}; kw++) {
+      let iw = iw0 + kw;
+      if (iw < 0 || iw >= ${W}) { continue; }
+      let xb = ((n * ${H}u + u32(ih)) * ${W}u + u32(iw)) * ${C}u;
+      let wb = u32(kh * ${KW} + kw) * ${C * F}u;
+      for (var c = 0u; c < ${C}u; c++) {
+        let xv = x[xb + c];
+        let wr = wb + c * ${F}u;
+${lanes.map((j) => `        acc${j} += xv * w[wr + ch${j}];`).join('\n')}
+      }
+    }
+  }`;
+  return perPixelKernel(
+    o.label ?? 'conv2d.forward',
+    N * OH * OW,
+    F,
+    [
+      { name: 'x', access: 'read' },
+      { name: 'w', access: 'read' },
+    ],
+    'y',
+    o,
+    decl,
+    body,
+  );
+}
+
+/**
+ * dx = ∂(conv(x, w))/∂x · dy, then act(dx + bias) [⊙ dact(aux)] (the input gradient is also a
+ * transposed convolution's forward pass: w is then that layer's [KH,KW,outC,inC] kernel, F its input
+ * channels). Bindings: dy (read, [N,OH,OW,F]), w (read, [KH,KW,C,F]), [bias (read, [C])],
+ * [aux (read, [N,H,W,C]), when dact], dx (read_write, [N,H,W,C]). One thread per input pixel and 4
+ * input channels; with stride s only the taps on the stride grid (kh ≡ ih + padTop mod s) are visited.
+ */
+export function conv2dBackpropInputKernel(g: ConvGeometry, o: ConvEpilogue = {}): KernelSource {
+  checkGeometry(g);
+  const { N, H, W, C, KH, KW, F, stride: S, padTop, padLeft, OH, OW } = g;
+  const cb = Math.min(CHANNELS_PER_THREAD, C);
+  const lanes = Array.from({ length: cb }, (_, j) => j);
+  const decl = `  let iw = pix % ${W}u;
+  let ih = (pix / ${W}u) % ${H}u;
+  let n = pix / ${W * H}u;
+  let ihp = i32(ih) + ${padTop};
+  let iwp = i32(iw) + ${padLeft};`;
+  const loop = (k: string, kp: string, K: number, out: string, O: number): string =>
+    S === 1
+      ? `for (var ${k} = 0; ${k} < ${K}; ${k}++) {
+      let ${out}s = ${kp} - ${k};
+      if (${out}s < 0) { break; }
+      if (${out}s >= ${O}) { continue; }
+      let ${out} = u32(${out}s);`
+      : `for (var ${k} = ${kp} % ${S}; ${k} < ${K}; ${k} += ${S}) {
+      let ${out}s = ${kp} - ${k};
+      if (${out}s < 0) { break; }
+      let ${out} = u32(${out}s / ${S});
+      if (${out} >= ${O}u) { continue; }`;
+  const body = `  ${loop('kh', 'ihp', KH, 'oh', OH)}
+    ${loop('kw', 'iwp', KW, 'ow', OW)}
+      let db = ((n * ${OH}u + oh) * ${OW}u + ow) * ${F}u;
+      let wb = u32(kh * ${KW} + kw) * ${C * F}u;
+${lanes.map((j) => `      let wr${j} = wb + ch${j} * ${F}u;`).join('\n')}
+      for (var f = 0u; f < ${F}u; f++) {
+        let d = dy[db + f];
+${lanes.map((j) => `        acc${j} += d * w[wr${j} + f];`).join('\n')}
+      }
+    }
+  }`;
+  return perPixelKernel(
+    o.label ?? 'conv2d.backpropInput',
+    N * H * W,
+    C,
+    [
+      { name: 'dy', access: 'read' },
+      { name: 'w', access: 'read' },
+    ],
+    'dx',
+    o,
+    decl,
+    body,
+  );
+}
+
+/** Largest scratch (floats) the filter gradient's partial sums may take. */
+const FILTER_SCRATCH_MAX = 1 << 22;
+/** Workgroups the filter gradient's first pass aims for (tiles × chunks). */
+const FILTER_TARGET_GROUPS = 512;
+/** Fewest position steps (of TK positions) one chunk takes, so partial writes stay a small part of the work. */
+const FILTER_MIN_STEPS = 4;
+
+/** The filter gradient's tiling, exported for tests and plans. */
+export interface FilterGradPlan {
+  /** Rows of the GEMM (KH·KW·C, HWIO's leading dims) and its inner length (N·OH·OW). */
+  M: number;
+  P: number;
+  /** Per-thread micro tile, thread grid (rows, columns, position lanes) and workgroup tile. */
+  RM: number;
+  RN: number;
+  TGM: number;
+  TGN: number;
+  TGK: number;
+  TM: number;
+  TN: number;
+  /** Positions staged in workgroup memory per step. */
+  TK: number;
+  tilesM: number;
+  tilesN: number;
+  /** Chunks the positions are split into, and positions per chunk (a multiple of TK). */
+  chunks: number;
+  chunkLen: number;
+}
+
+export function filterGradPlan(g: ConvGeometry): FilterGradPlan {
+  checkGeometry(g);
+  const M = g.KH * g.KW * g.C;
+  const F = g.F;
+  const P = g.N * g.OH * g.OW;
+  const RN = Math.min(4, F);
+  const RM = Math.min(4, M);
+  const TGN = Math.min(Math.ceil(F / RN), 16);
+  const TGM = Math.min(Math.ceil(M / RM), Math.floor(256 / TGN), 64);
+  const TGK = Math.floor(256 / (TGM * TGN));
+  const TM = TGM * RM;
+  const TN = TGN * RN;
+  let mult = Math.max(1, Math.ceil(16 / TGK));
+  while (mult > 1 && TGK * mult * (TM + TN) > 3072) mult--;
+  const TK = TGK * mult;
+  const tilesM = Math.ceil(M / TM);
+  const tilesN = Math.ceil(F / TN);
+  const steps = Math.ceil(P / TK);
+  let chunks = Math.min(
+    Math.ceil(steps / FILTER_MIN_STEPS),
+    Math.ceil(FILTER_TARGET_GROUPS / (tilesM * tilesN)),
+    Math.floor(FILTER_SCRATCH_MAX / (M * F)),
+    65535,
+  );
+  chunks = Math.max(1, chunks);
+  const chunkLen = Math.ceil(steps / chunks) * TK;
+  chunks = Math.ceil(P / chunkLen);
+  return { M, P, RM, RN, TGM, TGN, TGK, TM, TN, TK, tilesM, tilesN, chunks, chunkLen };
+}
+
+/**
+ * dw[kh,kw,c,f] = Σ over n,oh,ow of x[n, oh·s − padTop + kh, ow·s − padLeft + kw, c] · dy[n,oh,ow,f]:
+ * a GEMM dw[M = KH·KW·C, F] = im2col(x)ᵀ · dy with inner length N·OH·OW, split over that length.
+ * Pass 1 ('partial'): each workgroup takes a TM×TN tile of dw and a chunk of positions, stages TK
+ * positions of im2col(x) and dy at a time in workgroup memory, accumulates a micro tile per thread
+ * (threads also split the positions when the tile is small, summed in workgroup memory at the end),
+ * and writes its partial sums to scratch `partial` [chunks, M, F]. Pass 2 sums them into dw.
+ * When one chunk suffices, pass 1 writes dw directly and there is no scratch.
+ * Bindings by name: pass 1 x, dy, partial|dw; pass 2 partial, dw.
+ */
+export function conv2dBackpropFilterKernels(g: ConvGeometry, label = 'conv2d.backpropFilter'): OpKernels {
+  const p = filterGradPlan(g);
+  const { H, W, C, KW, F, stride: S, padTop, padLeft, OH, OW } = g;
+  const { M, P, RM, RN, TGM, TGN, TGK, TM, TN, TK, tilesM, chunks, chunkLen } = p;
+  const wgSize = TGM * TGN * TGK;
+  const MF = M * F;
+  const direct = chunks === 1;
+  const out = direct ? 'dw' : 'partial';
+  const b1: BindingSpec[] = [
+    { name: 'x', access: 'read' },
+    { name: 'dy', access: 'read' },
+    { name: out, access: 'read_write' },
+  ];
+  const cells: Array<[number, number]> = [];
+  for (let i = 0; i < RM; i++) for (let j = 0; j < RN; j++) cells.push([i, j]);
+  const store = (i: number, j: number, v: string): string =>
+    `{ let r = m0 + gm + ${i * TGM}u; let f = n0 + gn + ${j * TGN}u; if (r < ${M}u && f < ${F}u) { ${out}[ob + r * ${F}u + f] = ${v}; } }`;
+  const finish =
+    TGK === 1
+      ? cells.map(([i, j]) => `  ${store(i, j, `acc${i}_${j}`)}`).join('\n')
+      : cells
+          .map(
+            ([i, j]) => `  red[li] = acc${i}_${j};
+  workgroupBarrier();
+  if (gk == 0u) {
+    var s = 0.0;
+    for (var k = 0u; k < ${TGK}u; k++) { s += red[li + k * ${TGM * TGN}u]; }
+    ${store(i, j, 's')}
+  }
+  workgroupBarrier();`,
+          )
+          .join('\n');
+  const pass1 = `${declareBindings(b1)}
+var<workgroup> As: array<f32, ${TK * TM}>;
+var<workgroup> Bs: array<f32, ${TK * TN}>;
+${TGK > 1 ? `var<workgroup> red: array<f32, ${wgSize}>;` : ''}
+@compute @workgroup_size(${wgSize})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let gn = li % ${TGN}u;
+  let gm = (li / ${TGN}u) % ${TGM}u;
+  let gk = li / ${TGM * TGN}u;
+  let m0 = (wg.x % ${tilesM}u) * ${TM}u;
+  let n0 = (wg.x / ${tilesM}u) * ${TN}u;
+  let pStart = wg.y * ${chunkLen}u;
+  let pEnd = min(pStart + ${chunkLen}u, ${P}u);
+  let ob = ${direct ? '0u' : `wg.y * ${MF}u`};
+${cells.map(([i, j]) => `  var acc${i}_${j} = 0.0;`).join('\n')}
+  for (var k0 = pStart; k0 < pEnd; k0 += ${TK}u) {
+    for (var e = li; e < ${TK * TM}u; e += ${wgSize}u) {
+      let pos = k0 + e / ${TM}u;
+      let r = m0 + e % ${TM}u;
+      var v = 0.0;
+      if (pos < pEnd && r < ${M}u) {
+        let ow = pos % ${OW}u;
+        let oh = (pos / ${OW}u) % ${OH}u;
+        let n = pos / ${OW * OH}u;
+        let c = r % ${C}u;
+        let kw = (r / ${C}u) % ${KW}u;
+        let kh = r / ${C * KW}u;
+        let ih = i32(oh * ${S}u + kh) - ${padTop};
+        let iw = i32(ow * ${S}u + kw) - ${padLeft};
+        if (ih >= 0 && ih < ${H} && iw >= 0 && iw < ${W}) {
+          v = x[((n * ${H}u + u32(ih)) * ${W}u + u32(iw)) * ${C}u + c];
+        }
+      }
+      As[e] = v;
+    }
+    for (var e = li; e < ${TK * TN}u; e += ${wgSize}u) {
+      let pos = k0 + e / ${TN}u;
+      let f = n0 + e % ${TN}u;
+      var v = 0.0;
+      if (pos < pEnd && f < ${F}u) { v = dy[pos * ${F}u + f]; }
+      Bs[e] = v;
+    }
+    workgroupBarrier();
+    for (var k = gk; k < ${TK}u; k += ${TGK}u) {
+${Array.from({ length: RM }, (_, i) => `      let a${i} = As[k * ${TM}u + gm + ${i * TGM}u];`).join('\n')}
+${Array.from({ length: RN }, (_, j) => `      let b${j} = Bs[k * ${TN}u + gn + ${j * TGN}u];`).join('\n')}
+${cells.map(([i, j]) => `      acc${i}_${j} += a${i} * b${j};`).join('\n')}
+    }
+    workgroupBarrier();
+  }
+${finish}
+}
+`;
+  const kernels: KernelSource[] = [
+    { label: direct ? label : `${label}.partial`, code: pass1, bindings: b1, workgroups: [p.tilesM * p.tilesN, chunks, 1] },
+  ];
+  if (direct) return { kernels, scratch: {} };
+  const b2: BindingSpec[] = [
+    { name: 'partial', access: 'read' },
+    { name: 'dw', access: 'read_write' },
+  ];
+  const pass2 = `${declareBindings(b2)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = ${flatIndex(WG)};
+  if (i >= ${MF}u) { return; }
+  var s = 0.0;
+  for (var c = 0u; c < ${chunks}u; c++) { s += partial[c * ${MF}u + i]; }
+  dw[i] = s;
+}
+`;
+  kernels.push({ label: `${label}.sum`, code: pass2, bindings: b2, workgroups: groups1d(MF, WG) });
+  return { kernels, scratch: { partial: chunks * MF } };
+}
+
