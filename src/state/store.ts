@@ -21,6 +21,7 @@ import {
   type FromWorker,
   type FromWorkerOf,
   type GradCheckRow,
+  type KernelPathReport,
   type LossPoint,
   type MemoryReport,
   type Phase,
@@ -77,6 +78,8 @@ interface TrainingSlice {
   phaseFraction: number | null;
   runId: number;
   backend: BackendReport | null;
+  /** #19: which kernels train the run on WebGPU (the fused path or tfjs' stock kernels, and why). */
+  kernels: KernelPathReport | null;
   progress: ProgressInfo | null;
   trainLoss: LossPoint[];
   testLoss: TestPoint[];
@@ -185,6 +188,7 @@ const freshTraining = {
   phaseDetail: '',
   phaseFraction: null,
   progress: null,
+  kernels: null,
   trainLoss: [] as LossPoint[],
   testLoss: [] as TestPoint[],
   originals: null,
@@ -294,6 +298,9 @@ export function createAppStore(makeClient: ClientFactory = workerClient): AppSto
           break;
         case 'backend':
           set({ backend: msg.report });
+          break;
+        case 'kernels':
+          set({ kernels: msg.report });
           break;
         case 'trainLoss':
           // A run that resumes from a checkpoint (after a device loss or a divergence) re-sends steps: they replace the old tail.

@@ -89,6 +89,15 @@ export interface BackendReport {
   device: string | null;
 }
 
+/** #19: which kernels train a run on WebGPU. */
+export interface KernelPathReport {
+  fused: boolean;
+  /** fused: the fused ops in order; stock: why the fused path does not train this model. */
+  detail: string;
+  /** fused: compute dispatches per training step. */
+  dispatches?: number;
+}
+
 export interface LossPoint {
   step: number;
   /** The training objective: reconstruction plus every penalty (what the optimizer minimises). */
@@ -117,6 +126,8 @@ export type FromWorker =
   /** fraction: how far the phase has got (0-1), where known before training steps report progress (Auto's race). */
   | { type: 'phase'; runId: number; phase: Phase; detail: string; fraction?: number }
   | { type: 'backend'; runId: number; report: BackendReport }
+  /** #19: which kernels train the run on WebGPU: the fused path (its ops, dispatches per step) or tfjs' stock kernels and why. */
+  | { type: 'kernels'; runId: number; report: KernelPathReport }
   /** Losses read back since the last report, with the progress they bring (one message: one page update). */
   | { type: 'trainLoss'; runId: number; points: LossPoint[]; progress: ProgressInfo }
   /** End of an epoch: test loss, and the training loss evaluated the same way (no dropout) on the training images. */

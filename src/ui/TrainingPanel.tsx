@@ -72,6 +72,7 @@ export function TrainingPanel() {
   const progress = useAppStore((s) => s.progress);
   const phaseFraction = useAppStore((s) => s.phaseFraction);
   const backend = useAppStore((s) => s.backend);
+  const kernels = useAppStore((s) => s.kernels);
   const trainLoss = useAppStore((s) => s.trainLoss);
   const testLoss = useAppStore((s) => s.testLoss);
   const error = useAppStore((s) => s.error);
@@ -116,6 +117,13 @@ export function TrainingPanel() {
         </p>
       )}
       {backend && <p className="backend-reason">{backend.reason}</p>}
+      {kernels && (
+        <p className="backend-reason" data-testid="kernel-path" data-fused={kernels.fused ? 'yes' : 'no'} title={kernels.detail}>
+          {kernels.fused
+            ? `Kernels: the fused WebGPU path, ${kernels.dispatches ?? '?'} dispatches per step (${kernels.detail}).`
+            : `Kernels: tfjs' stock WebGPU kernels, as the fused path does not cover ${kernels.detail}.`}
+        </p>
+      )}
       <div
         className="progress"
         role="progressbar"

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 // The tests compare with tfjs' own cpu kernels (the reference the fused path replaces); test-only use.
-// eslint-disable-next-line no-restricted-imports
+ 
 import * as tf from '@tensorflow/tfjs';
 import {
   conv2dBackpropFilterKernels,

@@ -200,6 +200,8 @@ export async function trainFrom(run: RunState, data: LoopData, start: Checkpoint
   const inputShape = [data.data.height, data.data.width, data.data.channels];
   deps.post({ type: 'phase', runId: run.id, phase: 'building', detail: 'Building the model' });
   const built = deps.slot.build(spec, inputShape, start.weights);
+  const kernels = deps.slot.attachFused(spec, inputShape);
+  if (deps.slot.backend === 'webgpu' || kernels.fused) deps.post({ type: 'kernels', runId: run.id, report: kernels });
   const display = batchTensor(data.data, data.displayIdx, 0, data.displayIdx.length);
   // Denoising: the live reconstructions are of the corrupted display images (fixed seed), shown beside them.
   const shown = spec.variant === 'denoising' ? corrupt(display, spec.corruption, spec.noise, CORRUPTION_SEED) : null;
@@ -372,11 +374,18 @@ class TrainingLoop {
     const single = await this.pauseIfAsked();
     if (run.stopped) return;
     const to = Math.min(order.length, from + spec.batchSize);
-    const x = batchTensor(this.data.data, order, from, to);
     const optimizer = this.deps.slot.optimizer;
     if (!optimizer) throw new Error('the model has no optimizer');
-    const result = this.step ? { loss: this.step(optimizer, spec, this.model, x), terms: null } : variantStep(optimizer, spec, this.built, x);
-    x.dispose();
+    const fused = this.step ? null : this.deps.slot.fused;
+    let result: { loss: tf.Scalar; terms: tf.Tensor1D | null };
+    if (fused) {
+      // The fused WebGPU path (#19): the batch goes straight into its input buffer.
+      result = { loss: fused.step(pixelsOf(this.data.data, order, from, to), to - from, optimizer, spec.learningRate), terms: null };
+    } else {
+      const x = batchTensor(this.data.data, order, from, to);
+      result = this.step ? { loss: this.step(optimizer, spec, this.model, x), terms: null } : variantStep(optimizer, spec, this.built, x);
+      x.dispose();
+    }
     this.done++;
     this.windowImages += to - from;
     this.pending.push({ step: this.done, loss: result.loss, terms: result.terms });

@@ -7,7 +7,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName, ExperimentSpec, Shape } from '../../model/spec';
 import { buildModel, type BuiltModel } from './buildModel';
+import type { KernelPathReport } from '../protocol';
+import { FusedTrainer } from './fusedTrainer';
 import { makeTrainingOptimizer } from './training';
+
+/** The fields the fused WebGPU path (#19) reads to decide whether it can train a spec. */
+export type FusedFields = Pick<ExperimentSpec, 'encoder' | 'decoder' | 'seed' | 'loss' | 'optimizer' | 'variant' | 'learningRate' | 'batchSize'>;
 
 /** Thrown by the training loop when it notices the device is gone. */
 export class DeviceLostError extends Error {}
@@ -17,6 +22,9 @@ type ModelSpec = Pick<ExperimentSpec, 'encoder' | 'decoder' | 'seed' | 'optimize
 export class ModelSlot {
   private builtModel: BuiltModel | null = null;
   private opt: tf.Optimizer | null = null;
+  private fusedTrainer: FusedTrainer | null = null;
+  /** Train on WebGPU with the fused path where it covers the model (#19); false: tfjs' stock kernels (the bench's yardstick). */
+  fusedEnabled = true;
 
   /** The model trained last (null before the first build, after dispose and after a device loss). */
   get built(): BuiltModel | null {
@@ -50,6 +58,27 @@ export class ModelSlot {
     this.opt = makeTrainingOptimizer(spec);
   }
 
+  /** The fused WebGPU trainer of the current model, when the fused path trains it (null: tfjs' stock kernels). */
+  get fused(): FusedTrainer | null {
+    return this.fusedTrainer;
+  }
+
+  /**
+   * Sets up the fused WebGPU path for the current model when the backend is WebGPU and the path
+   * covers the spec; returns which kernels will train it and why (for the page).
+   */
+  attachFused(spec: FusedFields, inputShape: Shape): KernelPathReport {
+    this.fusedTrainer?.dispose();
+    this.fusedTrainer = null;
+    const built = this.builtModel;
+    if (!built) return { fused: false, detail: 'no model' };
+    if (!this.fusedEnabled) return { fused: false, detail: 'the fused path is switched off' };
+    const { trainer, report } = FusedTrainer.create(spec, built.model, inputShape);
+    this.fusedTrainer = trainer;
+    if (trainer) report.dispatches = trainer.counts(spec.batchSize).total;
+    return report;
+  }
+
   /** Replaces the optimizer by a fresh one (after a divergence its moment estimates may hold NaN too). */
   freshOptimizer(spec: Pick<ExperimentSpec, 'optimizer' | 'learningRate'>): tf.Optimizer {
     this.opt?.dispose();
@@ -59,6 +88,8 @@ export class ModelSlot {
 
   /** Disposes the model and the optimizer. */
   dispose(): void {
+    this.fusedTrainer?.dispose();
+    this.fusedTrainer = null;
     this.builtModel?.model.dispose();
     this.builtModel = null;
     this.opt?.dispose();
@@ -67,6 +98,7 @@ export class ModelSlot {
 
   /** Forgets the model and the optimizer without disposing them: their tensors lived on a lost device. */
   protected forget(): void {
+    this.fusedTrainer = null;
     this.builtModel = null;
     this.opt = null;
   }

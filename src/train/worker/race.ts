@@ -8,9 +8,10 @@ import type { BackendName, ExperimentSpec, Shape } from '../../model/spec';
 import { keepTiming, RACE_WARMUP_LIMIT_MS, RACE_WARMUP_STEPS, type RaceTiming } from '../race';
 import { trySet } from './startBackend';
 import { buildModel } from './buildModel';
+import { FusedTrainer } from './fusedTrainer';
 import { makeTrainingOptimizer, trainStep } from './training';
 
-type Spec = Pick<ExperimentSpec, 'encoder' | 'decoder' | 'seed' | 'loss' | 'optimizer' | 'learningRate'>;
+type Spec = Pick<ExperimentSpec, 'encoder' | 'decoder' | 'seed' | 'loss' | 'optimizer' | 'learningRate' | 'variant'>;
 
 /** Times training steps of `spec` on the active backend: warm-up first, then steps until keepTiming says stop. */
 export async function timeSteps(spec: Spec, inputShape: Shape, batch: Float32Array, count: number, pause: () => Promise<void>): Promise<RaceTiming> {
@@ -18,7 +19,9 @@ export async function timeSteps(spec: Spec, inputShape: Shape, batch: Float32Arr
   const built = buildModel(spec, inputShape);
   const optimizer = makeTrainingOptimizer(spec);
   const x = tf.tensor4d(batch, [count, ...inputShape] as [number, number, number, number]);
-  const step = (): tf.Scalar => trainStep(optimizer, spec, built.model, x);
+  // On WebGPU the run trains with the fused path where it covers the model (#19): time that.
+  const { trainer: fused } = FusedTrainer.create(spec, built.model, inputShape);
+  const step = (): tf.Scalar => (fused ? fused.step(batch, count, optimizer, spec.learningRate) : trainStep(optimizer, spec, built.model, x));
   try {
     const w0 = performance.now();
     for (let i = 0; i < RACE_WARMUP_STEPS; i++) {
@@ -45,6 +48,7 @@ export async function timeSteps(spec: Spec, inputShape: Shape, batch: Float32Arr
     }
     return { backend, msPerStep: (performance.now() - t0) / steps, steps };
   } finally {
+    fused?.dispose();
     x.dispose();
     optimizer.dispose();
     built.model.dispose();

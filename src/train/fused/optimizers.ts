@@ -1,0 +1,144 @@
+/**
+ * The optimizers' updates of a flat parameter buffer, one dispatch each (#19), reproducing tfjs 4.22's
+ * (tfjs-core/dist/optimizers/{adam,momentum,rmsprop}_optimizer.js), operation for operation in float32:
+ * - adam: m' = m·β1 + g·(1 − β1); v' = v·β2 + g²·(1 − β2);
+ *   p' = (m'/(1 − β1^t)) / (sqrt(v'/(1 − β2^t)) + ε) · (−lr) + p, with tfjs' accumulated β^t
+ *   (float32 products, starting at β) and ε = 1e-7 (tfjs' float32 backend epsilon) by default.
+ * - momentum (no Nesterov): a' = momentum·a + g; p' = (−lr)·a' + p.
+ * - rmsprop (not centered): ms' = ms·decay + g²·(1 − decay); mom' = mom·momentum + g·lr/sqrt(ms' + ε); p' = p − mom'.
+ *   tfjs' defaults: decay 0.9, momentum 0, ε = 1e-7.
+ * The state buffers (m, v, accum, ms, mom) start at zero. The per-step values (lr; adam's bias
+ * corrections) are read from `hyper`, a small storage buffer the runtime rewrites before each step
+ * with the arrays adamHyper / momentumHyper / rmspropHyper return (4 floats, 16 bytes).
+ */
+import { declareBindings, f32, flatIndex, groups1d, type BindingSpec, type KernelSource } from './wgsl';
+
+/** tfjs' float32 backend epsilon, the optimizers' default ε. */
+const TFJS_EPSILON = 1e-7;
+const WG = 256;
+
+function checkCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`optimizer: count must be a positive integer, got ${count}`);
+}
+
+function updateKernel(label: string, count: number, bindings: BindingSpec[], body: string): KernelSource {
+  checkCount(count);
+  const code = `${declareBindings(bindings)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = ${flatIndex(WG)};
+  if (i >= ${count}u) { return; }
+  let g = grad[i];
+  ${body}
+}`;
+  return { label, code, bindings, workgroups: groups1d(count, WG) };
+}
+
+/**
+ * Adam over `count` parameters. Bindings in order: `param`, `grad` (read), `m`, `v`, `hyper` (read:
+ * adamHyper(lr, step, β1, β2), with the same β1, β2 as here).
+ */
+export function adamKernel(count: number, o: { beta1?: number; beta2?: number; epsilon?: number } = {}): KernelSource {
+  const beta1 = o.beta1 ?? 0.9;
+  const beta2 = o.beta2 ?? 0.999;
+  const eps = o.epsilon ?? TFJS_EPSILON;
+  const bindings: BindingSpec[] = [
+    { name: 'param', access: 'read_write' },
+    { name: 'grad', access: 'read' },
+    { name: 'm', access: 'read_write' },
+    { name: 'v', access: 'read_write' },
+    { name: 'hyper', access: 'read' },
+  ];
+  return updateKernel(
+    'adam',
+    count,
+    bindings,
+    `let m1 = m[i] * ${f32(beta1)} + g * ${f32(1 - beta1)};
+  let v1 = v[i] * ${f32(beta2)} + (g * g) * ${f32(1 - beta2)};
+  m[i] = m1;
+  v[i] = v1;
+  let mHat = m1 / hyper[1];
+  let vHat = v1 / hyper[2];
+  param[i] = (mHat / (sqrt(vHat) + ${f32(eps)})) * (-hyper[0]) + param[i];`,
+  );
+}
+
+/**
+ * Momentum (no Nesterov) over `count` parameters. Bindings in order: `param`, `grad` (read), `accum`,
+ * `hyper` (read: momentumHyper(lr)).
+ */
+export function momentumKernel(count: number, momentum = 0.9): KernelSource {
+  const bindings: BindingSpec[] = [
+    { name: 'param', access: 'read_write' },
+    { name: 'grad', access: 'read' },
+    { name: 'accum', access: 'read_write' },
+    { name: 'hyper', access: 'read' },
+  ];
+  return updateKernel(
+    'momentum',
+    count,
+    bindings,
+    `let a1 = ${f32(momentum)} * accum[i] + g;
+  accum[i] = a1;
+  param[i] = (-hyper[0]) * a1 + param[i];`,
+  );
+}
+
+/**
+ * RMSprop (not centered) over `count` parameters. Bindings in order: `param`, `grad` (read), `ms`,
+ * `mom`, `hyper` (read: rmspropHyper(lr)).
+ */
+export function rmspropKernel(count: number, o: { decay?: number; momentum?: number; epsilon?: number } = {}): KernelSource {
+  const decay = o.decay ?? 0.9;
+  const momentum = o.momentum ?? 0;
+  const eps = o.epsilon ?? TFJS_EPSILON;
+  const bindings: BindingSpec[] = [
+    { name: 'param', access: 'read_write' },
+    { name: 'grad', access: 'read' },
+    { name: 'ms', access: 'read_write' },
+    { name: 'mom', access: 'read_write' },
+    { name: 'hyper', access: 'read' },
+  ];
+  return updateKernel(
+    'rmsprop',
+    count,
+    bindings,
+    `let ms1 = ms[i] * ${f32(decay)} + (g * g) * ${f32(1 - decay)};
+  let mom1 = mom[i] * ${f32(momentum)} + (g * hyper[0]) / sqrt(ms1 + ${f32(eps)});
+  ms[i] = ms1;
+  mom[i] = mom1;
+  param[i] = param[i] - mom1;`,
+  );
+}
+
+/**
+ * Adam's `hyper` before step `step` (1-based): [lr, 1 − β1^step, 1 − β2^step, 0], the powers
+ * accumulated in float32 as tfjs does (accBeta starts at β and is multiplied by β after each step).
+ */
+export function adamHyper(lr: number, step: number, beta1 = 0.9, beta2 = 0.999): Float32Array {
+  if (!Number.isInteger(step) || step < 1) throw new Error(`adamHyper: step must be a positive integer, got ${step}`);
+  const b1 = Math.fround(beta1);
+  const b2 = Math.fround(beta2);
+  // Continue from the last call's powers when it was an earlier step of the same betas (a run's steps: O(1) each).
+  let c = powCache;
+  if (!c || c.b1 !== b1 || c.b2 !== b2 || c.step > step) c = { b1, b2, step: 1, acc1: b1, acc2: b2 };
+  let { acc1, acc2 } = c;
+  for (let s = c.step; s < step; s++) {
+    acc1 = Math.fround(acc1 * b1);
+    acc2 = Math.fround(acc2 * b2);
+  }
+  powCache = { b1, b2, step, acc1, acc2 };
+  return Float32Array.from([lr, Math.fround(1 - acc1), Math.fround(1 - acc2), 0]);
+}
+
+let powCache: { b1: number; b2: number; step: number; acc1: number; acc2: number } | null = null;
+
+/** Momentum's `hyper`: [lr, 0, 0, 0]. */
+export function momentumHyper(lr: number): Float32Array {
+  return Float32Array.from([lr, 0, 0, 0]);
+}
+
+/** RMSprop's `hyper`: [lr, 0, 0, 0]. */
+export function rmspropHyper(lr: number): Float32Array {
+  return Float32Array.from([lr, 0, 0, 0]);
+}

@@ -1,0 +1,448 @@
+/**
+ * The fused WebGPU training path's runtime (#19): a plan (plan.ts) turned into kernels for one batch
+ * size, with every buffer, pipeline and bind group made once and reused at every step. A step is one
+ * compute pass: the forward ops (activation fused), the loss and its gradient (the output
+ * activation's derivative fused), the backward ops (each writing its input's gradient with the
+ * previous activation's derivative applied, its weight gradient as a split reduction, its bias
+ * gradient), and one optimizer dispatch over the flat parameter buffer. The loss is left on the GPU.
+ *
+ * Pure WebGPU (no tfjs): it runs on any GPUDevice — tfjs' own in the app (fusedTrainer.ts binds the
+ * model's variables), Dawn's in the unit tests.
+ */
+import { conv2dBackpropFilterKernels, conv2dBackpropInputKernel, conv2dForwardKernel, convGeometry } from './conv';
+import { batchNormBackwardKernels, batchNormForwardKernels } from './batchNorm';
+import { activationBackwardKernel, activationForwardKernel, dropoutBackwardKernel, dropoutForwardKernel } from './elementwise';
+import { lossKernels } from './loss';
+import { matmulKernel } from './matmul';
+import { adamHyper, adamKernel, momentumHyper, momentumKernel, rmspropHyper, rmspropKernel } from './optimizers';
+import { dactFor, type FusedOp, type FusedPlan, type PlanTensor } from './plan';
+import { avgPoolBackwardKernel, avgPoolForwardKernel, maxPoolBackwardKernel, maxPoolForwardKernel, poolGeometry } from './pool';
+import { colSumKernels, type OpKernels } from './reduce';
+import { upsampleBackwardKernel, upsampleForwardKernel } from './upsample';
+import type { KernelSource } from './wgsl';
+
+const STORAGE = 0x80; // GPUBufferUsage.STORAGE
+const COPY_SRC = 0x4;
+const COPY_DST = 0x8;
+const USAGE = STORAGE | COPY_SRC | COPY_DST;
+
+/** A buffer range a kernel binds: a whole buffer, or floats [offset, offset + size) of one. */
+interface Range {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+/** One dispatch of a step: its pipeline, bind group and size. */
+interface Dispatch {
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+  phase: 'forward' | 'loss' | 'backward' | 'optimizer';
+}
+
+export interface StepCounts {
+  forward: number;
+  loss: number;
+  backward: number;
+  optimizer: number;
+  total: number;
+}
+
+function makeBuffer(device: GPUDevice, floats: number, label: string): GPUBuffer {
+  return device.createBuffer({ size: Math.max(16, Math.ceil((floats * 4) / 16) * 16), usage: USAGE, label });
+}
+
+/** The buffers of one batch size: activations and their gradients, the dropout seeds, scratch. */
+class BatchKernels {
+  readonly dispatches: Dispatch[] = [];
+  private readonly owned: GPUBuffer[] = [];
+  private readonly acts: GPUBuffer[];
+  private readonly grads: GPUBuffer[];
+  readonly seeds: GPUBuffer[] = [];
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly net: FusedNet,
+    readonly batch: number,
+    private readonly pipelines: Map<string, GPUComputePipeline>,
+  ) {
+    const { plan } = net;
+    this.acts = plan.buffers.map((size, i) => this.own(makeBuffer(device, size * batch, `act${i}`)));
+    this.grads = plan.buffers.map((size, i) => (i === 0 ? this.acts[0] : this.own(makeBuffer(device, size * batch, `grad${i}`))));
+    for (const op of plan.ops) this.forward(op);
+    this.lossKernels();
+    for (let i = plan.ops.length - 1; i >= 0; i--) this.backward(plan.ops[i], i === 0 || plan.ops[i].input.buffer === 0);
+    this.optimizer();
+  }
+
+  get input(): GPUBuffer {
+    return this.acts[0];
+  }
+
+  /** The activation buffer of a tensor (tests read the output). */
+  activation(t: PlanTensor): GPUBuffer {
+    return this.acts[t.buffer];
+  }
+
+  private own(b: GPUBuffer): GPUBuffer {
+    this.owned.push(b);
+    return b;
+  }
+
+  private whole(buffer: GPUBuffer, floats: number): Range {
+    return { buffer, offset: 0, size: floats };
+  }
+
+  private act(t: PlanTensor): Range {
+    return this.whole(this.acts[t.buffer], t.size * this.batch);
+  }
+
+  private grad(t: PlanTensor): Range {
+    return this.whole(this.grads[t.buffer], t.size * this.batch);
+  }
+
+  private pipeline(kernel: KernelSource): GPUComputePipeline {
+    let p = this.pipelines.get(kernel.code);
+    if (!p) {
+      const module = this.device.createShaderModule({ code: kernel.code, label: kernel.label });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: kernel.label });
+      this.pipelines.set(kernel.code, p);
+    }
+    return p;
+  }
+
+  /** Adds a kernel's dispatch, binding its buffers by name from `io`. */
+  private add(kernel: KernelSource, io: Record<string, Range>, phase: Dispatch['phase']): void {
+    const pipeline = this.pipeline(kernel);
+    const entries: GPUBindGroupEntry[] = kernel.bindings.map((b, i) => {
+      const r = io[b.name];
+      if (!r) throw new Error(`${kernel.label}: no buffer for binding ${b.name}`);
+      return { binding: i, resource: { buffer: r.buffer, offset: r.offset * 4, size: Math.max(4, r.size * 4) } };
+    });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: kernel.label });
+    this.dispatches.push({ label: kernel.label, pipeline, bindGroup, workgroups: kernel.workgroups, phase });
+  }
+
+  /** Adds a kernel sequence, with its scratch buffers made here. */
+  private addAll(k: OpKernels, io: Record<string, Range>, phase: Dispatch['phase']): void {
+    const all: Record<string, Range> = { ...io };
+    for (const [name, floats] of Object.entries(k.scratch)) all[name] = this.whole(this.own(makeBuffer(this.device, floats, name)), floats);
+    for (const kernel of k.kernels) this.add(kernel, all, phase);
+  }
+
+  private forward(op: FusedOp): void {
+    const N = this.batch;
+    const { net } = this;
+    const x = this.act(op.input);
+    const y = this.act(op.output);
+    const act = { act: op.act, alpha: op.alpha };
+    switch (op.kind) {
+      case 'dense':
+        this.add(matmulKernel({ M: N, N: op.units, K: op.inFeatures, transA: false, transB: false, bias: true, ...act, label: `${op.label} forward` }), { a: x, b: net.param(op.kernel), bias: net.param(op.bias), c: y }, 'forward');
+        return;
+      case 'conv2d': {
+        const [H, W, C] = op.inShape;
+        const g = convGeometry(N, H, W, C, op.kernelSize, op.outShape[2], op.strides, op.padding);
+        this.add(conv2dForwardKernel(g, { bias: true, ...act, label: `${op.label} forward` }), { x, w: net.param(op.kernel), bias: net.param(op.bias), y }, 'forward');
+        return;
+      }
+      case 'conv2dTranspose': {
+        // The forward pass of a transposed conv is the input gradient of the conv from the output's space to the input's.
+        const [H, W, F] = op.outShape;
+        const g = convGeometry(N, H, W, F, op.kernelSize, op.inShape[2], op.strides, op.padding);
+        this.add(conv2dBackpropInputKernel(g, { bias: true, ...act, label: `${op.label} forward` }), { dy: x, w: net.param(op.kernel), bias: net.param(op.bias), dx: y }, 'forward');
+        return;
+      }
+      case 'maxPool2d': {
+        const [H, W, C] = op.inShape;
+        const g = poolGeometry(N, H, W, C, op.poolSize, op.strides);
+        const arg = this.whole(this.own(makeBuffer(this.device, op.output.size * N, 'argmax')), op.output.size * N);
+        this.argmax.set(op, arg);
+        this.add(maxPoolForwardKernel(g, `${op.label} forward`), { x, y, arg }, 'forward');
+        return;
+      }
+      case 'avgPool2d': {
+        const [H, W, C] = op.inShape;
+        this.add(avgPoolForwardKernel(poolGeometry(N, H, W, C, op.poolSize, op.strides), `${op.label} forward`), { x, y }, 'forward');
+        return;
+      }
+      case 'upSampling2d': {
+        const [H, W, C] = op.inShape;
+        this.add(upsampleForwardKernel(N, H, W, C, op.size, `${op.label} forward`), { x, y }, 'forward');
+        return;
+      }
+      case 'batchNorm': {
+        const stats = { mean: this.scratchRange(op.channels), invStd: this.scratchRange(op.channels) };
+        this.bnStats.set(op, stats);
+        this.addAll(
+          batchNormForwardKernels(op.rowsPerSample * N, op.channels, { ...act, label: `${op.label} forward` }),
+          { x, gamma: net.param(op.gamma), beta: net.param(op.beta), movingMean: net.state(op.movingMean), movingVar: net.state(op.movingVariance), y, ...stats },
+          'forward',
+        );
+        return;
+      }
+      case 'activation':
+        this.add(activationForwardKernel(op.input.size * N, op.act, op.alpha, `${op.label} forward`), { x, y }, 'forward');
+        return;
+      case 'dropout': {
+        const seed = this.own(makeBuffer(this.device, 4, 'dropout seed'));
+        this.seeds.push(seed);
+        this.seedOf.set(op, this.whole(seed, 1));
+        this.add(dropoutForwardKernel(op.input.size * N, op.rate, `${op.label} forward`), { x, seed: this.whole(seed, 1), y }, 'forward');
+        return;
+      }
+    }
+  }
+
+  private readonly argmax = new Map<FusedOp, Range>();
+  private readonly bnStats = new Map<FusedOp, { mean: Range; invStd: Range }>();
+  private readonly seedOf = new Map<FusedOp, Range>();
+
+  private scratchRange(floats: number): Range {
+    return this.whole(this.own(makeBuffer(this.device, floats, 'stats')), floats);
+  }
+
+  private lossKernels(): void {
+    const { plan } = this.net;
+    const out = plan.output;
+    const dact = dactFor(plan, out);
+    const count = out.size * this.batch;
+    this.addAll(
+      lossKernels({ loss: plan.loss, count, outAct: dact?.act ?? 'linear', alpha: dact?.alpha ?? 0 }),
+      { y: this.act(out), t: this.whole(this.acts[0], count), dz: this.grad(out), loss: this.whole(this.net.lossBuffer, 1) },
+      'loss',
+    );
+  }
+
+  /** The backward kernels of `op`; `first`: its input is the image batch, whose gradient nobody needs. */
+  private backward(op: FusedOp, first: boolean): void {
+    const N = this.batch;
+    const { net } = this;
+    const { plan } = net;
+    const x = this.act(op.input);
+    const dy = this.grad(op.output);
+    const dx = this.grad(op.input);
+    const prev = dactFor(plan, op.input);
+    const dact = prev ? { dact: { act: prev.act, alpha: prev.alpha } } : {};
+    const aux: Record<string, Range> = prev ? { aux: x } : {};
+    const label = `${op.label} backward`;
+    switch (op.kind) {
+      case 'dense':
+        this.add(matmulKernel({ M: op.inFeatures, N: op.units, K: N, transA: true, transB: false, label: `${label} dW` }), { a: x, b: dy, c: net.grad(op.kernel) }, 'backward');
+        this.addAll(colSumKernels(N, op.units, `${label} db`), { x: dy, out: net.grad(op.bias) }, 'backward');
+        if (!first) this.add(matmulKernel({ M: N, N: op.inFeatures, K: op.units, transA: false, transB: true, ...dact, label: `${label} dX` }), { a: dy, b: net.param(op.kernel), ...aux, c: dx }, 'backward');
+        return;
+      case 'conv2d': {
+        const [H, W, C] = op.inShape;
+        const g = convGeometry(N, H, W, C, op.kernelSize, op.outShape[2], op.strides, op.padding);
+        this.addAll(conv2dBackpropFilterKernels(g, `${label} dW`), { x, dy, dw: net.grad(op.kernel) }, 'backward');
+        this.addAll(colSumKernels(N * op.outShape[0] * op.outShape[1], op.outShape[2], `${label} db`), { x: dy, out: net.grad(op.bias) }, 'backward');
+        if (!first) this.add(conv2dBackpropInputKernel(g, { ...dact, label: `${label} dX` }), { dy, w: net.param(op.kernel), ...aux, dx }, 'backward');
+        return;
+      }
+      case 'conv2dTranspose': {
+        const [H, W, F] = op.outShape;
+        const g = convGeometry(N, H, W, F, op.kernelSize, op.inShape[2], op.strides, op.padding);
+        // Roles swap: the output's gradient is the conv's input, this op's input the conv's output.
+        this.addAll(conv2dBackpropFilterKernels(g, `${label} dW`), { x: dy, dy: x, dw: net.grad(op.kernel) }, 'backward');
+        this.addAll(colSumKernels(N * H * W, F, `${label} db`), { x: dy, out: net.grad(op.bias) }, 'backward');
+        if (!first) this.add(conv2dForwardKernel(g, { ...dact, label: `${label} dX` }), { x: dy, w: net.param(op.kernel), ...aux, y: dx }, 'backward');
+        return;
+      }
+      case 'maxPool2d': {
+        if (first) return;
+        const [H, W, C] = op.inShape;
+        const arg = this.argmax.get(op);
+        if (!arg) throw new Error(`${op.label}: no argmax buffer`);
+        this.add(maxPoolBackwardKernel(poolGeometry(N, H, W, C, op.poolSize, op.strides), { ...dact, label }), { dy, arg, ...aux, dx }, 'backward');
+        return;
+      }
+      case 'avgPool2d': {
+        if (first) return;
+        const [H, W, C] = op.inShape;
+        this.add(avgPoolBackwardKernel(poolGeometry(N, H, W, C, op.poolSize, op.strides), { ...dact, label }), { dy, ...aux, dx }, 'backward');
+        return;
+      }
+      case 'upSampling2d': {
+        if (first) return;
+        const [H, W, C] = op.inShape;
+        this.add(upsampleBackwardKernel(N, H, W, C, op.size, { ...dact, label }), { dy, ...aux, dx }, 'backward');
+        return;
+      }
+      case 'batchNorm': {
+        const stats = this.bnStats.get(op);
+        if (!stats) throw new Error(`${op.label}: no statistics buffers`);
+        // The input gradient is needed for the gamma/beta gradients' kernels anyway; the first layer's goes to a scratch buffer.
+        const target = first ? this.whole(this.own(makeBuffer(this.device, op.input.size * N, 'unused dx')), op.input.size * N) : dx;
+        this.addAll(
+          batchNormBackwardKernels(op.rowsPerSample * N, op.channels, { act: op.act, alpha: op.alpha, ...(first ? {} : dact), label }),
+          { dy, y: this.act(op.output), x, ...stats, gamma: net.param(op.gamma), dx: target, dgamma: net.grad(op.gamma), dbeta: net.grad(op.beta) },
+          'backward',
+        );
+        return;
+      }
+      case 'activation':
+        if (first) return;
+        this.add(activationBackwardKernel(op.input.size * N, op.act, { alpha: op.alpha, ...dact, label }), { dy, y: this.act(op.output), ...aux, dx }, 'backward');
+        return;
+      case 'dropout': {
+        if (first) return;
+        const seed = this.seedOf.get(op);
+        if (!seed) throw new Error(`${op.label}: no seed buffer`);
+        this.add(dropoutBackwardKernel(op.input.size * N, op.rate, { ...dact, label }), { dy, seed, ...aux, dx }, 'backward');
+        return;
+      }
+    }
+  }
+
+  private optimizer(): void {
+    const { net } = this;
+    const count = net.plan.paramFloats;
+    const io = { param: net.params, grad: net.gradients, hyper: this.whole(net.hyper, 4) };
+    const [s1, s2] = net.slots;
+    switch (net.plan.optimizer) {
+      case 'adam':
+        this.add(adamKernel(count), { ...io, m: s1, v: s2 }, 'optimizer');
+        return;
+      case 'sgd':
+        this.add(momentumKernel(count, 0.9), { ...io, accum: s1 }, 'optimizer');
+        return;
+      case 'rmsprop':
+        this.add(rmspropKernel(count), { ...io, ms: s1, mom: s2 }, 'optimizer');
+        return;
+    }
+  }
+
+  counts(withOptimizer: boolean): StepCounts {
+    const c = { forward: 0, loss: 0, backward: 0, optimizer: 0, total: 0 };
+    for (const d of this.dispatches) {
+      if (d.phase === 'optimizer' && !withOptimizer) continue;
+      c[d.phase]++;
+      c.total++;
+    }
+    return c;
+  }
+
+  dispose(): void {
+    this.owned.forEach((b) => b.destroy());
+  }
+}
+
+/**
+ * A fused network on a device: the flat parameter buffer (every trainable weight at its plan offset),
+ * its gradient and the optimizer's state, the moving statistics, and the kernels per batch size.
+ */
+export class FusedNet {
+  readonly params: Range;
+  readonly gradients: Range;
+  readonly stateBuffer: Range;
+  /** The optimizer's state: Adam's m and v, momentum's accumulator, RMSprop's mean square and momentum. */
+  readonly slots: [Range, Range];
+  readonly hyper: GPUBuffer;
+  readonly lossBuffer: GPUBuffer;
+  private readonly batches = new Map<number, BatchKernels>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Optimizer steps taken (Adam's bias correction). */
+  step = 0;
+  private dropoutCounter = 0;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly plan: FusedPlan,
+    private learningRate: number,
+    private readonly seed = 1,
+  ) {
+    const p = plan.paramFloats;
+    const whole = (floats: number, label: string): Range => ({ buffer: makeBuffer(device, floats, label), offset: 0, size: floats });
+    this.params = whole(p, 'params');
+    this.gradients = whole(p, 'gradients');
+    this.slots = [whole(p, 'optimizer state 1'), whole(p, 'optimizer state 2')];
+    this.stateBuffer = whole(plan.stateFloats, 'moving statistics');
+    this.hyper = makeBuffer(device, 4, 'optimizer hyper-parameters');
+    this.lossBuffer = makeBuffer(device, 4, 'loss');
+  }
+
+  param(w: { offset: number; size: number }): Range {
+    return { buffer: this.params.buffer, offset: w.offset, size: w.size };
+  }
+
+  grad(w: { offset: number; size: number }): Range {
+    return { buffer: this.gradients.buffer, offset: w.offset, size: w.size };
+  }
+
+  state(w: { offset: number; size: number }): Range {
+    return { buffer: this.stateBuffer.buffer, offset: w.offset, size: w.size };
+  }
+
+  /** The kernels for batches of `n` images (made at the first step of that size, then reused). */
+  kernels(n: number): BatchKernels {
+    let k = this.batches.get(n);
+    if (!k) {
+      k = new BatchKernels(this.device, this, n, this.pipelines);
+      this.batches.set(n, k);
+    }
+    return k;
+  }
+
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
+  }
+
+  /** Starts the optimizer afresh (zero moments, step 0), as a new tfjs optimizer would. */
+  resetOptimizer(encoder: GPUCommandEncoder): void {
+    for (const s of this.slots) encoder.clearBuffer(s.buffer);
+    this.step = 0;
+  }
+
+  /** Writes weights from the CPU (in plan.weights order) — tests and a first upload. */
+  writeWeights(values: readonly Float32Array[]): void {
+    this.plan.weights.forEach((w, i) => {
+      const target = w.region === 'param' ? this.params.buffer : this.stateBuffer.buffer;
+      this.device.queue.writeBuffer(target, w.offset * 4, values[i].buffer, values[i].byteOffset, w.size * 4);
+    });
+  }
+
+  /**
+   * Records one training step on the batch already in `kernels(n).input`: forward, loss, backward and,
+   * unless `update` is false (the gradient check), the optimizer. The loss lands in lossBuffer.
+   * Queue writes (hyper-parameters, dropout seeds) happen now, so submit the encoder before the next step.
+   */
+  encodeStep(encoder: GPUCommandEncoder, n: number, update = true): StepCounts {
+    const k = this.kernels(n);
+    if (update) {
+      this.step++;
+      const hyper =
+        this.plan.optimizer === 'adam' ? adamHyper(this.learningRate, this.step) : this.plan.optimizer === 'sgd' ? momentumHyper(this.learningRate) : rmspropHyper(this.learningRate);
+      this.device.queue.writeBuffer(this.hyper, 0, hyper.buffer, hyper.byteOffset, hyper.byteLength);
+    }
+    for (const s of k.seeds) {
+      const seed = new Uint32Array([(Math.imul(this.seed + 1, 0x9e3779b1) ^ ++this.dropoutCounter) >>> 0]);
+      this.device.queue.writeBuffer(s, 0, seed.buffer, 0, 4);
+    }
+    const pass = encoder.beginComputePass({ label: 'fused training step' });
+    for (const d of k.dispatches) {
+      if (d.phase === 'optimizer' && !update) continue;
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    }
+    pass.end();
+    return k.counts(update);
+  }
+
+  /** Uploads a batch of `n` images (n × inputSize floats) into the kernels' input buffer. */
+  writeBatch(pixels: Float32Array, n: number): void {
+    const k = this.kernels(n);
+    this.device.queue.writeBuffer(k.input, 0, pixels.buffer, pixels.byteOffset, n * this.plan.inputSize * 4);
+  }
+
+  dispose(): void {
+    this.batches.forEach((k) => k.dispose());
+    this.batches.clear();
+    [this.params, this.gradients, this.stateBuffer, ...this.slots].forEach((r) => r.buffer.destroy());
+    this.hyper.destroy();
+    this.lossBuffer.destroy();
+  }
+}
