@@ -71,6 +71,9 @@ test.describe('core playground', () => {
     await page.getByRole('button', { name: 'Train' }).click();
     await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible();
     await expect(page.getByTestId('backend')).toHaveText('WebGPU', { timeout: 60_000 });
+    // #19: the fused path trains it, and the page says so (its ops and dispatches per step).
+    await expect(page.getByTestId('kernel-path')).toHaveAttribute('data-fused', 'yes');
+    await expect(page.getByTestId('kernel-path')).toContainText(/fused WebGPU path, \d+ dispatches per step/);
     await waitForPhase(page, ['done', 'error']);
     const snap = await snapshot(page);
     expect(snap.phase).toBe('done');
@@ -237,6 +240,13 @@ test('gradient check: every layer kind and every variant trains correctly on eve
   expect(text.length).toBeGreaterThanOrEqual(4 * (11 + 5));
   // #16 every variant's whole objective, on every backend (WebGPU included).
   expect(text.filter((t) => t.includes('variant:')).length).toBe(4 * 5);
+  // #19 the fused WebGPU path: its models against the stock kernels and finite differences, on WebGPU only.
+  const fused = (await rows.evaluateAll((trs) => trs.map((tr) => `${(tr as HTMLElement).innerText} | ${tr.getAttribute('title') ?? ''}`))).filter((t) => t.includes('fused:'));
+  console.log(fused.join('\n'));
+  expect(fused.length).toBe(5);
+  expect(fused.every((t) => t.startsWith('webgpu'))).toBe(true);
+  expect(fused.filter((t) => /vs stock kernels err/.test(t)).length).toBe(4);
+  expect(fused.every((t) => /vs differences err/.test(t))).toBe(true);
   const failed = text.filter((t) => !t.trim().endsWith('ok'));
   expect(failed, failed.join('\n')).toEqual([]);
 });

@@ -216,6 +216,7 @@ export function planFused(spec: PlanSpec, inputShape: Shape): PlanResult {
           kernel: slot(name, 'kernel', [inFeatures, layer.units]),
           bias: slot(name, 'bias', [layer.units]),
         };
+        if (op.act !== 'linear') op.label += ` + ${op.act}`;
         ops.push(op);
         current = op.output;
         break;
@@ -236,6 +237,7 @@ export function planFused(spec: PlanSpec, inputShape: Shape): PlanResult {
           kernel: slot(name, 'kernel', kernelShape),
           bias: slot(name, 'bias', [layer.filters]),
         };
+        if (op.act !== 'linear') op.label += ` + ${op.act}`;
         ops.push(op);
         current = op.output;
         break;

@@ -347,6 +347,8 @@ export class FusedNet {
   /** Optimizer steps taken (Adam's bias correction). */
   step = 0;
   private dropoutCounter = 0;
+  /** While true, every step draws the same dropout masks (the gradient check's differences need that). */
+  frozenRandomness = false;
 
   constructor(
     readonly device: GPUDevice,
@@ -417,8 +419,10 @@ export class FusedNet {
         this.plan.optimizer === 'adam' ? adamHyper(this.learningRate, this.step) : this.plan.optimizer === 'sgd' ? momentumHyper(this.learningRate) : rmspropHyper(this.learningRate);
       this.device.queue.writeBuffer(this.hyper, 0, hyper.buffer, hyper.byteOffset, hyper.byteLength);
     }
-    for (const s of k.seeds) {
-      const seed = new Uint32Array([(Math.imul(this.seed + 1, 0x9e3779b1) ^ ++this.dropoutCounter) >>> 0]);
+    if (!this.frozenRandomness) this.dropoutCounter++;
+    for (let i = 0; i < k.seeds.length; i++) {
+      const s = k.seeds[i];
+      const seed = new Uint32Array([(Math.imul(this.seed + 1, 0x9e3779b1) ^ Math.imul(this.dropoutCounter, 0x85ebca6b) ^ i) >>> 0]);
       this.device.queue.writeBuffer(s, 0, seed.buffer, 0, 4);
     }
     const pass = encoder.beginComputePass({ label: 'fused training step' });

@@ -192,6 +192,32 @@ export class FusedTrainer {
     }
   }
 
+  /**
+   * The model's output on a batch through the fused forward pass (training mode: batch statistics,
+   * dropout), read back: the gradient check computes its loss in float64 from it.
+   */
+  async forwardOutput(pixels: Float32Array, n: number): Promise<Float32Array> {
+    const enc = this.encoder();
+    this.pullChanged(enc);
+    this.net.writeBatch(pixels, n);
+    this.net.encodeStep(enc, n, false);
+    const floats = this.plan.output.size * n;
+    const info = this.backend.makeTensorInfo([floats], 'float32');
+    enc.copyBufferToBuffer(this.net.kernels(n).activation(this.plan.output), 0, this.gpuBuffer(info), 0, floats * 4);
+    const t = tf.engine().makeTensorFromTensorInfo(info);
+    this.backend.submitQueue();
+    try {
+      return (await t.data()) as Float32Array;
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** true: every pass draws the same dropout masks (for the gradient check's differences). */
+  freezeRandomness(frozen: boolean): void {
+    this.net.frozenRandomness = frozen;
+  }
+
   /** Dispatches per training step at batch size `n` (forward, loss, backward, optimizer). */
   counts(n: number): StepCounts {
     return this.net.kernels(n).counts(true);

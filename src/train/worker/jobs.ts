@@ -17,6 +17,7 @@ import { copyTest, linearProbe } from './analysis';
 import { buildModel } from './buildModel';
 import { exportArtifacts, importWeights, viewsOf } from './exportModel';
 import { gradientCheck, variantGradientCheck } from './gradcheck';
+import { fusedGradientCheck } from './fusedGradcheck';
 import { HelperViews, type Post } from './helperViews';
 import { grantStep, trainFrom, type Checkpoint, type RunState } from './loop';
 import { viewsMinInterval } from '../cadence';
@@ -261,7 +262,9 @@ export class Jobs {
           post({ type: 'gradCheck', backend, rows: [], error: `${backend} is not available here: ${report.reason}`, done });
           continue;
         }
-        const results = [...(await gradientCheck()), ...(await variantGradientCheck())];
+        // #19: on WebGPU also the fused path, against the stock kernels and finite differences.
+        const fused = backend === 'webgpu' ? await fusedGradientCheck() : [];
+        const results = [...(await gradientCheck()), ...(await variantGradientCheck()), ...fused];
         const rows: GradCheckRow[] = results.map((r) => ({ backend, kind: r.kind, maxRelError: r.maxRelError, ok: r.ok, detail: r.detail }));
         post({ type: 'gradCheck', backend, rows, error: null, done });
       } catch (e) {
