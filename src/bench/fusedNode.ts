@@ -31,6 +31,8 @@ interface Cell {
   imagesPerSec: number;
   lossAfter: number;
   fusedOps?: string;
+  /** Fused: the slowest dispatches, each timed alone. */
+  profile?: string[];
   error?: string;
 }
 
@@ -128,6 +130,11 @@ async function main(): Promise<void> {
           const le = tf.tidy(() => lossFn(spec, xe, built.model.predict(xe) as T.Tensor));
           cell.lossAfter = (await le.data())[0];
           tf.dispose([xe, le]);
+          if (trainer) {
+            const prof = await trainer.profile(pixelsOf(data, order, 0, batch), batch);
+            cell.profile = prof.sort((a, b) => b.ms - a.ms).slice(0, 8).map((p) => `${p.label} ${p.ms.toFixed(1)} ms`);
+            console.log(`  slowest fused dispatches: ${cell.profile.join('; ')}`);
+          }
         } catch (e) {
           cell.error = e instanceof Error ? e.message : String(e);
         }

@@ -163,6 +163,24 @@ describe('matmul kernel', () => {
     await check(device, { M: 20, N: 18, K: 7, transA: true, transB: true, bias: true, block: 4 });
   });
 
+  it("the 'direct' style (no workgroup memory) matches too: edge sizes, transposes, epilogues", async ({ skip }) => {
+    if (!(await gpuAvailable())) skip();
+    const device = (await testDevice()) as GPUDevice;
+    for (const [M, N, K] of [
+      [1, 1, 1],
+      [5, 7, 3],
+      [17, 33, 19],
+      [32, 64, 40],
+    ] as Array<[number, number, number]>) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) await check(device, { M, N, K, transA, transB, style: 'direct' });
+      }
+    }
+    await check(device, { M: 9, N: 13, K: 22, transA: false, transB: false, bias: true, act: 'leakyRelu', alpha: 0.1, style: 'direct' });
+    await check(device, { M: 9, N: 22, K: 13, transA: false, transB: true, dact: { act: 'sigmoid' }, style: 'direct' });
+    await check(device, { M: 30, N: 12, K: 37, transA: true, transB: false, bias: true, act: 'tanh', dact: { act: 'relu' }, style: 'direct' });
+  });
+
   it('computes dense-layer weight gradients (Xᵀ·dZ) for batches 8..256', async ({ skip }) => {
     if (!(await gpuAvailable())) skip();
     const device = (await testDevice()) as GPUDevice;

@@ -9,7 +9,7 @@
  * walking K in steps of 16 with A's and B's tiles staged in workgroup memory (zero-padded at the
  * edges). b is 4, 2 or 1: the largest that still gives enough workgroups to fill a GPU.
  */
-import { actFn, dactFn, declareBindings, type BindingSpec, type FusedActivation, type KernelSource } from './wgsl';
+import { actFn, dactFn, declareBindings, flatIndex, groups1d, type BindingSpec, type FusedActivation, type KernelSource } from './wgsl';
 
 export interface MatmulOptions {
   M: number;
@@ -30,6 +30,13 @@ export interface MatmulOptions {
   label?: string;
   /** Outputs per invocation along each axis (4, 2 or 1); chosen from the size when left out. */
   block?: 1 | 2 | 4;
+  /**
+   * 'tiled' (default): tiles staged in workgroup memory, for GPUs. 'direct': no workgroup memory or
+   * barriers, each invocation a 4×4 block of C straight from the operands — for CPU-emulated adapters
+   * (SwiftShader), where a barrier is costly and memory is cached anyway (about 9× faster there on the
+   * dense AE's products, measured).
+   */
+  style?: 'tiled' | 'direct';
 }
 
 const T = 16; // invocations per workgroup axis, and the K step
@@ -61,6 +68,7 @@ export function matmulKernel(o: MatmulOptions): KernelSource {
   checkSize('M', M);
   checkSize('N', N);
   checkSize('K', K);
+  if (o.style === 'direct') return directMatmul(o);
   const b = o.block ?? matmulBlock(M, N);
   const BM = T * b;
   const BN = T * b;
@@ -155,4 +163,64 @@ ${inner.join('\n')}
 ${epilogue.join('\n')}
 }`;
   return { label: o.label ?? `matmul${transA ? '.tA' : ''}${transB ? '.tB' : ''}`, code, bindings, workgroups };
+}
+
+/** Bindings of a product with the options' epilogue, in the documented order. */
+function matmulBindings(o: MatmulOptions): BindingSpec[] {
+  const bindings: BindingSpec[] = [
+    { name: 'a', access: 'read' },
+    { name: 'b', access: 'read' },
+  ];
+  if (o.bias) bindings.push({ name: 'bias', access: 'read' });
+  if (o.dact) bindings.push({ name: 'aux', access: 'read' });
+  bindings.push({ name: 'c', access: 'read_write' });
+  return bindings;
+}
+
+const DR = 4; // rows of C per invocation (direct style)
+const DC = 4; // columns of C per invocation (direct style)
+
+/** The 'direct' style: one invocation per 4×4 block of C, operands read from storage (clamped at the edges). */
+function directMatmul(o: MatmulOptions): KernelSource {
+  const { M, N, K, transA, transB } = o;
+  const bindings = matmulBindings(o);
+  const aAt = (m: string): string => (transA ? `a[k * M + ${m}]` : `a[${m} * K + k]`);
+  const bAt = (n: string): string => (transB ? `b[${n} * K + k]` : `b[k * N + ${n}]`);
+  const gx = Math.ceil(N / DC);
+  const blocks = gx * Math.ceil(M / DR);
+  const decl: string[] = [];
+  const inner: string[] = [];
+  const store: string[] = [];
+  for (let i = 0; i < DR; i++) inner.push(`    let a${i} = ${aAt(`min(m0 + ${i}u, M - 1u)`)};`);
+  for (let j = 0; j < DC; j++) inner.push(`    let b${j} = ${bAt(`min(n0 + ${j}u, N - 1u)`)};`);
+  for (let i = 0; i < DR; i++) {
+    for (let j = 0; j < DC; j++) {
+      decl.push(`  var acc${i}${j} = 0.0;`);
+      inner.push(`    acc${i}${j} = fma(a${i}, b${j}, acc${i}${j});`);
+      const steps = [`var v = acc${i}${j};`];
+      if (o.bias) steps.push('v += bias[n];');
+      if (o.act) steps.push('v = act(v);');
+      if (o.dact) steps.push('v *= dact(aux[m * N + n]);');
+      store.push(`  { let m = m0 + ${i}u; let n = n0 + ${j}u; if (m < M && n < N) { ${steps.join(' ')} c[m * N + n] = v; } }`);
+    }
+  }
+  const code = `${declareBindings(bindings)}
+${o.act ? actFn('act', o.act, o.alpha) : ''}
+${o.dact ? dactFn('dact', o.dact.act, o.dact.alpha) : ''}
+const M = ${M}u;
+const N = ${N}u;
+const K = ${K}u;
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let t = ${flatIndex(64)};
+  if (t >= ${blocks}u) { return; }
+  let n0 = (t % ${gx}u) * ${DC}u;
+  let m0 = (t / ${gx}u) * ${DR}u;
+${decl.join('\n')}
+  for (var k = 0u; k < K; k++) {
+${inner.join('\n')}
+  }
+${store.join('\n')}
+}`;
+  return { label: o.label ?? `matmul.direct${transA ? '.tA' : ''}${transB ? '.tB' : ''}`, code, bindings, workgroups: groups1d(blocks, 64) };
 }

@@ -140,7 +140,7 @@ class BatchKernels {
     const act = { act: op.act, alpha: op.alpha };
     switch (op.kind) {
       case 'dense':
-        this.add(matmulKernel({ M: N, N: op.units, K: op.inFeatures, transA: false, transB: false, bias: true, ...act, label: `${op.label} forward` }), { a: x, b: net.param(op.kernel), bias: net.param(op.bias), c: y }, 'forward');
+        this.add(matmulKernel({ M: N, N: op.units, K: op.inFeatures, transA: false, transB: false, bias: true, ...act, style: net.matmulStyle, label: `${op.label} forward` }), { a: x, b: net.param(op.kernel), bias: net.param(op.bias), c: y }, 'forward');
         return;
       case 'conv2d': {
         const [H, W, C] = op.inShape;
@@ -230,9 +230,9 @@ class BatchKernels {
     const label = `${op.label} backward`;
     switch (op.kind) {
       case 'dense':
-        this.add(matmulKernel({ M: op.inFeatures, N: op.units, K: N, transA: true, transB: false, label: `${label} dW` }), { a: x, b: dy, c: net.grad(op.kernel) }, 'backward');
+        this.add(matmulKernel({ M: op.inFeatures, N: op.units, K: N, transA: true, transB: false, style: net.matmulStyle, label: `${label} dW` }), { a: x, b: dy, c: net.grad(op.kernel) }, 'backward');
         this.addAll(colSumKernels(N, op.units, `${label} db`), { x: dy, out: net.grad(op.bias) }, 'backward');
-        if (!first) this.add(matmulKernel({ M: N, N: op.inFeatures, K: op.units, transA: false, transB: true, ...dact, label: `${label} dX` }), { a: dy, b: net.param(op.kernel), ...aux, c: dx }, 'backward');
+        if (!first) this.add(matmulKernel({ M: N, N: op.inFeatures, K: op.units, transA: false, transB: true, ...dact, style: net.matmulStyle, label: `${label} dX` }), { a: dy, b: net.param(op.kernel), ...aux, c: dx }, 'backward');
         return;
       case 'conv2d': {
         const [H, W, C] = op.inShape;
@@ -350,12 +350,18 @@ export class FusedNet {
   /** While true, every step draws the same dropout masks (the gradient check's differences need that). */
   frozenRandomness = false;
 
+  /** Matrix products without workgroup memory on a CPU-emulated adapter (see matmul.ts), tiled otherwise. */
+  readonly matmulStyle: 'tiled' | 'direct';
+
   constructor(
     readonly device: GPUDevice,
     readonly plan: FusedPlan,
     private learningRate: number,
     private readonly seed = 1,
+    /** The adapter is a CPU emulation (SwiftShader): pick the kernels that suit one. */
+    emulated = false,
   ) {
+    this.matmulStyle = emulated ? 'direct' : 'tiled';
     const p = plan.paramFloats;
     const whole = (floats: number, label: string): Range => ({ buffer: makeBuffer(device, floats, label), offset: 0, size: floats });
     this.params = whole(p, 'params');
@@ -434,6 +440,28 @@ export class FusedNet {
     }
     pass.end();
     return k.counts(update);
+  }
+
+  /**
+   * Times every dispatch of a step on its own (each submitted alone and waited for): where a step's
+   * time goes, for the bench. The weights are updated as by one step.
+   */
+  async profile(n: number): Promise<{ label: string; phase: string; ms: number }[]> {
+    const k = this.kernels(n);
+    const out: { label: string; phase: string; ms: number }[] = [];
+    for (const d of k.dispatches) {
+      const enc = this.device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+      pass.end();
+      const t0 = performance.now();
+      this.device.queue.submit([enc.finish()]);
+      await this.device.queue.onSubmittedWorkDone();
+      out.push({ label: d.label, phase: d.phase, ms: performance.now() - t0 });
+    }
+    return out;
   }
 
   /** Uploads a batch of `n` images (n × inputSize floats) into the kernels' input buffer. */

@@ -19,6 +19,7 @@ import { FusedNet, type StepCounts } from '../fused/runtime';
 /** What this code needs of tfjs-backend-webgpu's WebGPUBackend (checked at run time: its internals are not public API). */
 interface WebGPUBackendInternals {
   device: GPUDevice;
+  adapterInfo?: { vendor?: string; architecture?: string };
   commandEncoder: GPUCommandEncoder | null;
   tensorMap: { get(dataId: object): { resource?: unknown } | undefined };
   ensureCommandEncoderReady(): void;
@@ -44,6 +45,12 @@ function webgpuInternals(): WebGPUBackendInternals | null {
 
 type Variable = tf.LayersModel['weights'][number];
 
+/** Whether tfjs' adapter is a CPU emulation of a GPU (SwiftShader), where other kernels suit (matmul.ts). */
+function isEmulated(backend: WebGPUBackendInternals): boolean {
+  const info = backend.adapterInfo;
+  return /swiftshader/i.test(`${info?.vendor ?? ''} ${info?.architecture ?? ''}`);
+}
+
 export class FusedTrainer {
   private readonly net: FusedNet;
   private readonly variables: Variable[];
@@ -59,7 +66,7 @@ export class FusedTrainer {
     learningRate: number,
     seed: number,
   ) {
-    this.net = new FusedNet(backend.device, plan, learningRate, seed);
+    this.net = new FusedNet(backend.device, plan, learningRate, seed, isEmulated(backend));
     const byName = new Map(model.weights.map((w) => [w.originalName, w] as const));
     this.variables = plan.weights.map((w) => {
       const v = byName.get(`${w.layer}/${w.name}`);
@@ -211,6 +218,14 @@ export class FusedTrainer {
     } finally {
       t.dispose();
     }
+  }
+
+  /** Each dispatch of a step timed on its own (the bench's breakdown); the weights move as by one step. */
+  async profile(pixels: Float32Array, n: number): Promise<{ label: string; phase: string; ms: number }[]> {
+    this.encoder();
+    this.backend.submitQueue();
+    this.net.writeBatch(pixels, n);
+    return this.net.profile(n);
   }
 
   /** true: every pass draws the same dropout masks (for the gradient check's differences). */
