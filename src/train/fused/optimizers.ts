@@ -10,6 +10,8 @@
  * The state buffers (m, v, accum, ms, mom) start at zero. The per-step values (lr; adam's bias
  * corrections) are read from `hyper`, a small storage buffer the runtime rewrites before each step
  * with the arrays adamHyper / momentumHyper / rmspropHyper return (4 floats, 16 bytes).
+ * Given gather segments, the same dispatch first sums split reductions' partials into the gradients
+ * (bindings: grad becomes read_write, `partial` is appended).
  */
 import { declareBindings, f32, flatIndex, groups1d, type BindingSpec, type KernelSource } from './wgsl';
 
@@ -21,24 +23,83 @@ function checkCount(count: number): void {
   if (!Number.isInteger(count) || count < 1) throw new Error(`optimizer: count must be a positive integer, got ${count}`);
 }
 
-function updateKernel(label: string, count: number, bindings: BindingSpec[], body: string): KernelSource {
+/**
+ * A stretch of the flat gradient buffer whose values are still split-reduction partials (#19): the
+ * gradient of parameter start + j is Σ_{c < chunks} partial[base + c·stride + j], j < count. The
+ * optimizer's dispatch sums them itself (and writes the sum into `grad`, for read-back), so the
+ * reductions' summing passes cost no dispatch of their own.
+ */
+export interface GatherSegment {
+  start: number;
+  count: number;
+  base: number;
+  stride: number;
+  chunks: number;
+}
+
+/** WGSL that sets `g`: the gathered sum where a segment covers i (written back to grad), else grad[i]. */
+function gatherCode(segments: readonly GatherSegment[]): string {
+  if (segments.length === 0) return 'let g = grad[i];';
+  const sorted = [...segments].sort((a, b) => a.start - b.start);
+  const branches = sorted.map(
+    (sg) => `if (i >= ${sg.start}u && i < ${sg.start + sg.count}u) {
+    let j = ${sg.base}u + (i - ${sg.start}u);
+    for (var c = 0u; c < ${sg.chunks}u; c++) { acc += partial[j + c * ${sg.stride}u]; }
+    grad[i] = acc;
+  }`,
+  );
+  return `var acc = 0.0;
+  ${branches.join(' else ')} else { acc = grad[i]; }
+  let g = acc;`;
+}
+
+function checkSegments(count: number, segments: readonly GatherSegment[]): void {
+  for (const sg of segments) {
+    if (sg.start < 0 || sg.start + sg.count > count || sg.chunks < 1 || sg.count < 1) throw new Error(`optimizer: bad gather segment ${JSON.stringify(sg)}`);
+  }
+}
+
+function updateKernel(label: string, count: number, bindings: BindingSpec[], body: string, segments: readonly GatherSegment[] = []): KernelSource {
   checkCount(count);
+  checkSegments(count, segments);
+  const all = segments.length > 0 ? bindings.map((b) => (b.name === 'grad' ? { name: 'grad', access: 'read_write' as const } : b)).concat({ name: 'partial', access: 'read' }) : bindings;
+  const code = `${declareBindings(all)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = ${flatIndex(WG)};
+  if (i >= ${count}u) { return; }
+  ${gatherCode(segments)}
+  ${body}
+}`;
+  return { label: segments.length > 0 ? `${label} (gathering ${segments.length} split sums)` : label, code, bindings: all, workgroups: groups1d(count, WG) };
+}
+
+/**
+ * Only the gathering of `segments` into `grad` (bindings: `grad` read_write, `partial` read): the
+ * gradients without an update, for the gradient check.
+ */
+export function gatherKernel(count: number, segments: readonly GatherSegment[]): KernelSource {
+  checkCount(count);
+  checkSegments(count, segments);
+  const bindings: BindingSpec[] = [
+    { name: 'grad', access: 'read_write' },
+    { name: 'partial', access: 'read' },
+  ];
   const code = `${declareBindings(bindings)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = ${flatIndex(WG)};
   if (i >= ${count}u) { return; }
-  let g = grad[i];
-  ${body}
+  ${gatherCode(segments)}
 }`;
-  return { label, code, bindings, workgroups: groups1d(count, WG) };
+  return { label: `gather ${segments.length} split sums`, code, bindings, workgroups: groups1d(count, WG) };
 }
 
 /**
  * Adam over `count` parameters. Bindings in order: `param`, `grad` (read), `m`, `v`, `hyper` (read:
  * adamHyper(lr, step, β1, β2), with the same β1, β2 as here).
  */
-export function adamKernel(count: number, o: { beta1?: number; beta2?: number; epsilon?: number } = {}): KernelSource {
+export function adamKernel(count: number, o: { beta1?: number; beta2?: number; epsilon?: number } = {}, segments: readonly GatherSegment[] = []): KernelSource {
   const beta1 = o.beta1 ?? 0.9;
   const beta2 = o.beta2 ?? 0.999;
   const eps = o.epsilon ?? TFJS_EPSILON;
@@ -60,6 +121,7 @@ export function adamKernel(count: number, o: { beta1?: number; beta2?: number; e
   let mHat = m1 / hyper[1];
   let vHat = v1 / hyper[2];
   param[i] = (mHat / (sqrt(vHat) + ${f32(eps)})) * (-hyper[0]) + param[i];`,
+    segments,
   );
 }
 
@@ -67,7 +129,7 @@ export function adamKernel(count: number, o: { beta1?: number; beta2?: number; e
  * Momentum (no Nesterov) over `count` parameters. Bindings in order: `param`, `grad` (read), `accum`,
  * `hyper` (read: momentumHyper(lr)).
  */
-export function momentumKernel(count: number, momentum = 0.9): KernelSource {
+export function momentumKernel(count: number, momentum = 0.9, segments: readonly GatherSegment[] = []): KernelSource {
   const bindings: BindingSpec[] = [
     { name: 'param', access: 'read_write' },
     { name: 'grad', access: 'read' },
@@ -81,6 +143,7 @@ export function momentumKernel(count: number, momentum = 0.9): KernelSource {
     `let a1 = ${f32(momentum)} * accum[i] + g;
   accum[i] = a1;
   param[i] = (-hyper[0]) * a1 + param[i];`,
+    segments,
   );
 }
 
@@ -88,7 +151,7 @@ export function momentumKernel(count: number, momentum = 0.9): KernelSource {
  * RMSprop (not centered) over `count` parameters. Bindings in order: `param`, `grad` (read), `ms`,
  * `mom`, `hyper` (read: rmspropHyper(lr)).
  */
-export function rmspropKernel(count: number, o: { decay?: number; momentum?: number; epsilon?: number } = {}): KernelSource {
+export function rmspropKernel(count: number, o: { decay?: number; momentum?: number; epsilon?: number } = {}, segments: readonly GatherSegment[] = []): KernelSource {
   const decay = o.decay ?? 0.9;
   const momentum = o.momentum ?? 0;
   const eps = o.epsilon ?? TFJS_EPSILON;
@@ -108,6 +171,7 @@ export function rmspropKernel(count: number, o: { decay?: number; momentum?: num
   ms[i] = ms1;
   mom[i] = mom1;
   param[i] = param[i] - mom1;`,
+    segments,
   );
 }
 

@@ -137,3 +137,13 @@ export function splitSum(o: Omit<SumPassOptions, 'chunk'>): OpKernels {
 export function colSumKernels(rows: number, cols: number, label = 'colSum'): OpKernels {
   return splitSum({ label, rows, cols, inputs: [{ name: 'x', access: 'read' }], out: 'out', element: 'let v = x[i];' });
 }
+
+/**
+ * The column sum's first pass alone when it needs two (the caller sums the partials: column c's
+ * chunk k at partial[k·cols + c], k < chunks), or the one pass writing `out` when one suffices (chunks 1).
+ */
+export function colSumPartials(rows: number, cols: number, label = 'colSum'): OpKernels & { chunks: number } {
+  const whole = colSumKernels(rows, cols, label);
+  if (whole.kernels.length === 1) return { ...whole, chunks: 1 };
+  return { kernels: [whole.kernels[0]], scratch: whole.scratch, chunks: sumPlan(rows, cols).chunks };
+}

@@ -14,10 +14,10 @@ import { batchNormBackwardKernels, batchNormForwardKernels } from './batchNorm';
 import { activationBackwardKernel, activationForwardKernel, dropoutBackwardKernel, dropoutForwardKernel } from './elementwise';
 import { lossKernels } from './loss';
 import { matmulKernel } from './matmul';
-import { adamHyper, adamKernel, momentumHyper, momentumKernel, rmspropHyper, rmspropKernel } from './optimizers';
-import { dactFor, type FusedOp, type FusedPlan, type PlanTensor } from './plan';
+import { adamHyper, adamKernel, gatherKernel, momentumHyper, momentumKernel, rmspropHyper, rmspropKernel, type GatherSegment } from './optimizers';
+import { ALIGN_FLOATS, dactFor, type FusedOp, type FusedPlan, type PlanTensor, type WeightSlot } from './plan';
 import { avgPoolBackwardKernel, avgPoolForwardKernel, maxPoolBackwardKernel, maxPoolForwardKernel, poolGeometry } from './pool';
-import { colSumKernels, type OpKernels } from './reduce';
+import { colSumPartials, type OpKernels } from './reduce';
 import { upsampleBackwardKernel, upsampleForwardKernel } from './upsample';
 import type { KernelSource } from './wgsl';
 
@@ -26,12 +26,16 @@ const COPY_SRC = 0x4;
 const COPY_DST = 0x8;
 const USAGE = STORAGE | COPY_SRC | COPY_DST;
 
-/** A buffer range a kernel binds: a whole buffer, or floats [offset, offset + size) of one. */
-interface Range {
+/**
+ * A buffer range a kernel binds: floats [offset, offset + size) of a buffer; 'partials' is the step's
+ * shared buffer of split-reduction partials, made once its size is known (after every op is planned).
+ */
+interface BufferRange {
   buffer: GPUBuffer;
   offset: number;
   size: number;
 }
+type Range = BufferRange | { buffer: 'partials'; offset: number; size: number };
 
 /** One dispatch of a step: its pipeline, bind group and size. */
 interface Dispatch {
@@ -39,7 +43,8 @@ interface Dispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: [number, number, number];
-  phase: 'forward' | 'loss' | 'backward' | 'optimizer';
+  /** 'gather' runs instead of 'optimizer' when the step only computes gradients. */
+  phase: 'forward' | 'loss' | 'backward' | 'optimizer' | 'gather';
 }
 
 export interface StepCounts {
@@ -47,6 +52,7 @@ export interface StepCounts {
   loss: number;
   backward: number;
   optimizer: number;
+  gather: number;
   total: number;
 }
 
@@ -61,6 +67,11 @@ class BatchKernels {
   private readonly acts: GPUBuffer[];
   private readonly grads: GPUBuffer[];
   readonly seeds: GPUBuffer[] = [];
+  /** Kernels with their buffers by name, bound once the shared partials buffer exists. */
+  private readonly pending: { kernel: KernelSource; io: Record<string, Range>; phase: Dispatch['phase'] }[] = [];
+  private partialFloats = 0;
+  /** Gradients still split into partials, summed by the optimizer's (or the gather) dispatch. */
+  private readonly segments: GatherSegment[] = [];
 
   constructor(
     private readonly device: GPUDevice,
@@ -75,6 +86,8 @@ class BatchKernels {
     this.lossKernels();
     for (let i = plan.ops.length - 1; i >= 0; i--) this.backward(plan.ops[i], i === 0 || plan.ops[i].input.buffer === 0);
     this.optimizer();
+    const partials = this.own(makeBuffer(device, Math.max(4, this.partialFloats), 'split-reduction partials'));
+    for (const p of this.pending) this.bind(p.kernel, p.io, p.phase, partials);
   }
 
   get input(): GPUBuffer {
@@ -91,7 +104,7 @@ class BatchKernels {
     return b;
   }
 
-  private whole(buffer: GPUBuffer, floats: number): Range {
+  private whole(buffer: GPUBuffer, floats: number): BufferRange {
     return { buffer, offset: 0, size: floats };
   }
 
@@ -113,16 +126,43 @@ class BatchKernels {
     return p;
   }
 
-  /** Adds a kernel's dispatch, binding its buffers by name from `io`. */
+  /** Adds a kernel's dispatch, binding its buffers by name from `io` (bound at the end of the constructor). */
   private add(kernel: KernelSource, io: Record<string, Range>, phase: Dispatch['phase']): void {
+    this.pending.push({ kernel, io, phase });
+  }
+
+  private bind(kernel: KernelSource, io: Record<string, Range>, phase: Dispatch['phase'], partials: GPUBuffer): void {
     const pipeline = this.pipeline(kernel);
     const entries: GPUBindGroupEntry[] = kernel.bindings.map((b, i) => {
       const r = io[b.name];
       if (!r) throw new Error(`${kernel.label}: no buffer for binding ${b.name}`);
-      return { binding: i, resource: { buffer: r.buffer, offset: r.offset * 4, size: Math.max(4, r.size * 4) } };
+      const buffer = r.buffer === 'partials' ? partials : r.buffer;
+      return { binding: i, resource: { buffer, offset: r.offset * 4, size: Math.max(4, r.size * 4) } };
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label: kernel.label });
     this.dispatches.push({ label: kernel.label, pipeline, bindGroup, workgroups: kernel.workgroups, phase });
+  }
+
+  /** A range of the shared partials buffer. */
+  private partialRange(floats: number): Range {
+    const r: Range = { buffer: 'partials', offset: this.partialFloats, size: floats };
+    this.partialFloats += Math.ceil(floats / ALIGN_FLOATS) * ALIGN_FLOATS;
+    return r;
+  }
+
+  /**
+   * A bias gradient: the column sum of `dy` ([rows, cols]) into `slot`'s gradient — in one pass where
+   * one chunk covers the rows, else a partial pass whose sums the optimizer's dispatch gathers.
+   */
+  private biasGrad(rows: number, cols: number, dy: Range, slot: WeightSlot, label: string): void {
+    const k = colSumPartials(rows, cols, label);
+    if (k.chunks === 1) {
+      for (const kernel of k.kernels) this.add(kernel, { x: dy, out: this.net.grad(slot) }, 'backward');
+      return;
+    }
+    const partial = this.partialRange(k.scratch.partial);
+    for (const kernel of k.kernels) this.add(kernel, { x: dy, partial }, 'backward');
+    this.segments.push({ start: slot.offset, count: slot.size, base: partial.offset, stride: cols, chunks: k.chunks });
   }
 
   /** Adds a kernel sequence, with its scratch buffers made here. */
@@ -231,14 +271,14 @@ class BatchKernels {
     switch (op.kind) {
       case 'dense':
         this.add(matmulKernel({ M: op.inFeatures, N: op.units, K: N, transA: true, transB: false, style: net.matmulStyle, label: `${label} dW` }), { a: x, b: dy, c: net.grad(op.kernel) }, 'backward');
-        this.addAll(colSumKernels(N, op.units, `${label} db`), { x: dy, out: net.grad(op.bias) }, 'backward');
+        this.biasGrad(N, op.units, dy, op.bias, `${label} db`);
         if (!first) this.add(matmulKernel({ M: N, N: op.inFeatures, K: op.units, transA: false, transB: true, ...dact, style: net.matmulStyle, label: `${label} dX` }), { a: dy, b: net.param(op.kernel), ...aux, c: dx }, 'backward');
         return;
       case 'conv2d': {
         const [H, W, C] = op.inShape;
         const g = convGeometry(N, H, W, C, op.kernelSize, op.outShape[2], op.strides, op.padding);
         this.addAll(conv2dBackpropFilterKernels(g, `${label} dW`), { x, dy, dw: net.grad(op.kernel) }, 'backward');
-        this.addAll(colSumKernels(N * op.outShape[0] * op.outShape[1], op.outShape[2], `${label} db`), { x: dy, out: net.grad(op.bias) }, 'backward');
+        this.biasGrad(N * op.outShape[0] * op.outShape[1], op.outShape[2], dy, op.bias, `${label} db`);
         if (!first) this.add(conv2dBackpropInputKernel(g, { ...dact, label: `${label} dX` }), { dy, w: net.param(op.kernel), ...aux, dx }, 'backward');
         return;
       }
@@ -247,7 +287,7 @@ class BatchKernels {
         const g = convGeometry(N, H, W, F, op.kernelSize, op.inShape[2], op.strides, op.padding);
         // Roles swap: the output's gradient is the conv's input, this op's input the conv's output.
         this.addAll(conv2dBackpropFilterKernels(g, `${label} dW`), { x: dy, dy: x, dw: net.grad(op.kernel) }, 'backward');
-        this.addAll(colSumKernels(N * H * W, F, `${label} db`), { x: dy, out: net.grad(op.bias) }, 'backward');
+        this.biasGrad(N * H * W, F, dy, op.bias, `${label} db`);
         if (!first) this.add(conv2dForwardKernel(g, { ...dact, label: `${label} dX` }), { x: dy, w: net.param(op.kernel), ...aux, y: dx }, 'backward');
         return;
       }
@@ -300,25 +340,29 @@ class BatchKernels {
   private optimizer(): void {
     const { net } = this;
     const count = net.plan.paramFloats;
-    const io = { param: net.params, grad: net.gradients, hyper: this.whole(net.hyper, 4) };
+    const segments = this.segments;
+    // The partials are the whole shared buffer: segment bases are offsets into it.
+    const gathered: Record<string, Range> = segments.length > 0 ? { partial: { buffer: 'partials', offset: 0, size: Math.max(1, this.partialFloats) } } : {};
+    const io = { param: net.params, grad: net.gradients, hyper: this.whole(net.hyper, 4), ...gathered };
     const [s1, s2] = net.slots;
     switch (net.plan.optimizer) {
       case 'adam':
-        this.add(adamKernel(count), { ...io, m: s1, v: s2 }, 'optimizer');
-        return;
+        this.add(adamKernel(count, {}, segments), { ...io, m: s1, v: s2 }, 'optimizer');
+        break;
       case 'sgd':
-        this.add(momentumKernel(count, 0.9), { ...io, accum: s1 }, 'optimizer');
-        return;
+        this.add(momentumKernel(count, 0.9, segments), { ...io, accum: s1 }, 'optimizer');
+        break;
       case 'rmsprop':
-        this.add(rmspropKernel(count), { ...io, ms: s1, mom: s2 }, 'optimizer');
-        return;
+        this.add(rmspropKernel(count, {}, segments), { ...io, ms: s1, mom: s2 }, 'optimizer');
+        break;
     }
+    if (segments.length > 0) this.add(gatherKernel(count, segments), { grad: net.gradients, ...gathered }, 'gather');
   }
 
   counts(withOptimizer: boolean): StepCounts {
-    const c = { forward: 0, loss: 0, backward: 0, optimizer: 0, total: 0 };
+    const c = { forward: 0, loss: 0, backward: 0, optimizer: 0, gather: 0, total: 0 };
     for (const d of this.dispatches) {
-      if (d.phase === 'optimizer' && !withOptimizer) continue;
+      if (d.phase === (withOptimizer ? 'gather' : 'optimizer')) continue;
       c[d.phase]++;
       c.total++;
     }
@@ -335,11 +379,11 @@ class BatchKernels {
  * its gradient and the optimizer's state, the moving statistics, and the kernels per batch size.
  */
 export class FusedNet {
-  readonly params: Range;
-  readonly gradients: Range;
-  readonly stateBuffer: Range;
+  readonly params: BufferRange;
+  readonly gradients: BufferRange;
+  readonly stateBuffer: BufferRange;
   /** The optimizer's state: Adam's m and v, momentum's accumulator, RMSprop's mean square and momentum. */
-  readonly slots: [Range, Range];
+  readonly slots: [BufferRange, BufferRange];
   readonly hyper: GPUBuffer;
   readonly lossBuffer: GPUBuffer;
   private readonly batches = new Map<number, BatchKernels>();
@@ -363,7 +407,7 @@ export class FusedNet {
   ) {
     this.matmulStyle = emulated ? 'direct' : 'tiled';
     const p = plan.paramFloats;
-    const whole = (floats: number, label: string): Range => ({ buffer: makeBuffer(device, floats, label), offset: 0, size: floats });
+    const whole = (floats: number, label: string): BufferRange => ({ buffer: makeBuffer(device, floats, label), offset: 0, size: floats });
     this.params = whole(p, 'params');
     this.gradients = whole(p, 'gradients');
     this.slots = [whole(p, 'optimizer state 1'), whole(p, 'optimizer state 2')];
@@ -372,15 +416,15 @@ export class FusedNet {
     this.lossBuffer = makeBuffer(device, 4, 'loss');
   }
 
-  param(w: { offset: number; size: number }): Range {
+  param(w: { offset: number; size: number }): BufferRange {
     return { buffer: this.params.buffer, offset: w.offset, size: w.size };
   }
 
-  grad(w: { offset: number; size: number }): Range {
+  grad(w: { offset: number; size: number }): BufferRange {
     return { buffer: this.gradients.buffer, offset: w.offset, size: w.size };
   }
 
-  state(w: { offset: number; size: number }): Range {
+  state(w: { offset: number; size: number }): BufferRange {
     return { buffer: this.stateBuffer.buffer, offset: w.offset, size: w.size };
   }
 
@@ -433,7 +477,7 @@ export class FusedNet {
     }
     const pass = encoder.beginComputePass({ label: 'fused training step' });
     for (const d of k.dispatches) {
-      if (d.phase === 'optimizer' && !update) continue;
+      if (d.phase === (update ? 'gather' : 'optimizer')) continue;
       pass.setPipeline(d.pipeline);
       pass.setBindGroup(0, d.bindGroup);
       pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
@@ -450,6 +494,7 @@ export class FusedNet {
     const k = this.kernels(n);
     const out: { label: string; phase: string; ms: number }[] = [];
     for (const d of k.dispatches) {
+      if (d.phase === 'gather') continue;
       const enc = this.device.createCommandEncoder();
       const pass = enc.beginComputePass();
       pass.setPipeline(d.pipeline);
