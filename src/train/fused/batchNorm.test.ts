@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchNormTraining, TrainingBatchNorm } from '../worker/batchNorm';
-import { batchNormBackwardKernels, batchNormForwardKernels, batchNormSplit } from './batchNorm';
+import { batchNormBackwardKernels, batchNormForwardKernels, batchNormSplit, type BatchNormStyle } from './batchNorm';
 import type { OpKernels } from './reduce';
 import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
 import { actRef, type FusedActivation } from './wgsl';
@@ -70,17 +70,78 @@ interface Case {
   act: FusedActivation;
   prev?: FusedActivation; // the previous layer's activation (x = prev(z)); the dact epilogue
   offset?: number; // added to x: a large mean
+  direct?: boolean; // also run the 'direct' style
 }
 
 const CASES: Case[] = [
   { name: 'C = 1, odd spatial size', shape: [2, 5, 7, 1], act: 'linear' },
   { name: 'C = 64, relu after, elu before', shape: [3, 5, 3, 64], act: 'relu', prev: 'elu' },
-  { name: 'C = 3 (lanes not a power of two), leakyRelu, mean 100', shape: [4, 9, 9, 3], act: 'leakyRelu', offset: 100 },
-  { name: 'dense [N, units], sigmoid after, relu before', shape: [10, 5], act: 'sigmoid', prev: 'relu' },
-  { name: 'C = 300 (two channel blocks), tanh', shape: [7, 300], act: 'tanh' },
-  { name: 'C = 16, R = 20000 (79 chunks), selu, softplus before', shape: [20, 25, 40, 16], act: 'selu', prev: 'softplus' },
+  { name: 'C = 3 (lanes not a power of two), leakyRelu, mean 100', shape: [4, 9, 9, 3], act: 'leakyRelu', offset: 100, direct: true },
+  { name: 'dense [N, units], sigmoid after, relu before', shape: [10, 5], act: 'sigmoid', prev: 'relu', direct: true },
+  { name: 'C = 300 (two channel blocks), tanh', shape: [7, 300], act: 'tanh', direct: true },
+  { name: 'C = 8, R = 1200 (3 chunks: backward without a combine kernel), relu', shape: [12, 10, 10, 8], act: 'relu', direct: true },
+  { name: 'C = 16, R = 20000 (79 chunks), selu, softplus before', shape: [20, 25, 40, 16], act: 'selu', prev: 'softplus', direct: true },
   { name: 'C = 1, R = 40000 (several chunks)', shape: [4, 100, 100, 1], act: 'elu' },
+  { name: 'C = 2, R = 30000 (many chunks), mean 1000', shape: [3, 100, 100, 2], act: 'linear', offset: 1000, direct: true },
 ];
+
+describe('batch norm pass structure', () => {
+  const labels = (ops: { kernels: Array<{ label: string }> }): string[] => ops.kernels.map((k) => k.label.slice(k.label.lastIndexOf('.') + 1));
+  const names = (ops: { kernels: Array<{ bindings: Array<{ name: string }> }> }): string[][] => ops.kernels.map((k) => k.bindings.map((b) => b.name));
+
+  it('forward: stats, combine, normalize (3 kernels); 2 when one chunk covers the rows', () => {
+    for (const style of ['tiled', 'direct'] as const) {
+      const many = batchNormForwardKernels(32 * 28 * 28, 64, { style });
+      const { P } = batchNormSplit(32 * 28 * 28, 64);
+      expect(P).toBe(256);
+      expect(labels(many)).toEqual(['stats', 'combine', 'normalize']);
+      expect(names(many)).toEqual([
+        ['x', 'bnPartial'],
+        ['bnPartial', 'mean', 'invStd', 'movingMean', 'movingVar'],
+        ['x', 'mean', 'invStd', 'gamma', 'beta', 'y'],
+      ]);
+      expect(many.scratch).toEqual({ bnPartial: 2 * P * 64 });
+      for (const [R, C] of [[20000, 16], [40000, 1]]) expect(batchNormForwardKernels(R, C, { style }).kernels).toHaveLength(3);
+      const one = batchNormForwardKernels(32, 128, { style, act: 'relu' });
+      expect(batchNormSplit(32, 128).P).toBe(1);
+      expect(labels(one)).toEqual(['stats', 'normalize']);
+      expect(names(one)[0]).toEqual(['x', 'mean', 'invStd', 'movingMean', 'movingVar']);
+      expect(one.scratch).toEqual({});
+    }
+  });
+
+  it('backward: sums, combine, dx for many chunks; sums, dx for at most 8', () => {
+    for (const style of ['tiled', 'direct'] as const) {
+      const many = batchNormBackwardKernels(32 * 28 * 28, 64, { style, act: 'relu' });
+      expect(labels(many)).toEqual(['sums', 'combine', 'dx']);
+      expect(names(many)).toEqual([
+        ['dy', 'y', 'x', 'mean', 'invStd', 'bnPartial'],
+        ['bnPartial', 'gamma', 'invStd', 'dbeta', 'dgamma', 'bnCoef'],
+        ['dy', 'y', 'x', 'mean', 'bnCoef', 'dx'],
+      ]);
+      expect(many.scratch).toEqual({ bnPartial: 2 * 256 * 64, bnCoef: 3 * 64 });
+      for (const [R, C] of [[1200, 8], [32, 128], [7, 300]]) {
+        const { P } = batchNormSplit(R, C);
+        expect(P).toBeLessThanOrEqual(8);
+        const few = batchNormBackwardKernels(R, C, { style, act: 'relu' });
+        expect(labels(few)).toEqual(['sums', 'dx']);
+        expect(names(few)).toEqual([
+          ['dy', 'y', 'x', 'mean', 'invStd', 'gamma', 'bnPartial'],
+          ['dy', 'y', 'x', 'bnPartial', 'dx', 'dgamma', 'dbeta'],
+        ]);
+        expect(few.scratch).toEqual({ bnPartial: (2 * P + 3) * C });
+      }
+      expect(batchNormSplit(1200, 8).P).toBe(3);
+    }
+  });
+
+  it("'direct' kernels use no workgroup memory or barriers; 'tiled' partial kernels do", () => {
+    for (const ops of [batchNormForwardKernels(20000, 16, { style: 'direct' }), batchNormBackwardKernels(20000, 16, { style: 'direct' })]) {
+      for (const k of ops.kernels) expect(k.code).not.toMatch(/var<workgroup>|workgroupBarrier/);
+    }
+    expect(batchNormForwardKernels(20000, 16).kernels[0].code).toMatch(/workgroupBarrier/);
+  });
+});
 
 describe('batch norm kernels', () => {
   beforeAll(async () => {
@@ -99,8 +160,9 @@ describe('batch norm kernels', () => {
     }
   });
 
-  for (const { name, shape, act, prev, offset = 0 } of CASES) {
-    it(name, async ({ skip }) => {
+  const runs = CASES.flatMap((c) => (c.direct ? [{ ...c, style: 'tiled' as BatchNormStyle }, { ...c, style: 'direct' as BatchNormStyle }] : [{ ...c, style: 'tiled' as BatchNormStyle }]));
+  for (const { name, shape, act, prev, offset = 0, style } of runs) {
+    it(`${name} (${style})`, async ({ skip }) => {
       if (!(await gpuAvailable())) skip();
       const device = (await testDevice()) as GPUDevice;
       const C = shape[shape.length - 1];
@@ -154,8 +216,11 @@ describe('batch norm kernels', () => {
         dgamma: nan(C),
         dbeta: nan(C),
       };
-      const forward = batchNormForwardKernels(R, C, { act });
-      const backward = batchNormBackwardKernels(R, C, { act, dact: prev ? { act: prev } : undefined });
+      const forward = batchNormForwardKernels(R, C, { act, style });
+      const backward = batchNormBackwardKernels(R, C, { act, dact: prev ? { act: prev } : undefined, style });
+      const { P } = batchNormSplit(R, C);
+      expect(forward.kernels).toHaveLength(P === 1 ? 2 : 3);
+      expect(backward.kernels).toHaveLength(P <= 8 ? 2 : 3);
       expect(forward.kernels.every((k) => k.bindings.length <= 8) && backward.kernels.every((k) => k.bindings.length <= 8)).toBe(true);
       await runOps(device, forward, b);
       await runOps(device, backward, b);

@@ -5,15 +5,30 @@
  * (dense layers: R = N), biased batch variance, ε = 1e-3, moving statistics updated as
  * m ← m − (m − batch)·(1 − momentum), momentum 0.99.
  *
- * The per-channel sums are split reductions: a "partial" kernel gives each of P workgroups a chunk of
- * rows (its 256 threads as L lanes × CB channels, each lane striding over the chunk's rows, then a tree
- * over the lanes in workgroup memory), and a "combine" kernel (one 64-thread workgroup per channel)
- * sums the P partials and finishes the channel's statistics. The variance takes two passes (mean, then
- * Σ(x − mean)²), which stays accurate where E[x²] − mean² would cancel.
+ * The per-channel statistics are split reductions: a "partial" kernel gives each of P workgroups a
+ * chunk of rows (its 256 threads as L lanes × CB channels, each lane striding over the chunk's rows,
+ * then a tree over the lanes in workgroup memory), and a "combine" kernel (one workgroup per channel)
+ * merges the P partials and finishes the channel's statistics. When one chunk covers the rows (P = 1)
+ * the partial kernel finishes them itself.
  *
- * Forward (5 kernels): Σx → mean; Σ(x − mean)² → invStd and the moving statistics; y = act(γ·x̂ + β).
- * Backward (3 kernels): Σg and Σg·x̂ (g = dy ⊙ act'(y)) → dβ, dγ and per-channel coefficients;
- * dx = γ·invStd·(g − x̂·dγ/R − dβ/R) [⊙ dact(x)].
+ * The forward statistics are one pass over x: each lane keeps (count, mean, M2) by Welford's update
+ * (M2 = Σ(x − mean)² of its rows), and lanes, then chunks, are merged by Chan et al.'s formula
+ * (n = na + nb, δ = mb − ma, mean = ma + δ·nb/n, M2 = M2a + M2b + δ²·na·nb/n). This never forms
+ * E[x²] − mean², so it stays accurate for data with a large mean. A chunk's count is known from the
+ * split, so the partials are (mean, M2) only.
+ *
+ * Forward (3 kernels, 2 when P = 1): (count, mean, M2) per chunk → mean, invStd and the moving
+ * statistics; y = act(γ·x̂ + β).
+ * Backward (3 kernels, 2 when P ≤ 8): Σg and Σg·x̂ (g = dy ⊙ act'(y)) → dβ, dγ and per-channel
+ * coefficients; dx = γ·invStd·(g − x̂·dγ/R − dβ/R) [⊙ dact(x)]. For few chunks the dx kernel sums the
+ * P partials of its channel itself (the same sums in the same order in every invocation, so every
+ * element sees the same coefficients), and its row-0 invocations write dβ and dγ; for many chunks
+ * that would cost 2P reads per element, so a combine kernel runs between.
+ *
+ * Two styles: 'tiled' (the default; workgroup memory and barriers, as above) and 'direct' (no
+ * workgroup memory: one invocation per chunk and channel walks the chunk's rows in order, and one
+ * invocation per channel merges its P partials), for CPU-emulated adapters (SwiftShader), where
+ * barriers are costly.
  *
  * Pure TypeScript (WGSL as text): no tfjs, no DOM.
  */
@@ -22,11 +37,18 @@ import type { OpKernels } from './reduce';
 import { actFn, dactFn, declareBindings, f32, flatIndex, groups1d, type BindingSpec, type FusedActivation, type KernelSource } from './wgsl';
 
 const PARTIAL_GROUP = 256;
+/** Threads per workgroup of a tiled combine kernel, at most. */
 const COMBINE_GROUP = 64;
 /** At most this many row chunks (partials per channel). */
 const MAX_CHUNKS = 256;
 /** Rows each lane should sum at least, before more chunks are made. */
 const ROWS_PER_LANE = 16;
+/** Backward: with at most this many chunks, the dx kernel sums the partials itself (no combine kernel). */
+const INLINE_COMBINE_CHUNKS = 8;
+const ELEMENT_GROUP = 64;
+
+/** 'tiled': workgroup memory and barriers; 'direct': none (for CPU-emulated adapters). */
+export type BatchNormStyle = 'tiled' | 'direct';
 
 /** How the partial kernels split R rows × C channels. */
 export interface BatchNormSplit {
@@ -63,28 +85,52 @@ function treeStrides(L: number): number[] {
 }
 
 /**
- * A partial kernel: workgroup (p, block) sums `terms` (WGSL expressions of the element index `k` and
- * channel `c`, after `prelude` and the per-row `perRow` statements) over chunk p's rows, for channels
- * block·CB + [0, CB), into bnPartial[t·P·C + p·C + c] for term t.
+ * A reduction over rows with an accumulator of WGSL type `type` (starting at `zero`), updated per row
+ * by `update` (statements using the element index `k`, the channel `c` and `acc`, after `prelude`),
+ * partial accumulators joined by the WGSL function `merge(a, b)` (declared in `fns`).
  */
-function partialKernel(
-  label: string,
-  R: number,
-  C: number,
-  bindings: BindingSpec[],
-  fns: string,
-  prelude: string,
-  perRow: string,
-  terms: string[],
-): KernelSource {
+interface Reduction {
+  type: string;
+  zero: string;
+  fns: string;
+  prelude: string;
+  update: string;
+}
+
+/**
+ * A partial kernel: chunk p's rows of channel c reduced into `acc`, then `epilogue` (statements using
+ * p, c and acc) runs once per (p, c). Tiled: workgroup (p, block), L lanes per channel striding the
+ * chunk, a tree of merges over the lanes. Direct: one invocation per (p, c), the rows in order.
+ */
+function partialKernel(label: string, R: number, C: number, style: BatchNormStyle, bindings: BindingSpec[], red: Reduction, epilogue: string): KernelSource {
   const { CB, L, blocks, rowsPerChunk, P } = batchNormSplit(R, C);
-  const shared = terms.map((_, t) => `var<workgroup> sh${t}: array<f32, ${PARTIAL_GROUP}>;`).join('\n');
+  if (style === 'direct') {
+    return {
+      label,
+      bindings,
+      workgroups: groups1d(P * C, ELEMENT_GROUP),
+      code: `${declareBindings(bindings)}
+${red.fns}
+@compute @workgroup_size(${ELEMENT_GROUP}) fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let t = ${flatIndex(ELEMENT_GROUP)};
+  if (t >= ${P * C}u) { return; }
+  let p = t / ${C}u;
+  let c = t % ${C}u;
+  var acc = ${red.zero};
+  ${red.prelude}
+  let r1 = min(p * ${rowsPerChunk}u + ${rowsPerChunk}u, ${R}u);
+  for (var r = p * ${rowsPerChunk}u; r < r1; r++) {
+    let k = r * ${C}u + c;
+    ${red.update}
+  }
+  ${epilogue}
+}`,
+    };
+  }
   const tree = treeStrides(L)
     .map(
       (s) => `  workgroupBarrier();
-  if (lane < ${s}u && lane + ${s}u < ${L}u) {
-${terms.map((_, t) => `    sh${t}[li] += sh${t}[li + ${s * CB}u];`).join('\n')}
-  }`,
+  if (lane < ${s}u && lane + ${s}u < ${L}u) { sh[li] = merge(sh[li], sh[li + ${s * CB}u]); }`,
     )
     .join('\n');
   return {
@@ -92,107 +138,158 @@ ${terms.map((_, t) => `    sh${t}[li] += sh${t}[li + ${s * CB}u];`).join('\n')}
     bindings,
     workgroups: [P, blocks, 1],
     code: `${declareBindings(bindings)}
-${shared}
-${fns}
+var<workgroup> sh: array<${red.type}, ${PARTIAL_GROUP}>;
+${red.fns}
 @compute @workgroup_size(${PARTIAL_GROUP}) fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let p = wg.x;
   let cl = li % ${CB}u;
   let lane = li / ${CB}u;
   let c = wg.y * ${CB}u + cl;
-${terms.map((_, t) => `  var acc${t} = 0.0;`).join('\n')}
+  var acc = ${red.zero};
   if (lane < ${L}u && c < ${C}u) {
-    ${prelude}
+    ${red.prelude}
     let r1 = min(p * ${rowsPerChunk}u + ${rowsPerChunk}u, ${R}u);
     for (var r = p * ${rowsPerChunk}u + lane; r < r1; r += ${L}u) {
       let k = r * ${C}u + c;
-      ${perRow}
-${terms.map((e, t) => `      acc${t} += ${e};`).join('\n')}
+      ${red.update}
     }
   }
-${terms.map((_, t) => `  sh${t}[li] = acc${t};`).join('\n')}
+  sh[li] = acc;
 ${tree}
   if (lane == 0u && c < ${C}u) {
-${terms.map((_, t) => `    bnPartial[${t * P * C}u + p * ${C}u + c] = sh${t}[li];`).join('\n')}
+    acc = sh[li];
+    ${epilogue}
   }
 }`,
   };
 }
 
 /**
- * A combine kernel: one workgroup per channel c sums bnPartial[t·P·C + p·C + c] over p into `sum${t}`
- * for each of `T` terms, then thread 0 runs `finish` (WGSL statements using c and sum0..).
+ * A combine kernel: the P partials of channel c (`load`, a WGSL expression of p and c) merged into
+ * `acc` (`merge` from `fns`), then `epilogue` (statements using c and acc). Tiled: one workgroup per
+ * channel, its threads striding over p, then a tree. Direct: one invocation per channel, p in order.
  */
-function combineKernel(label: string, R: number, C: number, T: number, bindings: BindingSpec[], finish: string): KernelSource {
+function combineKernel(label: string, R: number, C: number, style: BatchNormStyle, bindings: BindingSpec[], type: string, fns: string, load: string, epilogue: string): KernelSource {
   const { P } = batchNormSplit(R, C);
-  const range = Array.from({ length: T }, (_, t) => t);
-  const tree = treeStrides(COMBINE_GROUP)
+  if (style === 'direct') {
+    return {
+      label,
+      bindings,
+      workgroups: groups1d(C, ELEMENT_GROUP),
+      code: `${declareBindings(bindings)}
+${fns}
+@compute @workgroup_size(${ELEMENT_GROUP}) fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let c = ${flatIndex(ELEMENT_GROUP)};
+  if (c >= ${C}u) { return; }
+  var acc = ${load.replaceAll('$p', '0u')};
+  for (var p = 1u; p < ${P}u; p++) { acc = merge(acc, ${load.replaceAll('$p', 'p')}); }
+  ${epilogue}
+}`,
+    };
+  }
+  let G = 1;
+  while (G * 2 <= Math.min(P, COMBINE_GROUP)) G *= 2;
+  const tree = treeStrides(G)
     .map(
       (s) => `  workgroupBarrier();
-  if (li < ${s}u) {
-${range.map((t) => `    sh${t}[li] += sh${t}[li + ${s}u];`).join('\n')}
-  }`,
+  if (li < ${s}u) { sh[li] = merge(sh[li], sh[li + ${s}u]); }`,
     )
     .join('\n');
+  // Thread li starts from partial li (every thread has one: G ≤ P) and merges li + G, li + 2G, ….
   return {
     label,
     bindings,
     workgroups: [C, 1, 1],
     code: `${declareBindings(bindings)}
-${range.map((t) => `var<workgroup> sh${t}: array<f32, ${COMBINE_GROUP}>;`).join('\n')}
-@compute @workgroup_size(${COMBINE_GROUP}) fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+var<workgroup> sh: array<${type}, ${G}>;
+${fns}
+@compute @workgroup_size(${G}) fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let c = wg.x;
-${range.map((t) => `  var acc${t} = 0.0;`).join('\n')}
-  for (var p = li; p < ${P}u; p += ${COMBINE_GROUP}u) {
-${range.map((t) => `    acc${t} += bnPartial[${t * P * C}u + p * ${C}u + c];`).join('\n')}
-  }
-${range.map((t) => `  sh${t}[li] = acc${t};`).join('\n')}
+  var acc = ${load.replaceAll('$p', 'li')};
+  for (var p = li + ${G}u; p < ${P}u; p += ${G}u) { acc = merge(acc, ${load.replaceAll('$p', 'p')}); }
+  sh[li] = acc;
 ${tree}
   if (li == 0u) {
-${range.map((t) => `    let sum${t} = sh${t}[0];`).join('\n')}
-    ${finish}
+    acc = sh[0];
+    ${epilogue}
   }
 }`,
   };
 }
 
-const ELEMENT_GROUP = 64;
+/** Chan et al.'s merge of two (count, mean, M2) triples; an empty side (count 0) leaves the other as it is. */
+const CHAN_MERGE = `fn merge(a: vec3f, b: vec3f) -> vec3f {
+  if (b.x == 0.0) { return a; }
+  let n = a.x + b.x;
+  let d = b.y - a.y;
+  let f = b.x / n;
+  return vec3f(n, a.y + d * f, a.z + b.z + d * d * a.x * f);
+}`;
 
 /**
- * The forward pass, 5 kernels: `${label}.sum`, `.mean`, `.sqdev`, `.var`, `.normalize`.
+ * The forward pass: `${label}.stats` (per-chunk count, mean and M2), `.combine` (Chan's merge of the
+ * chunks → mean, invStd, moving statistics), `.normalize`; when one chunk covers the rows (P = 1),
+ * `.stats` finishes the statistics itself and there is no `.combine` (2 kernels).
  * Bindings by name: x (read, [R, C]), gamma, beta (read, [C]), movingMean, movingVar (read_write, [C],
  * updated in place), y (read_write, [R, C]: act(γ·(x − mean)·invStd + β)), mean, invStd (read_write,
  * [C]: the batch mean and 1/√(var + ε), for the backward pass).
- * Scratch: bnPartial (P·C floats, P = batchNormSplit(R, C).P ≤ 256).
+ * Per kernel: stats [x, bnPartial] (P = 1: [x, mean, invStd, movingMean, movingVar]);
+ * combine [bnPartial, mean, invStd, movingMean, movingVar]; normalize [x, mean, invStd, gamma, beta, y].
+ * Scratch (P > 1 only): bnPartial (2·P·C floats: the chunks' means, then their M2s; P = batchNormSplit(R, C).P ≤ 256).
  */
 export function batchNormForwardKernels(
   R: number,
   C: number,
-  o: { act?: FusedActivation; alpha?: number; epsilon?: number; momentum?: number; label?: string } = {},
+  o: { act?: FusedActivation; alpha?: number; epsilon?: number; momentum?: number; label?: string; style?: BatchNormStyle } = {},
 ): OpKernels {
   const label = o.label ?? 'batchNorm.forward';
   const eps = o.epsilon ?? 1e-3;
   const decay = 1 - (o.momentum ?? 0.99);
   const act = o.act ?? 'linear';
-  const { P } = batchNormSplit(R, C);
+  const style = o.style ?? 'tiled';
+  const { P, rowsPerChunk } = batchNormSplit(R, C);
   const r = (name: string): BindingSpec => ({ name, access: 'read' });
   const w = (name: string): BindingSpec => ({ name, access: 'read_write' });
 
-  const sum = partialKernel(`${label}.sum`, R, C, [r('x'), w('bnPartial')], '', '', '', ['x[k]']);
-  const mean = combineKernel(`${label}.mean`, R, C, 1, [r('bnPartial'), w('mean')], `mean[c] = sum0 * ${f32(1 / R)};`);
-  const sqdev = partialKernel(`${label}.sqdev`, R, C, [r('x'), r('mean'), w('bnPartial')], '', 'let m = mean[c];', 'let d = x[k] - m;', ['d * d']);
-  const variance = combineKernel(
-    `${label}.var`,
-    R,
-    C,
-    1,
-    [r('bnPartial'), r('mean'), w('invStd'), w('movingMean'), w('movingVar')],
-    `let v = sum0 * ${f32(1 / R)};
+  // Welford's update of (count, mean, M2) by one value.
+  const welford: Reduction = {
+    type: 'vec3f',
+    zero: 'vec3f(0.0)',
+    fns: CHAN_MERGE,
+    prelude: '',
+    update: `let v = x[k];
+      acc.x += 1.0;
+      let d = v - acc.y;
+      acc.y += d / acc.x;
+      acc.z += d * (v - acc.y);`,
+  };
+  const finishBindings = [w('mean'), w('invStd'), w('movingMean'), w('movingVar')];
+  const finish = `let v = acc.z * ${f32(1 / R)};
+    mean[c] = acc.y;
     invStd[c] = 1.0 / sqrt(v + ${f32(eps)});
     let mm = movingMean[c];
-    movingMean[c] = mm - (mm - mean[c]) * ${f32(decay)};
+    movingMean[c] = mm - (mm - acc.y) * ${f32(decay)};
     let mv = movingVar[c];
-    movingVar[c] = mv - (mv - v) * ${f32(decay)};`,
-  );
+    movingVar[c] = mv - (mv - v) * ${f32(decay)};`;
+  const statKernels: KernelSource[] =
+    P === 1
+      ? [partialKernel(`${label}.stats`, R, C, style, [r('x'), ...finishBindings], welford, finish)]
+      : [
+          partialKernel(`${label}.stats`, R, C, style, [r('x'), w('bnPartial')], welford, `bnPartial[p * ${C}u + c] = acc.y;
+    bnPartial[${P * C}u + p * ${C}u + c] = acc.z;`),
+          combineKernel(
+            `${label}.combine`,
+            R,
+            C,
+            style,
+            [r('bnPartial'), ...finishBindings],
+            'vec3f',
+            CHAN_MERGE,
+            // The chunk's count from the split: rowsPerChunk, the last one the rest.
+            `vec3f(f32(min(${rowsPerChunk}u, ${R}u - $p * ${rowsPerChunk}u)), bnPartial[$p * ${C}u + c], bnPartial[${P * C}u + $p * ${C}u + c])`,
+            finish,
+          ),
+        ];
   const normBindings = [r('x'), r('mean'), r('invStd'), r('gamma'), r('beta'), w('y')];
   const total = R * C;
   const normalize: KernelSource = {
@@ -208,68 +305,76 @@ ${actFn('act', act, o.alpha)}
   y[i] = act(gamma[c] * ((x[i] - mean[c]) * invStd[c]) + beta[c]);
 }`,
   };
-  return { kernels: [sum, mean, sqdev, variance, normalize], scratch: { bnPartial: P * C } };
+  return { kernels: [...statKernels, normalize], scratch: P === 1 ? {} : { bnPartial: 2 * P * C } };
 }
 
 /**
- * The backward pass, 3 kernels: `${label}.sums`, `.combine`, `.dx`.
+ * The backward pass: `${label}.sums`, [`.combine`,] `.dx` — the combine kernel only for more than 8
+ * chunks (batchNormSplit(R, C).P); with fewer the dx kernel sums the partials itself.
  * With g = dy ⊙ act'(y) and x̂ = (x − mean)·invStd: dβ = Σ g, dγ = Σ g·x̂,
  * dx = γ·invStd·(g − x̂·dγ/R − dβ/R), then ⊙ dact(x) when `o.dact` is given (the previous layer's
  * activation, whose output is x).
  * Bindings by name: dy (read, [R, C]), y (read, [R, C]; bound only when `o.act` is not 'linear'),
  * x (read, [R, C]), mean, invStd (read, [C]: the forward's), gamma (read, [C]), dx (read_write, [R, C]),
  * dgamma, dbeta (read_write, [C]; written, not accumulated).
- * Scratch: bnPartial (2·P·C floats), bnCoef (3·C floats).
+ * Per kernel, P > 8: sums [dy, (y), x, mean, invStd, bnPartial]; combine [bnPartial, gamma, invStd, dbeta,
+ * dgamma, bnCoef]; dx [dy, (y), x, mean, bnCoef, dx]. Scratch: bnPartial (2·P·C floats), bnCoef (3·C).
+ * P ≤ 8: sums [dy, (y), x, mean, invStd, gamma, bnPartial] (also copies mean, invStd/R and γ·invStd
+ * after the partials); dx [dy, (y), x, bnPartial, dx, dgamma, dbeta]. Scratch: bnPartial ((2·P + 3)·C).
  */
 export function batchNormBackwardKernels(
   R: number,
   C: number,
-  o: { act?: FusedActivation; alpha?: number; dact?: DactOption; epsilon?: number; label?: string } = {},
+  o: { act?: FusedActivation; alpha?: number; dact?: DactOption; epsilon?: number; label?: string; style?: BatchNormStyle } = {},
 ): OpKernels {
   const label = o.label ?? 'batchNorm.backward';
   const act = o.act ?? 'linear';
+  const style = o.style ?? 'tiled';
   const useY = act !== 'linear';
   const { P } = batchNormSplit(R, C);
+  const inline = P <= INLINE_COMBINE_CHUNKS;
   const r = (name: string): BindingSpec => ({ name, access: 'read' });
   const w = (name: string): BindingSpec => ({ name, access: 'read_write' });
   const yBinding = useY ? [r('y')] : [];
-  const gExpr = useY ? 'dy[k] * dact(y[k])' : 'dy[k]';
   const dactAct = useY ? dactFn('dact', act, o.alpha) : '';
+  const sumMerge = 'fn merge(a: vec2f, b: vec2f) -> vec2f { return a + b; }';
+  const PC = P * C;
 
+  const partials = `bnPartial[p * ${C}u + c] = acc.x;
+    bnPartial[${PC}u + p * ${C}u + c] = acc.y;`;
+  // Inline: chunk 0 also leaves the channel's mean, invStd/R and γ·invStd after the partials, for the dx kernel.
+  const copies = `if (p == 0u) {
+      let s = invStd[c];
+      bnPartial[${2 * PC}u + c] = mean[c];
+      bnPartial[${2 * PC + C}u + c] = s * ${f32(1 / R)};
+      bnPartial[${2 * PC + 2 * C}u + c] = gamma[c] * s;
+    }`;
   const sums = partialKernel(
     `${label}.sums`,
     R,
     C,
-    [r('dy'), ...yBinding, r('x'), r('mean'), r('invStd'), w('bnPartial')],
-    dactAct,
-    'let m = mean[c];\n    let s = invStd[c];',
-    `let g = ${gExpr};`,
-    ['g', 'g * ((x[k] - m) * s)'],
+    style,
+    [r('dy'), ...yBinding, r('x'), r('mean'), r('invStd'), ...(inline ? [r('gamma')] : []), w('bnPartial')],
+    {
+      type: 'vec2f',
+      zero: 'vec2f(0.0)',
+      fns: `${dactAct}\n${sumMerge}`,
+      prelude: 'let m = mean[c];\n    let s = invStd[c];',
+      update: `let g = ${useY ? 'dy[k] * dact(y[k])' : 'dy[k]'};
+      acc += vec2f(g, g * ((x[k] - m) * s));`,
+    },
+    inline ? `${partials}\n    ${copies}` : partials,
   );
-  // Per channel: dx = A·(g − (x − mean)·E − F), A = γ·invStd, E = invStd·dγ/R, F = dβ/R.
-  const combine = combineKernel(
-    `${label}.combine`,
-    R,
-    C,
-    2,
-    [r('bnPartial'), r('gamma'), r('invStd'), w('dbeta'), w('dgamma'), w('bnCoef')],
-    `dbeta[c] = sum0;
-    dgamma[c] = sum1;
-    let s = invStd[c];
-    bnCoef[c] = gamma[c] * s;
-    bnCoef[${C}u + c] = s * sum1 * ${f32(1 / R)};
-    bnCoef[${2 * C}u + c] = sum0 * ${f32(1 / R)};`,
-  );
-  const dxBindings = [r('dy'), ...yBinding, r('x'), r('mean'), r('bnCoef'), w('dx')];
+
   const total = R * C;
   const prev = o.dact ? dactFn('dact_prev', o.dact.act, o.dact.alpha) : '';
   const g = useY ? 'dy[i] * dact(y[i])' : 'dy[i]';
-  const dxExpr = `bnCoef[c] * (${g} - (xv - mean[c]) * bnCoef[${C}u + c] - bnCoef[${2 * C}u + c])`;
-  const dx: KernelSource = {
+  const finishDx = (expr: string): string => (o.dact ? `(${expr}) * dact_prev(xv)` : expr);
+  const dxKernel = (bindings: BindingSpec[], body: string): KernelSource => ({
     label: `${label}.dx`,
-    bindings: dxBindings,
+    bindings,
     workgroups: groups1d(total, ELEMENT_GROUP),
-    code: `${declareBindings(dxBindings)}
+    code: `${declareBindings(bindings)}
 ${dactAct}
 ${prev}
 @compute @workgroup_size(${ELEMENT_GROUP}) fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -277,8 +382,48 @@ ${prev}
   if (i >= ${total}u) { return; }
   let c = i % ${C}u;
   let xv = x[i];
-  dx[i] = ${o.dact ? `(${dxExpr}) * dact_prev(xv)` : dxExpr};
+  ${body}
 }`,
-  };
-  return { kernels: [sums, combine, dx], scratch: { bnPartial: 2 * P * C, bnCoef: 3 * C } };
+  });
+
+  if (inline) {
+    // Σg and Σg·x̂ over the P partials, in the same order in every invocation (P ≤ 8: unrolled).
+    const adds = Array.from({ length: P }, (_, p) => `bnPartial[${p * C}u + c]`).join(' + ');
+    const adds1 = Array.from({ length: P }, (_, p) => `bnPartial[${PC + p * C}u + c]`).join(' + ');
+    const dx = dxKernel(
+      [r('dy'), ...yBinding, r('x'), r('bnPartial'), w('dx'), w('dgamma'), w('dbeta')],
+      `let sum0 = ${adds};
+  let sum1 = ${adds1};
+  if (i < ${C}u) {
+    dbeta[c] = sum0;
+    dgamma[c] = sum1;
+  }
+  let e = bnPartial[${2 * PC + C}u + c] * sum1;
+  dx[i] = ${finishDx(`bnPartial[${2 * PC + 2 * C}u + c] * (${g} - (xv - bnPartial[${2 * PC}u + c]) * e - sum0 * ${f32(1 / R)})`)};`,
+    );
+    return { kernels: [sums, dx], scratch: { bnPartial: 2 * PC + 3 * C } };
+  }
+
+  // Per channel: dx = A·(g − (x − mean)·E − F), A = γ·invStd, E = invStd·dγ/R, F = dβ/R.
+  const combine = combineKernel(
+    `${label}.combine`,
+    R,
+    C,
+    style,
+    [r('bnPartial'), r('gamma'), r('invStd'), w('dbeta'), w('dgamma'), w('bnCoef')],
+    'vec2f',
+    sumMerge,
+    `vec2f(bnPartial[$p * ${C}u + c], bnPartial[${PC}u + $p * ${C}u + c])`,
+    `dbeta[c] = acc.x;
+    dgamma[c] = acc.y;
+    let s = invStd[c];
+    bnCoef[c] = gamma[c] * s;
+    bnCoef[${C}u + c] = s * acc.y * ${f32(1 / R)};
+    bnCoef[${2 * C}u + c] = acc.x * ${f32(1 / R)};`,
+  );
+  const dx = dxKernel(
+    [r('dy'), ...yBinding, r('x'), r('mean'), r('bnCoef'), w('dx')],
+    `dx[i] = ${finishDx(`bnCoef[c] * (${g} - (xv - mean[c]) * bnCoef[${C}u + c] - bnCoef[${2 * C}u + c])`)};`,
+  );
+  return { kernels: [sums, combine, dx], scratch: { bnPartial: 2 * PC, bnCoef: 3 * C } };
 }

@@ -180,7 +180,7 @@ class BatchKernels {
     const act = { act: op.act, alpha: op.alpha };
     switch (op.kind) {
       case 'dense':
-        this.add(matmulKernel({ M: N, N: op.units, K: op.inFeatures, transA: false, transB: false, bias: true, ...act, style: net.matmulStyle, label: `${op.label} forward` }), { a: x, b: net.param(op.kernel), bias: net.param(op.bias), c: y }, 'forward');
+        this.add(matmulKernel({ M: N, N: op.units, K: op.inFeatures, transA: false, transB: false, bias: true, ...act, style: net.style, label: `${op.label} forward` }), { a: x, b: net.param(op.kernel), bias: net.param(op.bias), c: y }, 'forward');
         return;
       case 'conv2d': {
         const [H, W, C] = op.inShape;
@@ -217,7 +217,7 @@ class BatchKernels {
         const stats = { mean: this.scratchRange(op.channels), invStd: this.scratchRange(op.channels) };
         this.bnStats.set(op, stats);
         this.addAll(
-          batchNormForwardKernels(op.rowsPerSample * N, op.channels, { ...act, label: `${op.label} forward` }),
+          batchNormForwardKernels(op.rowsPerSample * N, op.channels, { ...act, style: net.style, label: `${op.label} forward` }),
           { x, gamma: net.param(op.gamma), beta: net.param(op.beta), movingMean: net.state(op.movingMean), movingVar: net.state(op.movingVariance), y, ...stats },
           'forward',
         );
@@ -270,9 +270,9 @@ class BatchKernels {
     const label = `${op.label} backward`;
     switch (op.kind) {
       case 'dense':
-        this.add(matmulKernel({ M: op.inFeatures, N: op.units, K: N, transA: true, transB: false, style: net.matmulStyle, label: `${label} dW` }), { a: x, b: dy, c: net.grad(op.kernel) }, 'backward');
+        this.add(matmulKernel({ M: op.inFeatures, N: op.units, K: N, transA: true, transB: false, style: net.style, label: `${label} dW` }), { a: x, b: dy, c: net.grad(op.kernel) }, 'backward');
         this.biasGrad(N, op.units, dy, op.bias, `${label} db`);
-        if (!first) this.add(matmulKernel({ M: N, N: op.inFeatures, K: op.units, transA: false, transB: true, ...dact, style: net.matmulStyle, label: `${label} dX` }), { a: dy, b: net.param(op.kernel), ...aux, c: dx }, 'backward');
+        if (!first) this.add(matmulKernel({ M: N, N: op.inFeatures, K: op.units, transA: false, transB: true, ...dact, style: net.style, label: `${label} dX` }), { a: dy, b: net.param(op.kernel), ...aux, c: dx }, 'backward');
         return;
       case 'conv2d': {
         const [H, W, C] = op.inShape;
@@ -317,7 +317,7 @@ class BatchKernels {
         // The input gradient is needed for the gamma/beta gradients' kernels anyway; the first layer's goes to a scratch buffer.
         const target = first ? this.whole(this.own(makeBuffer(this.device, op.input.size * N, 'unused dx')), op.input.size * N) : dx;
         this.addAll(
-          batchNormBackwardKernels(op.rowsPerSample * N, op.channels, { act: op.act, alpha: op.alpha, ...(first ? {} : dact), label }),
+          batchNormBackwardKernels(op.rowsPerSample * N, op.channels, { act: op.act, alpha: op.alpha, ...(first ? {} : dact), style: net.style, label }),
           { dy, y: this.act(op.output), x, ...stats, gamma: net.param(op.gamma), dx: target, dgamma: net.grad(op.gamma), dbeta: net.grad(op.beta) },
           'backward',
         );
@@ -394,8 +394,11 @@ export class FusedNet {
   /** While true, every step draws the same dropout masks (the gradient check's differences need that). */
   frozenRandomness = false;
 
-  /** Matrix products without workgroup memory on a CPU-emulated adapter (see matmul.ts), tiled otherwise. */
-  readonly matmulStyle: 'tiled' | 'direct';
+  /**
+   * 'direct' kernels (no workgroup memory or barriers: matrix products, batch norm, the filter gradient)
+   * on a CPU-emulated adapter, where barriers are slow (see matmul.ts); 'tiled' on GPUs.
+   */
+  readonly style: 'tiled' | 'direct';
 
   constructor(
     readonly device: GPUDevice,
@@ -405,7 +408,7 @@ export class FusedNet {
     /** The adapter is a CPU emulation (SwiftShader): pick the kernels that suit one. */
     emulated = false,
   ) {
-    this.matmulStyle = emulated ? 'direct' : 'tiled';
+    this.style = emulated ? 'direct' : 'tiled';
     const p = plan.paramFloats;
     const whole = (floats: number, label: string): BufferRange => ({ buffer: makeBuffer(device, floats, label), offset: 0, size: floats });
     this.params = whole(p, 'params');
