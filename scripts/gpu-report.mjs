@@ -46,15 +46,18 @@ L.push(`- Images/s, median of ${web.windows} windows of ${web.seconds} s after a
 L.push(`- The loop's optimizer: ${web.loopOptimizer ?? 'stock tf.train.adam — this run predates the flat optimizer, which the app now trains with (about half the kernel launches per step; not yet measured on a GPU)'}; model.fit: stock tf.train.adam.`);
 L.push(`- Made by \`bash scripts/gpu-bench.sh prepare\` here, \`bash scripts/gpu-bench.sh run OUT\` there (device tool), \`node scripts/gpu-report.mjs ${path.relative(ROOT, dir)}\`. Raw: ${path.relative(ROOT, dir)}/.`);
 L.push('');
-L.push('| Model | Batch | Loop, views on | Loop, views off | model.fit | Loop / fit | PyTorch CUDA | Loop / PyTorch |');
-L.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+// Runs since #19 also time the loop on tfjs' stock kernels (the fused path switched off): "Loop, stock".
+const hasStock = web.cells.some((c) => c.mode === 'loop-stock');
+L.push(`| Model | Batch | Loop, views on | Loop, views off |${hasStock ? ' Loop, stock kernels | Fused / stock |' : ''} model.fit | Loop / fit | PyTorch CUDA | Loop / PyTorch |`);
+L.push(`|---|---:|---:|---:|${hasStock ? '---:|---:|' : ''}---:|---:|---:|---:|`);
 for (const b of batches) {
   for (const p of presets) {
     const on = cell(p, b, 'loop')?.imagesPerSec;
     const off = cell(p, b, 'loop-no-views')?.imagesPerSec;
+    const stock = cell(p, b, 'loop-stock')?.imagesPerSec;
     const fit = cell(p, b, 'fit')?.imagesPerSec;
     const t = torchRate(p, b);
-    L.push(`| ${p} | ${b} | ${fmt(on)} | ${fmt(off)} | ${fmt(fit)} | ${ratio(on, fit)} | ${fmt(t)} | ${ratio(on, t)} |`);
+    L.push(`| ${p} | ${b} | ${fmt(on)} | ${fmt(off)} |${hasStock ? ` ${fmt(stock)} | ${ratio(on, stock)} |` : ''} ${fmt(fit)} | ${ratio(on, fit)} | ${fmt(t)} | ${ratio(on, t)} |`);
   }
 }
 const wasmCells = web.cells.filter((c) => c.backend === 'wasm');

@@ -70,7 +70,8 @@ interface Cell {
   backend: 'webgpu' | 'wasm';
   preset: string;
   batchSize: number;
-  mode: 'loop' | 'loop-no-views' | 'fit';
+  /** loop: the worker's loop as the app trains (the fused path on WebGPU, #19); loop-stock: the same loop on tfjs' stock kernels. */
+  mode: 'loop' | 'loop-no-views' | 'loop-stock' | 'fit';
   imagesPerSec: number | null;
   windows: number[];
   warmupMs: number;
@@ -133,8 +134,9 @@ async function main(): Promise<void> {
    * runs from one loss read-back to the first one at least `seconds` later, so it counts the steps the
    * device has finished. Epoch ends flush the losses as in the app, but evaluate nothing (no test set here).
    */
-  const loop = async (spec: ExperimentSpec, views: boolean): Promise<Omit<Cell, 'backend' | 'preset' | 'batchSize' | 'mode' | 'tensorsAfter'>> => {
+  const loop = async (spec: ExperimentSpec, views: boolean, fused = true): Promise<Omit<Cell, 'backend' | 'preset' | 'batchSize' | 'mode' | 'tensorsAfter'>> => {
     const slot = new ModelSlot();
+    slot.fusedEnabled = fused;
     const run: RunState = { id: 1, spec: { ...spec, epochs: 1_000_000 }, stopped: false, paused: false, resume: null };
     const stepsPerEpoch = Math.ceil(train.length / spec.batchSize);
     /** Images trained on in the first `steps` steps (an epoch's last batch may be short). */
@@ -256,6 +258,7 @@ async function main(): Promise<void> {
       const spec = specOf(preset, batchSize);
       await measure('webgpu', preset, batchSize, 'loop', () => loop(spec, true));
       await measure('webgpu', preset, batchSize, 'loop-no-views', () => loop(spec, false));
+      await measure('webgpu', preset, batchSize, 'loop-stock', () => loop(spec, true, false));
       await measure('webgpu', preset, batchSize, 'fit', () => fit(spec));
     }
   }
