@@ -7,10 +7,10 @@ import {
   conv2dBackpropInputKernel,
   conv2dForwardKernel,
   convGeometry,
+  filterGradDirectPlan,
   filterGradPlan,
   type ConvGeometry,
 } from './conv';
-import type { OpKernels } from './reduce';
 import { actRef, type FusedActivation } from './wgsl';
 import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
 
@@ -175,40 +175,83 @@ async function runBackpropInput(
   return out;
 }
 
-/** Runs an op's kernels in order, binding buffers by name (scratch buffers made here, filled with garbage). */
-async function runOp(op: OpKernels, named: Record<string, GPUBuffer>): Promise<void> {
-  const d = await device();
-  const all: Record<string, GPUBuffer> = { ...named };
-  const made: GPUBuffer[] = [];
-  for (const [name, floats] of Object.entries(op.scratch)) {
-    const b = upload(d, randomArray(floats, 7, 1e6, 2e6));
-    all[name] = b;
-    made.push(b);
-  }
-  for (const k of op.kernels) {
-    await runKernel(
-      d,
-      k,
-      k.bindings.map((b) => {
-        const buf = all[b.name];
-        if (!buf) throw new Error(`${k.label}: no buffer named ${b.name}`);
-        return buf;
-      }),
-    );
-  }
-  made.forEach((b) => b.destroy());
-}
+type FilterOpts = Exclude<Parameters<typeof conv2dBackpropFilterKernels>[1], string | undefined>;
 
-async function runBackpropFilter(g: ConvGeometry, x: Float32Array, dy: Float32Array): Promise<Float32Array> {
+/**
+ * Runs the filter gradient; returns dw (and db with bias). With skipSum (and several chunks) the
+ * partials are read back and summed here from `layout`, and dw/db must be left untouched.
+ */
+async function runBackpropFilter(g: ConvGeometry, x: Float32Array, dy: Float32Array, o: FilterOpts = {}): Promise<{ dw: Float32Array; db?: Float32Array; chunks: number }> {
   const d = await device();
   const len = g.KH * g.KW * g.C * g.F;
+  const op = conv2dBackpropFilterKernels(g, o);
+  const { layout } = op;
   const xb = upload(d, x);
   const dyb = upload(d, dy);
   const dwb = upload(d, randomArray(len, 97, 1e6, 2e6));
-  await runOp(conv2dBackpropFilterKernels(g), { x: xb, dy: dyb, dw: dwb });
-  const out = await download(d, dwb, len);
-  [xb, dyb, dwb].forEach((b) => b.destroy());
-  return out;
+  const dbb = upload(d, randomArray(g.F, 96, 1e6, 2e6));
+  const named: Record<string, GPUBuffer> = { x: xb, dy: dyb, dw: dwb, ...(o.bias ? { db: dbb } : {}) };
+  const made: GPUBuffer[] = [];
+  for (const [name, floats] of Object.entries(op.scratch)) {
+    const b = upload(d, randomArray(floats, 7, 1e6, 2e6));
+    named[name] = b;
+    made.push(b);
+  }
+  const expected = ['x', 'dy', ...(layout.chunks > 1 ? ['partial'] : ['dw', ...(o.bias ? ['db'] : [])])];
+  expect(op.kernels[0].bindings.map((b) => b.name)).toEqual(expected);
+  expect(op.kernels.length).toBe(layout.chunks > 1 && !o.skipSum ? 2 : 1);
+  expect(layout.biasOffset).toBe(o.bias ? len : null);
+  expect(layout.chunkStride).toBe(len + (o.bias ? g.F : 0));
+  expect(op.scratch).toEqual(layout.chunks > 1 ? { partial: layout.chunks * layout.chunkStride } : {});
+  if (op.kernels.length === 2) expect(op.kernels[1].bindings.map((b) => b.name)).toEqual(['partial', 'dw', ...(o.bias ? ['db'] : [])]);
+  for (const k of op.kernels) {
+    if (o.style === 'direct') expect(k.code).not.toMatch(/var<workgroup>|Barrier/);
+    await runKernel(
+      d,
+      k,
+      k.bindings.map((b) => named[b.name]),
+    );
+  }
+  let dw: Float32Array, db: Float32Array | undefined;
+  if (o.skipSum && layout.chunks > 1) {
+    const part = await download(d, named.partial, layout.chunks * layout.chunkStride);
+    const sum = (off: number, n: number) => {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let c = 0; c < layout.chunks; c++) s += part[off + c * layout.chunkStride + i];
+        out[i] = s;
+      }
+      return out;
+    };
+    dw = sum(layout.kernelOffset, len);
+    if (layout.biasOffset !== null) db = sum(layout.biasOffset, g.F);
+    // The summing pass was left out: dw and db still hold their garbage.
+    expect((await download(d, dwb, len)).every((v) => v >= 1e6)).toBe(true);
+    expect((await download(d, dbb, g.F)).every((v) => v >= 1e6)).toBe(true);
+  } else {
+    dw = await download(d, dwb, len);
+    if (o.bias) db = await download(d, dbb, g.F);
+  }
+  [xb, dyb, dwb, dbb, ...made].forEach((b) => b.destroy());
+  return { dw, db, chunks: layout.chunks };
+}
+
+/** db[f] = Σ dy[…, f] in float64. */
+function refBiasGrad(g: ConvGeometry, dy: Float32Array): Float64Array {
+  const db = new Float64Array(g.F);
+  for (let i = 0; i < dy.length; i++) db[i % g.F] += dy[i];
+  return db;
+}
+
+/** Checks the filter gradient (and the bias gradient, with bias) against the float64 references. */
+async function checkFilter(g: ConvGeometry, x: Float32Array, dy: Float32Array, o: FilterOpts, what: string): Promise<number> {
+  const r = await runBackpropFilter(g, x, dy, o);
+  const tag = `${what} ${JSON.stringify(o)} chunks ${r.chunks}`;
+  expectClose(r.dw, refBackpropFilter(g, x, dy), `${tag} dw`);
+  if (o.bias) expectClose(r.db as Float32Array, refBiasGrad(g, dy), `${tag} db`);
+  else expect(r.db).toBeUndefined();
+  return r.chunks;
 }
 
 function inputs(g: ConvGeometry, seed: number) {
@@ -291,6 +334,20 @@ describe('convGeometry', () => {
       for (const k of op.kernels) for (const d of k.workgroups) expect(d).toBeLessThanOrEqual(65535);
       for (const k of [conv2dForwardKernel(g, {}), conv2dBackpropInputKernel(g, {})]) for (const d of k.workgroups) expect(d).toBeLessThanOrEqual(65535);
       expect((op.scratch.partial ?? 0) <= 1 << 22).toBe(true);
+      for (const bias of [false, true]) {
+        const q = filterGradDirectPlan(g, bias);
+        expect(q.chunks * q.chunkLen).toBeGreaterThanOrEqual(q.P);
+        expect((q.chunks - 1) * q.chunkLen).toBeLessThan(q.P);
+        expect(q.chunks * q.R * g.F).toBeLessThanOrEqual(1 << 22);
+        expect(q.FB * q.RB).toBeLessThanOrEqual(32);
+        const od = conv2dBackpropFilterKernels(g, { style: 'direct', bias, label: 'L' });
+        expect(od.kernels[0].label).toBe(q.chunks > 1 ? 'L.partial' : 'L');
+        for (const k of od.kernels) for (const d of k.workgroups) expect(d).toBeLessThanOrEqual(65535);
+        const ob = conv2dBackpropFilterKernels(g, { bias });
+        for (const k of ob.kernels) for (const d of k.workgroups) expect(d).toBeLessThanOrEqual(65535);
+      }
+      // The older signature: a string is the label.
+      expect(conv2dBackpropFilterKernels(g, 'old').kernels[0].label).toMatch(/^old/);
     }
   });
 });
@@ -303,7 +360,10 @@ describe('conv kernels against float64 references', () => {
       const { x, w, dy } = inputs(g, 11);
       expectClose(await runForward(g, x, w), refConv(g, x, w), 'forward');
       expectClose(await runBackpropInput(g, dy, w), refBackpropInput(g, dy, w), 'backprop input');
-      expectClose(await runBackpropFilter(g, x, dy), refBackpropFilter(g, x, dy), 'backprop filter');
+      await checkFilter(g, x, dy, {}, 'backprop filter');
+      await checkFilter(g, x, dy, { bias: true }, 'backprop filter');
+      await checkFilter(g, x, dy, { style: 'direct', bias: true }, 'backprop filter');
+      if (CASES.indexOf(c) % 2 === 1) await checkFilter(g, x, dy, { style: 'direct' }, 'backprop filter');
     });
   }
 
@@ -362,8 +422,21 @@ describe('conv kernels against float64 references', () => {
       const p = filterGradPlan(g);
       expect(p.chunks, JSON.stringify(g)).toBeGreaterThan(1);
       const { x, dy } = inputs(g, 41);
-      expectClose(await runBackpropFilter(g, x, dy), refBackpropFilter(g, x, dy), `backprop filter ${JSON.stringify(p)}`);
+      const what = `backprop filter ${JSON.stringify(p)}`;
+      await checkFilter(g, x, dy, {}, what);
+      await checkFilter(g, x, dy, { bias: true, skipSum: true }, what);
+      expect(await checkFilter(g, x, dy, { style: 'direct', bias: true, skipSum: true }, what)).toBeGreaterThan(1);
     }
+    const g = convGeometry(5, 9, 7, 3, 3, 4, 1, 'same');
+    const { x, dy } = inputs(g, 42);
+    await checkFilter(g, x, dy, { skipSum: true }, 'tiled skipSum, no bias');
+    await checkFilter(g, x, dy, { style: 'direct', bias: true }, 'direct, summed');
+    await checkFilter(g, x, dy, { style: 'direct', skipSum: true }, 'direct skipSum, no bias');
+    // One chunk: skipSum has no effect (dw and db written directly).
+    const g1 = convGeometry(1, 5, 5, 3, 5, 4, 1, 'valid');
+    const i1 = inputs(g1, 43);
+    expect(await checkFilter(g1, i1.x, i1.dy, { style: 'direct', bias: true, skipSum: true }, 'one chunk')).toBe(1);
+    expect(await checkFilter(g1, i1.x, i1.dy, { bias: true, skipSum: true }, 'one chunk')).toBe(1);
   });
 });
 
@@ -381,7 +454,7 @@ describe('conv kernels against tfjs (cpu backend)', () => {
       expectClose(await runForward(g, x, w), await y.data(), 'forward vs tf.conv2d');
       const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad).mul(dyt).sum())([xt, wt]);
       expectClose(await runBackpropInput(g, dy, w), await dx.data(), 'backprop input vs tf.grads');
-      expectClose(await runBackpropFilter(g, x, dy), await dw.data(), 'backprop filter vs tf.grads');
+      expectClose((await runBackpropFilter(g, x, dy)).dw, await dw.data(), 'backprop filter vs tf.grads');
       // A transposed conv layer (kernel [KH,KW,outC=C,inC=F]) with bias + relu is the input gradient with that epilogue.
       const bias = randomArray(g.C, 52);
       const yt = tf.relu(tf.add(tf.conv2dTranspose(dyt, wt, [g.N, g.H, g.W, g.C], c.s, c.pad), tf.tensor1d(bias)));

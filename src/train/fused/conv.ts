@@ -239,8 +239,9 @@ const FILTER_MIN_STEPS = 4;
 
 /** The filter gradient's tiling, exported for tests and plans. */
 export interface FilterGradPlan {
-  /** Rows of the GEMM (KH·KW·C, HWIO's leading dims) and its inner length (N·OH·OW). */
+  /** Weight rows (KH·KW·C, HWIO's leading dims), the GEMM's rows R (M, plus one for the bias) and its inner length (N·OH·OW). */
   M: number;
+  R: number;
   P: number;
   /** Per-thread micro tile, thread grid (rows, columns, position lanes) and workgroup tile. */
   RM: number;
@@ -259,63 +260,196 @@ export interface FilterGradPlan {
   chunkLen: number;
 }
 
-export function filterGradPlan(g: ConvGeometry): FilterGradPlan {
+export function filterGradPlan(g: ConvGeometry, bias = false): FilterGradPlan {
   checkGeometry(g);
   const M = g.KH * g.KW * g.C;
+  const R = M + (bias ? 1 : 0);
   const F = g.F;
   const P = g.N * g.OH * g.OW;
   const RN = Math.min(4, F);
-  const RM = Math.min(4, M);
+  const RM = Math.min(4, R);
   const TGN = Math.min(Math.ceil(F / RN), 16);
-  const TGM = Math.min(Math.ceil(M / RM), Math.floor(256 / TGN), 64);
+  const TGM = Math.min(Math.ceil(R / RM), Math.floor(256 / TGN), 64);
   const TGK = Math.floor(256 / (TGM * TGN));
   const TM = TGM * RM;
   const TN = TGN * RN;
   let mult = Math.max(1, Math.ceil(16 / TGK));
   while (mult > 1 && TGK * mult * (TM + TN) > 3072) mult--;
   const TK = TGK * mult;
-  const tilesM = Math.ceil(M / TM);
+  const tilesM = Math.ceil(R / TM);
   const tilesN = Math.ceil(F / TN);
   const steps = Math.ceil(P / TK);
   let chunks = Math.min(
     Math.ceil(steps / FILTER_MIN_STEPS),
     Math.ceil(FILTER_TARGET_GROUPS / (tilesM * tilesN)),
-    Math.floor(FILTER_SCRATCH_MAX / (M * F)),
+    Math.floor(FILTER_SCRATCH_MAX / (R * F)),
     65535,
   );
   chunks = Math.max(1, chunks);
   const chunkLen = Math.ceil(steps / chunks) * TK;
   chunks = Math.ceil(P / chunkLen);
-  return { M, P, RM, RN, TGM, TGN, TGK, TM, TN, TK, tilesM, tilesN, chunks, chunkLen };
+  return { M, R, P, RM, RN, TGM, TGN, TGK, TM, TN, TK, tilesM, tilesN, chunks, chunkLen };
+}
+
+/** Invocations the direct filter gradient aims for (blocks × chunks). */
+const DIRECT_TARGET_INVOCATIONS = 2048;
+/** Fewest positions one direct chunk takes. */
+const DIRECT_MIN_CHUNK = 32;
+/** Accumulators (weights) one direct invocation aims to hold. */
+const DIRECT_ACCUMULATORS = 32;
+
+/** The direct (no workgroup memory) filter gradient's blocking, exported for tests and plans. */
+export interface FilterGradDirectPlan {
+  M: number;
+  R: number;
+  P: number;
+  /** Output channels and weight rows per invocation; `shared`: the RB rows are consecutive input channels of one tap (RB divides C). */
+  FB: number;
+  RB: number;
+  shared: boolean;
+  fBlocks: number;
+  rowBlocks: number;
+  /** fBlocks · rowBlocks, plus fBlocks bias blocks (each sums dy for FB channels) with bias. */
+  blocks: number;
+  chunks: number;
+  chunkLen: number;
+}
+
+export function filterGradDirectPlan(g: ConvGeometry, bias = false): FilterGradDirectPlan {
+  checkGeometry(g);
+  const M = g.KH * g.KW * g.C;
+  const R = M + (bias ? 1 : 0);
+  const F = g.F;
+  const P = g.N * g.OH * g.OW;
+  const FB = Math.min(CHANNELS_PER_THREAD, F);
+  const target = Math.max(1, Math.floor(DIRECT_ACCUMULATORS / FB));
+  let d = Math.min(target, g.C, 16);
+  while (g.C % d !== 0) d--;
+  const shared = d >= 2;
+  // Per-row taps cost their own index and bounds test; more than 4 of them also slow SwiftShader's shader compiler badly.
+  const RB = shared ? d : Math.min(target, M, 4);
+  const fBlocks = Math.ceil(F / FB);
+  const rowBlocks = Math.ceil(M / RB);
+  const blocks = fBlocks * rowBlocks + (bias ? fBlocks : 0);
+  let chunks = Math.min(
+    Math.ceil(DIRECT_TARGET_INVOCATIONS / blocks),
+    Math.ceil(P / DIRECT_MIN_CHUNK),
+    Math.floor(FILTER_SCRATCH_MAX / (R * F)),
+    Math.floor((65535 * 65535 * WG) / blocks),
+  );
+  chunks = Math.max(1, chunks);
+  const chunkLen = Math.ceil(P / chunks);
+  chunks = Math.ceil(P / chunkLen);
+  return { M, R, P, FB, RB, shared, fBlocks, rowBlocks, blocks, chunks, chunkLen };
+}
+
+export interface FilterGradOptions {
+  label?: string;
+  /** Also compute the bias gradient db[f] = Σ over N·OH·OW of dy[…, f] (binding `db`), in the same passes. */
+  bias?: boolean;
+  /** Leave out the summing pass: the caller sums the partials (see FilterGradKernels.layout). No effect with one chunk. */
+  skipSum?: boolean;
+  /** 'tiled' (default): workgroup-memory GEMM tiles; 'direct': no workgroup memory or barriers (for CPU-emulated adapters). */
+  style?: 'tiled' | 'direct';
+}
+
+export interface FilterGradKernels extends OpKernels {
+  /**
+   * Where the partial sums live when there is a summing pass (or it was skipped): buffer `partial`,
+   * chunk c's value for weight w (w in 0..M·F−1, the dw index) at layout.kernelOffset + c·layout.chunkStride + w;
+   * with bias, the bias gradient's partial for output channel f at layout.biasOffset + c·layout.chunkStride + f.
+   * chunks = 1 and no `partial` when one pass writes dw (and db) directly.
+   */
+  layout: { chunks: number; chunkStride: number; kernelOffset: number; biasOffset: number | null };
+}
+
+/** The output bindings of the first pass: dw [and db] with one chunk, else partial. */
+function filterOutBindings(single: boolean, bias: boolean): BindingSpec[] {
+  if (!single) return [{ name: 'partial', access: 'read_write' }];
+  return bias
+    ? [
+        { name: 'dw', access: 'read_write' },
+        { name: 'db', access: 'read_write' },
+      ]
+    : [{ name: 'dw', access: 'read_write' }];
+}
+
+/**
+ * A WGSL statement storing `v` for GEMM row `r` (weight row, or M for the bias) and channel `f`
+ * (both u32 expressions, known to be < R and < F), chunk offset `ob` when partial.
+ */
+function filterStore(single: boolean, M: number, F: number, r: string, f: string, v: string, rowIsBias: boolean | null): string {
+  if (!single) return `partial[ob + (${r}) * ${F}u + ${f}] = ${v};`;
+  if (rowIsBias === true) return `db[${f}] = ${v};`;
+  if (rowIsBias === false) return `dw[(${r}) * ${F}u + ${f}] = ${v};`;
+  return `if (${r} < ${M}u) { dw[(${r}) * ${F}u + ${f}] = ${v}; } else { db[${f}] = ${v}; }`;
 }
 
 /**
  * dw[kh,kw,c,f] = Σ over n,oh,ow of x[n, oh·s − padTop + kh, ow·s − padLeft + kw, c] · dy[n,oh,ow,f]:
- * a GEMM dw[M = KH·KW·C, F] = im2col(x)ᵀ · dy with inner length N·OH·OW, split over that length.
- * Pass 1 ('partial'): each workgroup takes a TM×TN tile of dw and a chunk of positions, stages TK
- * positions of im2col(x) and dy at a time in workgroup memory, accumulates a micro tile per thread
- * (threads also split the positions when the tile is small, summed in workgroup memory at the end),
- * and writes its partial sums to scratch `partial` [chunks, M, F]. Pass 2 sums them into dw.
- * When one chunk suffices, pass 1 writes dw directly and there is no scratch.
- * Bindings by name: pass 1 x, dy, partial|dw; pass 2 partial, dw.
+ * a GEMM dw[M = KH·KW·C, F] = im2col(x)ᵀ · dy with inner length P = N·OH·OW, split over that length;
+ * with `bias`, im2col gets an extra row M whose x is 1, so row M of the product is db[f] = Σ dy[…, f].
+ *
+ * 'tiled' pass 1 ('partial'): each workgroup takes a TM×TN tile of the R×F product and a chunk of
+ * positions, stages TK positions of im2col(x) and dy at a time in workgroup memory, accumulates a micro
+ * tile per thread (threads also split the positions when the tile is small, summed in workgroup memory
+ * at the end). 'direct' pass 1: one invocation per block (FB ≤ 4 channels × RB weight rows, or FB bias
+ * channels) and chunk of positions, reading x and dy straight from storage (no workgroup memory, no
+ * barriers). Either writes its partial sums to scratch `partial` [chunks, R, F] (see `layout`); pass 2
+ * ('sum') adds them into dw [and db]. When one chunk suffices, pass 1 writes dw [and db] directly and
+ * there is no scratch; with `skipSum` there is no pass 2.
+ * Bindings by name: pass 1 x, dy, then partial | dw [, db]; pass 2 partial, dw [, db].
+ * A string second argument is the label (the older signature).
  */
-export function conv2dBackpropFilterKernels(g: ConvGeometry, label = 'conv2d.backpropFilter'): OpKernels {
-  const p = filterGradPlan(g);
+export function conv2dBackpropFilterKernels(g: ConvGeometry, opts: FilterGradOptions | string = {}): FilterGradKernels {
+  const o: FilterGradOptions = typeof opts === 'string' ? { label: opts } : opts;
+  const label = o.label ?? 'conv2d.backpropFilter';
+  const bias = o.bias ?? false;
+  const pass1 = o.style === 'direct' ? directFilterPass(g, bias) : tiledFilterPass(g, bias);
+  const { M, R, chunks } = pass1;
+  const F = g.F;
+  const RF = R * F;
+  const layout = { chunks, chunkStride: RF, kernelOffset: 0, biasOffset: bias ? M * F : null };
+  const single = chunks === 1;
+  const kernels: KernelSource[] = [{ label: single ? label : `${label}.partial`, code: pass1.code, bindings: pass1.bindings, workgroups: pass1.workgroups }];
+  if (single) return { kernels, scratch: {}, layout };
+  const scratch = { partial: chunks * RF };
+  if (o.skipSum) return { kernels, scratch, layout };
+  const b2: BindingSpec[] = [{ name: 'partial', access: 'read' }, ...filterOutBindings(true, bias)];
+  const pass2 = `${declareBindings(b2)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = ${flatIndex(WG)};
+  if (i >= ${RF}u) { return; }
+  var s = 0.0;
+  for (var c = 0u; c < ${chunks}u; c++) { s += partial[c * ${RF}u + i]; }
+  ${bias ? `if (i < ${M * F}u) { dw[i] = s; } else { db[i - ${M * F}u] = s; }` : 'dw[i] = s;'}
+}
+`;
+  kernels.push({ label: `${label}.sum`, code: pass2, bindings: b2, workgroups: groups1d(RF, WG) });
+  return { kernels, scratch, layout };
+}
+
+interface FilterPass1 {
+  M: number;
+  R: number;
+  chunks: number;
+  code: string;
+  bindings: BindingSpec[];
+  workgroups: [number, number, number];
+}
+
+function tiledFilterPass(g: ConvGeometry, bias: boolean): FilterPass1 {
+  const p = filterGradPlan(g, bias);
   const { H, W, C, KW, F, stride: S, padTop, padLeft, OH, OW } = g;
-  const { M, P, RM, RN, TGM, TGN, TGK, TM, TN, TK, tilesM, chunks, chunkLen } = p;
+  const { M, R, P, RM, RN, TGM, TGN, TGK, TM, TN, TK, tilesM, chunks, chunkLen } = p;
   const wgSize = TGM * TGN * TGK;
-  const MF = M * F;
-  const direct = chunks === 1;
-  const out = direct ? 'dw' : 'partial';
-  const b1: BindingSpec[] = [
-    { name: 'x', access: 'read' },
-    { name: 'dy', access: 'read' },
-    { name: out, access: 'read_write' },
-  ];
+  const single = chunks === 1;
+  const b1: BindingSpec[] = [{ name: 'x', access: 'read' }, { name: 'dy', access: 'read' }, ...filterOutBindings(single, bias)];
   const cells: Array<[number, number]> = [];
   for (let i = 0; i < RM; i++) for (let j = 0; j < RN; j++) cells.push([i, j]);
   const store = (i: number, j: number, v: string): string =>
-    `{ let r = m0 + gm + ${i * TGM}u; let f = n0 + gn + ${j * TGN}u; if (r < ${M}u && f < ${F}u) { ${out}[ob + r * ${F}u + f] = ${v}; } }`;
+    `{ let r = m0 + gm + ${i * TGM}u; let f = n0 + gn + ${j * TGN}u; if (r < ${R}u && f < ${F}u) { ${filterStore(single, M, F, 'r', 'f', v, bias ? null : false)} } }`;
   const finish =
     TGK === 1
       ? cells.map(([i, j]) => `  ${store(i, j, `acc${i}_${j}`)}`).join('\n')
@@ -331,7 +465,7 @@ export function conv2dBackpropFilterKernels(g: ConvGeometry, label = 'conv2d.bac
   workgroupBarrier();`,
           )
           .join('\n');
-  const pass1 = `${declareBindings(b1)}
+  const code = `${declareBindings(b1)}
 var<workgroup> As: array<f32, ${TK * TM}>;
 var<workgroup> Bs: array<f32, ${TK * TN}>;
 ${TGK > 1 ? `var<workgroup> red: array<f32, ${wgSize}>;` : ''}
@@ -344,14 +478,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let n0 = (wg.x / ${tilesM}u) * ${TN}u;
   let pStart = wg.y * ${chunkLen}u;
   let pEnd = min(pStart + ${chunkLen}u, ${P}u);
-  let ob = ${direct ? '0u' : `wg.y * ${MF}u`};
+  let ob = ${single ? '0u' : `wg.y * ${R * F}u`};
 ${cells.map(([i, j]) => `  var acc${i}_${j} = 0.0;`).join('\n')}
   for (var k0 = pStart; k0 < pEnd; k0 += ${TK}u) {
     for (var e = li; e < ${TK * TM}u; e += ${wgSize}u) {
       let pos = k0 + e / ${TM}u;
       let r = m0 + e % ${TM}u;
       var v = 0.0;
-      if (pos < pEnd && r < ${M}u) {
+      if (pos < pEnd && r < ${R}u) {${bias ? `
+        if (r == ${M}u) { v = 1.0; } else {` : ' {'}
         let ow = pos % ${OW}u;
         let oh = (pos / ${OW}u) % ${OH}u;
         let n = pos / ${OW * OH}u;
@@ -362,6 +497,7 @@ ${cells.map(([i, j]) => `  var acc${i}_${j} = 0.0;`).join('\n')}
         let iw = i32(ow * ${S}u + kw) - ${padLeft};
         if (ih >= 0 && ih < ${H} && iw >= 0 && iw < ${W}) {
           v = x[((n * ${H}u + u32(ih)) * ${W}u + u32(iw)) * ${C}u + c];
+        }
         }
       }
       As[e] = v;
@@ -384,25 +520,104 @@ ${cells.map(([i, j]) => `      acc${i}_${j} += a${i} * b${j};`).join('\n')}
 ${finish}
 }
 `;
-  const kernels: KernelSource[] = [
-    { label: direct ? label : `${label}.partial`, code: pass1, bindings: b1, workgroups: [p.tilesM * p.tilesN, chunks, 1] },
-  ];
-  if (direct) return { kernels, scratch: {} };
-  const b2: BindingSpec[] = [
-    { name: 'partial', access: 'read' },
-    { name: 'dw', access: 'read_write' },
-  ];
-  const pass2 = `${declareBindings(b2)}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = ${flatIndex(WG)};
-  if (i >= ${MF}u) { return; }
-  var s = 0.0;
-  for (var c = 0u; c < ${chunks}u; c++) { s += partial[c * ${MF}u + i]; }
-  dw[i] = s;
-}
-`;
-  kernels.push({ label: `${label}.sum`, code: pass2, bindings: b2, workgroups: groups1d(MF, WG) });
-  return { kernels, scratch: { partial: chunks * MF } };
+  return { M, R, chunks, code, bindings: b1, workgroups: [p.tilesM * p.tilesN, chunks, 1] };
 }
 
+function directFilterPass(g: ConvGeometry, bias: boolean): FilterPass1 {
+  const p = filterGradDirectPlan(g, bias);
+  const { H, W, C, KW, F, stride: S, padTop, padLeft, OH, OW } = g;
+  const { M, R, P, FB, RB, shared, fBlocks, rowBlocks, blocks, chunks, chunkLen } = p;
+  const single = chunks === 1;
+  const b1: BindingSpec[] = [{ name: 'x', access: 'read' }, { name: 'dy', access: 'read' }, ...filterOutBindings(single, bias)];
+  const total = blocks * chunks;
+  const fl = Array.from({ length: FB }, (_, k) => k);
+  const rl = Array.from({ length: RB }, (_, j) => j);
+  const raggedF = F % FB !== 0;
+  const raggedR = M % RB !== 0;
+  const fGuard = (k: number, s: string): string => (raggedF && k > 0 ? `if (f0 + ${k}u < ${F}u) { ${s} }` : s);
+  const loadDy = fl.map((k) => `    let d${k} = dy[d + ${raggedF && k > 0 ? `min(f0 + ${k}u, ${F - 1}u)` : `f0 + ${k}u`}];`).join('\n');
+  const biasBlock = bias
+    ? `  if (rb == ${rowBlocks}u) {
+${fl.map((k) => `    var s${k} = 0.0;`).join('\n')}
+    for (var pos = p0; pos < p1; pos++) {
+      let d = pos * ${F}u;
+${loadDy}
+${fl.map((k) => `      s${k} += d${k};`).join('\n')}
+    }
+${fl.map((k) => `    ${fGuard(k, filterStore(single, M, F, `${M}u`, `f0 + ${k}u`, `s${k}`, true))}`).join('\n')}
+    return;
+  }`
+    : '';
+  const rowDecl = shared
+    ? `  let c0 = rbase % ${C}u;
+  let kh = i32(rbase / ${C * KW}u);
+  let kw = i32((rbase / ${C}u) % ${KW}u);
+  let o0 = (kh * ${W} + kw) * ${C} + i32(c0);`
+    : rl
+        .map(
+          (j) => `  let r${j} = ${raggedR && j > 0 ? `min(rbase + ${j}u, ${M - 1}u)` : `rbase + ${j}u`};
+  let kh${j} = i32(r${j} / ${C * KW}u);
+  let kw${j} = i32((r${j} / ${C}u) % ${KW}u);
+  let o${j} = (kh${j} * ${W} + kw${j}) * ${C} + i32(r${j} % ${C}u);`,
+        )
+        .join('\n');
+  const mac = (j: number, a: string): string => fl.map((k) => `acc${j}_${k} += ${a} * d${k};`).join(' ');
+  const inner = shared
+    ? `      let ih = ih0 + kh;
+      let iw = iw0 + kw;
+      if (ih >= 0 && ih < ${H} && iw >= 0 && iw < ${W}) {
+        let xi = u32(xb + o0);
+${rl.map((j) => `        let a${j} = x[xi + ${j}u];`).join('\n')}
+${rl.map((j) => `        ${mac(j, `a${j}`)}`).join('\n')}
+      }`
+    : rl
+        .map(
+          (j) => `      { let ih = ih0 + kh${j}; let iw = iw0 + kw${j};
+        let ok = ih >= 0 && ih < ${H} && iw >= 0 && iw < ${W};
+        let a = select(0.0, x[select(0u, u32(xb + o${j}), ok)], ok); ${mac(j, 'a')} }`,
+        )
+        .join('\n');
+  const stores = rl
+    .map((j) =>
+      fl
+        .map((k) => {
+          const s = fGuard(k, filterStore(single, M, F, `rbase + ${j}u`, `f0 + ${k}u`, `acc${j}_${k}`, false));
+          return raggedR && j > 0 ? `  if (rbase + ${j}u < ${M}u) { ${s} }` : `  ${s}`;
+        })
+        .join('\n'),
+    )
+    .join('\n');
+  const code = `${declareBindings(b1)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let t = ${flatIndex(WG)};
+  if (t >= ${total}u) { return; }
+  let blk = t % ${blocks}u;
+  let chunk = t / ${blocks}u;
+  let f0 = (blk % ${fBlocks}u) * ${FB}u;
+  let rb = blk / ${fBlocks}u;
+  let p0 = chunk * ${chunkLen}u;
+  let p1 = min(p0 + ${chunkLen}u, ${P}u);
+  let ob = ${single ? '0u' : `chunk * ${R * F}u`};
+${biasBlock}
+  let rbase = rb * ${RB}u;
+${rowDecl}
+${rl.map((j) => fl.map((k) => `  var acc${j}_${k} = 0.0;`).join(' ')).join('\n')}
+  var ow = p0 % ${OW}u;
+  var oh = (p0 / ${OW}u) % ${OH}u;
+  var n = p0 / ${OW * OH}u;
+  for (var pos = p0; pos < p1; pos++) {
+    let d = pos * ${F}u;
+${loadDy}
+    let ih0 = i32(oh * ${S}u) - ${padTop};
+    let iw0 = i32(ow * ${S}u) - ${padLeft};
+    let xb = i32(n * ${H * W * C}u) + (ih0 * ${W} + iw0) * ${C};
+${inner}
+    ow += 1u;
+    if (ow == ${OW}u) { ow = 0u; oh += 1u; if (oh == ${OH}u) { oh = 0u; n += 1u; } }
+  }
+${stores}
+}
+`;
+  return { M, R, chunks, code, bindings: b1, workgroups: groups1d(total, WG) };
+}

@@ -9,7 +9,7 @@
  * Pure WebGPU (no tfjs): it runs on any GPUDevice — tfjs' own in the app (fusedTrainer.ts binds the
  * model's variables), Dawn's in the unit tests.
  */
-import { conv2dBackpropFilterKernels, conv2dBackpropInputKernel, conv2dForwardKernel, convGeometry } from './conv';
+import { conv2dBackpropFilterKernels, conv2dBackpropInputKernel, conv2dForwardKernel, convGeometry, type ConvGeometry } from './conv';
 import { batchNormBackwardKernels, batchNormForwardKernels } from './batchNorm';
 import { activationBackwardKernel, activationForwardKernel, dropoutBackwardKernel, dropoutForwardKernel } from './elementwise';
 import { lossKernels } from './loss';
@@ -277,8 +277,8 @@ class BatchKernels {
       case 'conv2d': {
         const [H, W, C] = op.inShape;
         const g = convGeometry(N, H, W, C, op.kernelSize, op.outShape[2], op.strides, op.padding);
-        this.addAll(conv2dBackpropFilterKernels(g, `${label} dW`), { x, dy, dw: net.grad(op.kernel) }, 'backward');
-        this.biasGrad(N * op.outShape[0] * op.outShape[1], op.outShape[2], dy, op.bias, `${label} db`);
+        // The bias gradient (Σ dy) comes out of the filter gradient's own passes.
+        this.filterGrad(g, x, dy, op.kernel, op.bias, `${label} dW`);
         if (!first) this.add(conv2dBackpropInputKernel(g, { ...dact, label: `${label} dX` }), { dy, w: net.param(op.kernel), ...aux, dx }, 'backward');
         return;
       }
@@ -286,7 +286,7 @@ class BatchKernels {
         const [H, W, F] = op.outShape;
         const g = convGeometry(N, H, W, F, op.kernelSize, op.inShape[2], op.strides, op.padding);
         // Roles swap: the output's gradient is the conv's input, this op's input the conv's output.
-        this.addAll(conv2dBackpropFilterKernels(g, `${label} dW`), { x: dy, dy: x, dw: net.grad(op.kernel) }, 'backward');
+        this.filterGrad(g, dy, x, op.kernel, null, `${label} dW`);
         this.biasGrad(N * H * W, F, dy, op.bias, `${label} db`);
         if (!first) this.add(conv2dForwardKernel(g, { ...dact, label: `${label} dX` }), { x: dy, w: net.param(op.kernel), ...aux, y: dx }, 'backward');
         return;
@@ -335,6 +335,26 @@ class BatchKernels {
         return;
       }
     }
+  }
+
+  /**
+   * A conv filter gradient (and, given `bias`, the bias gradient Σ dy in the same passes): written
+   * directly where one chunk covers the positions, else partials that the optimizer's dispatch sums.
+   */
+  private filterGrad(g: ConvGeometry, x: Range, dy: Range, kernel: WeightSlot, bias: WeightSlot | null, label: string): void {
+    const k = conv2dBackpropFilterKernels(g, { label, bias: bias !== null, skipSum: true, style: this.net.style });
+    const { layout } = k;
+    if (layout.chunks === 1) {
+      const io: Record<string, Range> = { x, dy, dw: this.net.grad(kernel) };
+      if (bias) io.db = this.net.grad(bias);
+      for (const kernel of k.kernels) this.add(kernel, io, 'backward');
+      return;
+    }
+    const partial = this.partialRange(k.scratch.partial);
+    for (const kk of k.kernels) this.add(kk, { x, dy, partial }, 'backward');
+    const seg = (slot: WeightSlot, offset: number): GatherSegment => ({ start: slot.offset, count: slot.size, base: partial.offset + offset, stride: layout.chunkStride, chunks: layout.chunks });
+    this.segments.push(seg(kernel, layout.kernelOffset));
+    if (bias && layout.biasOffset !== null) this.segments.push(seg(bias, layout.biasOffset));
   }
 
   private optimizer(): void {
