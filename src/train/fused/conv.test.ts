@@ -463,3 +463,144 @@ describe('conv kernels against tfjs (cpu backend)', () => {
     });
   }
 });
+
+// ---- a nearest-neighbour upsampling folded into the conv kernels ----
+
+/** x_up[n,i,j,c] = x[n,⌊i/s⌋,⌊j/s⌋,c]: [N,H,W,C] → [N,H·s,W·s,C]. */
+function upsampleRef(x: Float32Array, N: number, H: number, W: number, C: number, s: number): Float32Array {
+  const y = new Float32Array(N * H * s * W * s * C);
+  for (let n = 0; n < N; n++)
+    for (let i = 0; i < H * s; i++)
+      for (let j = 0; j < W * s; j++)
+        for (let c = 0; c < C; c++) y[((n * H * s + i) * W * s + j) * C + c] = x[((n * H + Math.floor(i / s)) * W + Math.floor(j / s)) * C + c];
+  return y;
+}
+
+/** The upsampling's gradient: each s×s block of dx_up [N,H,W,C] summed into [N,H/s,W/s,C]. */
+function blockSumRef(dx: Float64Array, N: number, H: number, W: number, C: number, s: number): Float64Array {
+  const h = H / s;
+  const w = W / s;
+  const out = new Float64Array(N * h * w * C);
+  for (let n = 0; n < N; n++)
+    for (let i = 0; i < H; i++)
+      for (let j = 0; j < W; j++)
+        for (let c = 0; c < C; c++) out[((n * h + Math.floor(i / s)) * w + Math.floor(j / s)) * C + c] += dx[((n * H + i) * W + j) * C + c];
+  return out;
+}
+
+/** Low-resolution N × h × w × C, upsampled by u, then a K×K conv with F filters. */
+interface UpCase {
+  N: number;
+  h: number;
+  w: number;
+  C: number;
+  F: number;
+  u: number;
+  K?: number;
+  stride?: number;
+  pad?: 'same' | 'valid';
+}
+const UP_CASES: UpCase[] = [
+  { N: 2, h: 3, w: 5, C: 3, F: 4, u: 2 },
+  { N: 3, h: 3, w: 5, C: 1, F: 16, u: 3 },
+  { N: 2, h: 5, w: 3, C: 16, F: 1, u: 2 },
+  { N: 2, h: 3, w: 3, C: 4, F: 3, u: 3 },
+  { N: 3, h: 5, w: 5, C: 16, F: 16, u: 2 },
+  { N: 2, h: 3, w: 5, C: 3, F: 4, u: 2, K: 3, stride: 2 },
+  { N: 2, h: 5, w: 4, C: 4, F: 3, u: 3, K: 5, pad: 'valid' },
+];
+const upName = (c: UpCase) => `N${c.N} ${c.h}×${c.w}×${c.C} ↑${c.u} K${c.K ?? 3} F${c.F} s${c.stride ?? 1} ${c.pad ?? 'same'}`;
+
+function upInputs(c: UpCase, seed: number) {
+  const g = convGeometry(c.N, c.h * c.u, c.w * c.u, c.C, c.K ?? 3, c.F, c.stride ?? 1, c.pad ?? 'same');
+  const x = randomArray(c.N * c.h * c.w * c.C, seed);
+  return {
+    g,
+    x,
+    xUp: upsampleRef(x, c.N, c.h, c.w, c.C, c.u),
+    w: randomArray(g.KH * g.KW * g.C * g.F, seed + 1, -0.5, 0.5),
+    dy: randomArray(g.N * g.OH * g.OW * g.F, seed + 2),
+  };
+}
+
+/** The filter gradient with x at low resolution, against the reference on the explicitly upsampled x. */
+async function checkFilterUp(g: ConvGeometry, x: Float32Array, xUp: Float32Array, dy: Float32Array, o: FilterOpts, what: string): Promise<number> {
+  const r = await runBackpropFilter(g, x, dy, o);
+  const tag = `${what} ${JSON.stringify(o)} chunks ${r.chunks}`;
+  expectClose(r.dw, refBackpropFilter(g, xUp, dy), `${tag} dw`);
+  if (o.bias) expectClose(r.db as Float32Array, refBiasGrad(g, dy), `${tag} db`);
+  return r.chunks;
+}
+
+describe('conv kernels with a folded nearest-neighbour upsampling', () => {
+  it('checks the factor against the geometry and the epilogue', () => {
+    const g = convGeometry(2, 6, 10, 3, 3, 4, 1, 'same');
+    expect(() => conv2dForwardKernel(g, { upsample: 4 })).toThrow(/upsample 4 must divide/);
+    expect(() => conv2dForwardKernel(convGeometry(2, 6, 9, 3, 3, 4, 1, 'same'), { upsample: 2 })).toThrow(/must divide/);
+    expect(() => conv2dBackpropInputKernel(g, { upsample: 3 })).toThrow(/must divide/);
+    expect(() => conv2dBackpropFilterKernels(g, { upsample: 3, style: 'direct' })).toThrow(/must divide/);
+    expect(() => conv2dBackpropFilterKernels(g, { upsample: 4 })).toThrow(/must divide/);
+    for (const u of [0, 1.5, -2]) expect(() => conv2dForwardKernel(g, { upsample: u })).toThrow(/upsample must be a positive integer/);
+    expect(() => conv2dBackpropInputKernel(g, { upsample: 2, bias: true })).toThrow(/no bias or activation/);
+    expect(() => conv2dBackpropInputKernel(g, { upsample: 2, act: 'relu' })).toThrow(/no bias or activation/);
+    expect(() => conv2dBackpropInputKernel(g, { upsample: 2, act: 'linear', dact: { act: 'relu' } })).not.toThrow();
+    // upsample: 1 is the default, to the letter; the input gradient runs over low-resolution pixels.
+    expect(conv2dForwardKernel(g, { upsample: 1 })).toEqual(conv2dForwardKernel(g));
+    expect(conv2dBackpropInputKernel(g, { upsample: 1 })).toEqual(conv2dBackpropInputKernel(g));
+    expect(conv2dBackpropFilterKernels(g, { upsample: 1, style: 'direct' })).toEqual(conv2dBackpropFilterKernels(g, { style: 'direct' }));
+    const threads = (k: { workgroups: [number, number, number] }) => k.workgroups[0] * k.workgroups[1] * k.workgroups[2];
+    expect(threads(conv2dBackpropInputKernel(g, { upsample: 2 }))).toBeLessThan(threads(conv2dBackpropInputKernel(g)));
+  });
+
+  for (const c of UP_CASES) {
+    it(`forward, input and filter gradients: ${upName(c)}`, async ({ skip }) => {
+      if (!(await gpuAvailable())) skip();
+      const { g, x, xUp, w, dy } = upInputs(c, 61);
+      const u = c.u;
+      expectClose(await runForward(g, x, w, { upsample: u }), refConv(g, xUp, w), 'forward');
+      // The input gradient at low resolution: the upsampled gradient summed over each u×u block.
+      const dxLow = blockSumRef(refBackpropInput(g, dy, w), c.N, g.H, g.W, c.C, u);
+      const runDx = async (o: Parameters<typeof conv2dBackpropInputKernel>[1], aux?: Float32Array) => {
+        const k = conv2dBackpropInputKernel(g, o);
+        expect(k.bindings.map((b) => b.name)).toEqual(['dy', 'w', ...(aux ? ['aux'] : []), 'dx']);
+        const d = await device();
+        const len = dxLow.length;
+        const bufs = [upload(d, dy), upload(d, w), ...(aux ? [upload(d, aux)] : []), upload(d, randomArray(len, 98, 1e6, 2e6))];
+        await runKernel(d, k, bufs);
+        const out = await download(d, bufs[bufs.length - 1], len);
+        bufs.forEach((b) => b.destroy());
+        return out;
+      };
+      expectClose(await runDx({ upsample: u }), dxLow, 'backprop input');
+      const aux = randomArray(dxLow.length, 65, -0.9, 0.9); // a tanh output, at low resolution
+      expectClose(
+        await runDx({ upsample: u, dact: { act: 'tanh' } }, aux),
+        refEpilogue(dxLow, c.C, { dact: { act: 'tanh', aux } }),
+        'backprop input ⊙ tanh′',
+      );
+      await checkFilterUp(g, x, xUp, dy, { upsample: u }, 'backprop filter');
+      await checkFilterUp(g, x, xUp, dy, { upsample: u, bias: true }, 'backprop filter');
+      await checkFilterUp(g, x, xUp, dy, { upsample: u, style: 'direct', bias: true }, 'backprop filter');
+      await checkFilterUp(g, x, xUp, dy, { upsample: u, style: 'direct' }, 'backprop filter');
+    });
+  }
+
+  it('forward epilogues and a multi-chunk filter gradient through the upsampling', async ({ skip }) => {
+    if (!(await gpuAvailable())) skip();
+    const c: UpCase = { N: 3, h: 5, w: 7, C: 3, F: 4, u: 2 };
+    const { g, x, xUp, w, dy } = upInputs(c, 71);
+    const bias = randomArray(g.F, 74);
+    const aux = randomArray(g.N * g.OH * g.OW * g.F, 75, 0.05, 0.95); // a sigmoid output
+    expectClose(
+      await runForward(g, x, w, { upsample: 2, bias: true, act: 'elu', dact: { act: 'sigmoid' } }, { bias, aux }),
+      refEpilogue(refConv(g, xUp, w), g.F, { bias, act: 'elu', dact: { act: 'sigmoid', aux } }),
+      'forward bias+elu ⊙ sigmoid′',
+    );
+    expect(filterGradPlan(g).chunks).toBeGreaterThan(1);
+    expect(filterGradDirectPlan(g).chunks).toBeGreaterThan(1);
+    expect(await checkFilterUp(g, x, xUp, dy, { upsample: 2 }, 'multi-chunk')).toBeGreaterThan(1);
+    expect(await checkFilterUp(g, x, xUp, dy, { upsample: 2, bias: true, skipSum: true }, 'multi-chunk')).toBeGreaterThan(1);
+    expect(await checkFilterUp(g, x, xUp, dy, { upsample: 2, style: 'direct', bias: true }, 'multi-chunk')).toBeGreaterThan(1);
+    expect(await checkFilterUp(g, x, xUp, dy, { upsample: 2, style: 'direct', skipSum: true }, 'multi-chunk')).toBeGreaterThan(1);
+  });
+});

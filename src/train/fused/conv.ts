@@ -58,6 +58,26 @@ function checkGeometry(g: ConvGeometry): void {
   if (g.padTop >= g.KH || g.padLeft >= g.KW) throw new Error('conv: padding must be smaller than the kernel');
 }
 
+/**
+ * The nearest-neighbour upsampling factor folded into a kernel (default 1), checked against the
+ * geometry: the geometry is in upsampled terms, so H and W must be multiples of it.
+ */
+function upsampleFactor(g: ConvGeometry, upsample: number | undefined): number {
+  const u = upsample ?? 1;
+  positiveInt('upsample', u);
+  if (g.H % u !== 0 || g.W % u !== 0) throw new Error(`conv: upsample ${u} must divide the upsampled input size ${g.H}×${g.W}`);
+  return u;
+}
+
+/**
+ * WGSL u32 index of x[n, ih, iw, 0] for in-range upsampled coordinates ih, iw (i32 expressions),
+ * x holding the input at 1/U resolution: x_up[n, ih, iw, c] = x[n, ih/U, iw/U, c].
+ */
+function xPixelIndex(g: ConvGeometry, U: number, n: string, ih: string, iw: string): string {
+  if (U === 1) return `((${n} * ${g.H}u + u32(${ih})) * ${g.W}u + u32(${iw})) * ${g.C}u`;
+  return `((${n} * ${g.H / U}u + u32(${ih}) / ${U}u) * ${g.W / U}u + u32(${iw}) / ${U}u) * ${g.C}u`;
+}
+
 /** Output channels (or input channels, for the input gradient) one thread computes. */
 const CHANNELS_PER_THREAD = 4;
 const WG = 64;
@@ -69,6 +89,12 @@ export interface ConvEpilogue {
   /** Multiply by the activation derivative dact(aux), aux being the stored output of the layer below (same shape as the result). */
   dact?: { act: FusedActivation; alpha?: number };
   label?: string;
+  /**
+   * Fold a preceding nearest-neighbour upsampling by this integer factor U (default 1) into the kernel:
+   * the geometry stays in upsampled terms (H, W multiples of U) but the low-resolution tensor
+   * [N, H/U, W/U, C] is bound instead of the upsampled one (forward: x; input gradient: dx, and aux).
+   */
+  upsample?: number;
 }
 
 function epilogueBindings(o: ConvEpilogue): BindingSpec[] {
@@ -131,12 +157,14 @@ ${epilogue}
 }
 
 /**
- * y = act(conv(x, w) + bias) [⊙ dact(aux)]. Bindings: x (read, [N,H,W,C]), w (read, [KH,KW,C,F]),
+ * y = act(conv(x, w) + bias) [⊙ dact(aux)]. Bindings: x (read, [N,H,W,C]; [N,H/U,W/U,C] with
+ * `upsample` U, read as x_up[n,ih,iw,c] = x[n,⌊ih/U⌋,⌊iw/U⌋,c]), w (read, [KH,KW,C,F]),
  * [bias (read, [F])], [aux (read, [N,OH,OW,F]), when dact], y (read_write, [N,OH,OW,F]).
  * One thread per output pixel and 4 output channels (each input value loaded once for the 4).
  */
 export function conv2dForwardKernel(g: ConvGeometry, o: ConvEpilogue = {}): KernelSource {
   checkGeometry(g);
+  const U = upsampleFactor(g, o.upsample);
   const { N, H, W, C, KH, KW, F, stride: S, padTop, padLeft, OH, OW } = g;
   const cb = Math.min(CHANNELS_PER_THREAD, F);
   const lanes = Array.from({ length: cb }, (_, j) => j);
@@ -151,7 +179,7 @@ export function conv2dForwardKernel(g: ConvGeometry, o: ConvEpilogue = {}): Kern
     for (var kw = 0; kw < ${KW}; kw++) {
       let iw = iw0 + kw;
       if (iw < 0 || iw >= ${W}) { continue; }
-      let xb = ((n * ${H}u + u32(ih)) * ${W}u + u32(iw)) * ${C}u;
+      let xb = ${xPixelIndex(g, U, 'n', 'ih', 'iw')};
       let wb = u32(kh * ${KW} + kw) * ${C * F}u;
       for (var c = 0u; c < ${C}u; c++) {
         let xv = x[xb + c];
@@ -181,17 +209,29 @@ ${lanes.map((j) => `        acc${j} += xv * w[wr + ch${j}];`).join('\n')}
  * channels). Bindings: dy (read, [N,OH,OW,F]), w (read, [KH,KW,C,F]), [bias (read, [C])],
  * [aux (read, [N,H,W,C]), when dact], dx (read_write, [N,H,W,C]). One thread per input pixel and 4
  * input channels; with stride s only the taps on the stride grid (kh ≡ ih + padTop mod s) are visited.
+ * With `upsample` U (the gradient of conv(upsample(x))): dx and aux are [N,H/U,W/U,C], and
+ * dx[n,i,j,c] = dact(aux[n,i,j,c]) · Σ over the U×U block (ih = i·U + a, iw = j·U + b) of the
+ * upsampled input's gradient; bias and act (the transposed-conv use) are not allowed with U > 1.
  */
 export function conv2dBackpropInputKernel(g: ConvGeometry, o: ConvEpilogue = {}): KernelSource {
   checkGeometry(g);
+  const U = upsampleFactor(g, o.upsample);
+  if (U > 1 && (o.bias || (o.act ?? 'linear') !== 'linear')) {
+    throw new Error('conv: the input gradient with upsample > 1 takes no bias or activation epilogue (only dact)');
+  }
   const { N, H, W, C, KH, KW, F, stride: S, padTop, padLeft, OH, OW } = g;
   const cb = Math.min(CHANNELS_PER_THREAD, C);
   const lanes = Array.from({ length: cb }, (_, j) => j);
-  const decl = `  let iw = pix % ${W}u;
+  const decl =
+    U === 1
+      ? `  let iw = pix % ${W}u;
   let ih = (pix / ${W}u) % ${H}u;
   let n = pix / ${W * H}u;
   let ihp = i32(ih) + ${padTop};
-  let iwp = i32(iw) + ${padLeft};`;
+  let iwp = i32(iw) + ${padLeft};`
+      : `  let jl = pix % ${W / U}u;
+  let il = (pix / ${W / U}u) % ${H / U}u;
+  let n = pix / ${(W / U) * (H / U)}u;`;
   const loop = (k: string, kp: string, K: number, out: string, O: number): string =>
     S === 1
       ? `for (var ${k} = 0; ${k} < ${K}; ${k}++) {
@@ -204,7 +244,7 @@ export function conv2dBackpropInputKernel(g: ConvGeometry, o: ConvEpilogue = {})
       if (${out}s < 0) { break; }
       let ${out} = u32(${out}s / ${S});
       if (${out} >= ${O}u) { continue; }`;
-  const body = `  ${loop('kh', 'ihp', KH, 'oh', OH)}
+  const taps = `  ${loop('kh', 'ihp', KH, 'oh', OH)}
     ${loop('kw', 'iwp', KW, 'ow', OW)}
       let db = ((n * ${OH}u + oh) * ${OW}u + ow) * ${F}u;
       let wb = u32(kh * ${KW} + kw) * ${C * F}u;
@@ -215,9 +255,20 @@ ${lanes.map((j) => `        acc${j} += d * w[wr${j} + f];`).join('\n')}
       }
     }
   }`;
+  // With U > 1 the thread sums the upsampled gradient over its U×U block (the upsampling's gradient).
+  const body =
+    U === 1
+      ? taps
+      : `  for (var ua = 0u; ua < ${U}u; ua++) {
+  for (var ub = 0u; ub < ${U}u; ub++) {
+  let ihp = i32(il * ${U}u + ua) + ${padTop};
+  let iwp = i32(jl * ${U}u + ub) + ${padLeft};
+${taps}
+  }
+  }`;
   return perPixelKernel(
     o.label ?? 'conv2d.backpropInput',
-    N * H * W,
+    (N * H * W) / (U * U),
     C,
     [
       { name: 'dy', access: 'read' },
@@ -351,6 +402,11 @@ export interface FilterGradOptions {
   skipSum?: boolean;
   /** 'tiled' (default): workgroup-memory GEMM tiles; 'direct': no workgroup memory or barriers (for CPU-emulated adapters). */
   style?: 'tiled' | 'direct';
+  /**
+   * Fold a preceding nearest-neighbour upsampling by this integer factor U (default 1): the geometry
+   * stays in upsampled terms (H, W multiples of U), `x` is bound at low resolution [N, H/U, W/U, C].
+   */
+  upsample?: number;
 }
 
 export interface FilterGradKernels extends OpKernels {
@@ -386,7 +442,8 @@ function filterStore(single: boolean, M: number, F: number, r: string, f: string
 }
 
 /**
- * dw[kh,kw,c,f] = Σ over n,oh,ow of x[n, oh·s − padTop + kh, ow·s − padLeft + kw, c] · dy[n,oh,ow,f]:
+ * dw[kh,kw,c,f] = Σ over n,oh,ow of x[n, oh·s − padTop + kh, ow·s − padLeft + kw, c] · dy[n,oh,ow,f]
+ * (with `upsample` U, x is [N,H/U,W/U,C] and read as x_up[n,ih,iw,c] = x[n,⌊ih/U⌋,⌊iw/U⌋,c]):
  * a GEMM dw[M = KH·KW·C, F] = im2col(x)ᵀ · dy with inner length P = N·OH·OW, split over that length;
  * with `bias`, im2col gets an extra row M whose x is 1, so row M of the product is db[f] = Σ dy[…, f].
  *
@@ -405,7 +462,9 @@ export function conv2dBackpropFilterKernels(g: ConvGeometry, opts: FilterGradOpt
   const o: FilterGradOptions = typeof opts === 'string' ? { label: opts } : opts;
   const label = o.label ?? 'conv2d.backpropFilter';
   const bias = o.bias ?? false;
-  const pass1 = o.style === 'direct' ? directFilterPass(g, bias) : tiledFilterPass(g, bias);
+  checkGeometry(g);
+  const U = upsampleFactor(g, o.upsample);
+  const pass1 = o.style === 'direct' ? directFilterPass(g, bias, U) : tiledFilterPass(g, bias, U);
   const { M, R, chunks } = pass1;
   const F = g.F;
   const RF = R * F;
@@ -439,7 +498,7 @@ interface FilterPass1 {
   workgroups: [number, number, number];
 }
 
-function tiledFilterPass(g: ConvGeometry, bias: boolean): FilterPass1 {
+function tiledFilterPass(g: ConvGeometry, bias: boolean, U: number): FilterPass1 {
   const p = filterGradPlan(g, bias);
   const { H, W, C, KW, F, stride: S, padTop, padLeft, OH, OW } = g;
   const { M, R, P, RM, RN, TGM, TGN, TGK, TM, TN, TK, tilesM, chunks, chunkLen } = p;
@@ -496,7 +555,7 @@ ${cells.map(([i, j]) => `  var acc${i}_${j} = 0.0;`).join('\n')}
         let ih = i32(oh * ${S}u + kh) - ${padTop};
         let iw = i32(ow * ${S}u + kw) - ${padLeft};
         if (ih >= 0 && ih < ${H} && iw >= 0 && iw < ${W}) {
-          v = x[((n * ${H}u + u32(ih)) * ${W}u + u32(iw)) * ${C}u + c];
+          v = x[${xPixelIndex(g, U, 'n', 'ih', 'iw')} + c];
         }
         }
       }
@@ -523,7 +582,7 @@ ${finish}
   return { M, R, chunks, code, bindings: b1, workgroups: [p.tilesM * p.tilesN, chunks, 1] };
 }
 
-function directFilterPass(g: ConvGeometry, bias: boolean): FilterPass1 {
+function directFilterPass(g: ConvGeometry, bias: boolean, U: number): FilterPass1 {
   const p = filterGradDirectPlan(g, bias);
   const { H, W, C, KW, F, stride: S, padTop, padLeft, OH, OW } = g;
   const { M, R, P, FB, RB, shared, fBlocks, rowBlocks, blocks, chunks, chunkLen } = p;
@@ -552,13 +611,13 @@ ${fl.map((k) => `    ${fGuard(k, filterStore(single, M, F, `${M}u`, `f0 + ${k}u`
     ? `  let c0 = rbase % ${C}u;
   let kh = i32(rbase / ${C * KW}u);
   let kw = i32((rbase / ${C}u) % ${KW}u);
-  let o0 = (kh * ${W} + kw) * ${C} + i32(c0);`
+${U === 1 ? `  let o0 = (kh * ${W} + kw) * ${C} + i32(c0);` : ''}`
     : rl
         .map(
           (j) => `  let r${j} = ${raggedR && j > 0 ? `min(rbase + ${j}u, ${M - 1}u)` : `rbase + ${j}u`};
   let kh${j} = i32(r${j} / ${C * KW}u);
   let kw${j} = i32((r${j} / ${C}u) % ${KW}u);
-  let o${j} = (kh${j} * ${W} + kw${j}) * ${C} + i32(r${j} % ${C}u);`,
+  ${U === 1 ? `let o${j} = (kh${j} * ${W} + kw${j}) * ${C} + i32(r${j} % ${C}u);` : `let c${j} = r${j} % ${C}u;`}`,
         )
         .join('\n');
   const mac = (j: number, a: string): string => fl.map((k) => `acc${j}_${k} += ${a} * d${k};`).join(' ');
@@ -566,7 +625,7 @@ ${fl.map((k) => `    ${fGuard(k, filterStore(single, M, F, `${M}u`, `f0 + ${k}u`
     ? `      let ih = ih0 + kh;
       let iw = iw0 + kw;
       if (ih >= 0 && ih < ${H} && iw >= 0 && iw < ${W}) {
-        let xi = u32(xb + o0);
+        let xi = ${U === 1 ? 'u32(xb + o0)' : `${xPixelIndex(g, U, 'n', 'ih', 'iw')} + c0`};
 ${rl.map((j) => `        let a${j} = x[xi + ${j}u];`).join('\n')}
 ${rl.map((j) => `        ${mac(j, `a${j}`)}`).join('\n')}
       }`
@@ -574,7 +633,7 @@ ${rl.map((j) => `        ${mac(j, `a${j}`)}`).join('\n')}
         .map(
           (j) => `      { let ih = ih0 + kh${j}; let iw = iw0 + kw${j};
         let ok = ih >= 0 && ih < ${H} && iw >= 0 && iw < ${W};
-        let a = select(0.0, x[select(0u, u32(xb + o${j}), ok)], ok); ${mac(j, 'a')} }`,
+        let a = select(0.0, x[select(0u, ${U === 1 ? `u32(xb + o${j})` : `${xPixelIndex(g, U, 'n', 'ih', 'iw')} + c${j}`}, ok)], ok); ${mac(j, 'a')} }`,
         )
         .join('\n');
   const stores = rl
@@ -611,8 +670,7 @@ ${rl.map((j) => fl.map((k) => `  var acc${j}_${k} = 0.0;`).join(' ')).join('\n')
 ${loadDy}
     let ih0 = i32(oh * ${S}u) - ${padTop};
     let iw0 = i32(ow * ${S}u) - ${padLeft};
-    let xb = i32(n * ${H * W * C}u) + (ih0 * ${W} + iw0) * ${C};
-${inner}
+${U === 1 ? `    let xb = i32(n * ${H * W * C}u) + (ih0 * ${W} + iw0) * ${C};\n` : ''}${inner}
     ow += 1u;
     if (ow == ${OW}u) { ow = 0u; oh += 1u; if (oh == ${OH}u) { oh = 0u; n += 1u; } }
   }

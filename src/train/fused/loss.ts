@@ -9,7 +9,7 @@
  * The kernels write dz = dL/dy · dact_outAct(y), the gradient at the last layer's pre-activation, and the
  * mean loss (a split sum: reduce.ts).
  */
-import { splitSum, type OpKernels } from './reduce';
+import { splitSum, sumPass, sumPlan, type OpKernels } from './reduce';
 import { dactFn, f32, type BindingSpec, type FusedActivation } from './wgsl';
 
 export type FusedLoss = 'bce' | 'mse' | 'l1';
@@ -44,6 +44,20 @@ function lossElement(loss: FusedLoss, count: string): string {
  * [y, t, dz, loss] when it is the only one), kernel 2 [partial, loss]. Run them in order.
  */
 export function lossKernels(o: { loss: FusedLoss; count: number; outAct: FusedActivation; alpha?: number }): OpKernels {
+  return lossPasses(o, false);
+}
+
+/**
+ * The loss's first pass alone (#19: the optimizer's dispatch totals it): with more than one chunk, pass 1
+ * writes each chunk's sum already divided by count into scratch `partial` ([chunks]), so the mean loss
+ * is Σ partial; with one chunk, the single kernel writes `loss` as lossKernels does (chunks 1).
+ */
+export function lossPartialKernels(o: { loss: FusedLoss; count: number; outAct: FusedActivation; alpha?: number }): OpKernels & { chunks: number } {
+  const plan = sumPlan(o.count, 1);
+  return { ...lossPasses(o, plan.chunks > 1), chunks: plan.chunks };
+}
+
+function lossPasses(o: { loss: FusedLoss; count: number; outAct: FusedActivation; alpha?: number }, partialOnly: boolean): OpKernels {
   if (!Number.isInteger(o.count) || o.count < 1) throw new Error(`loss: count must be a positive integer, got ${o.count}`);
   const count = f32(o.count);
   const inputs: BindingSpec[] = [
@@ -51,6 +65,24 @@ export function lossKernels(o: { loss: FusedLoss; count: number; outAct: FusedAc
     { name: 't', access: 'read' },
     { name: 'dz', access: 'read_write' },
   ];
+  if (partialOnly) {
+    const plan = sumPlan(o.count, 1);
+    const pass1 = sumPass({
+      label: `loss.${o.loss}.partial`,
+      rows: o.count,
+      cols: 1,
+      chunk: plan.chunk,
+      inputs,
+      out: 'partial',
+      prelude: dactFn('dact', o.outAct, o.alpha),
+      element: `let yv = y[i];
+      let tv = t[i];
+      ${lossElement(o.loss, count)}
+      dz[i] = g * dact(yv);`,
+      divisor: o.count,
+    });
+    return { kernels: [pass1], scratch: { partial: plan.chunks } };
+  }
   return splitSum({
     label: `loss.${o.loss}`,
     rows: o.count,

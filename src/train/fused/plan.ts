@@ -74,6 +74,11 @@ export interface ConvOp extends OpBase {
   outShape: [number, number, number];
   kernel: WeightSlot;
   bias: WeightSlot;
+  /**
+   * conv2d only: the nearest upsampling (×s) of the layer before, folded in (1: none). `input` is then
+   * the low-resolution tensor, which the kernels read through the upsampling; inShape stays upsampled.
+   */
+  upsampleInput: number;
 }
 
 export interface PoolOp extends OpBase {
@@ -154,7 +159,13 @@ const hwc = (s: Shape): [number, number, number] => [s[0], s[1], s[2]];
  * The fused plan of a spec on images of `inputShape`, or why the fused path cannot train it (the app
  * then uses tfjs' stock kernels for the whole model, and says which layers or settings were the reason).
  */
-export function planFused(spec: PlanSpec, inputShape: Shape): PlanResult {
+export interface PlanOptions {
+  /** Fold an upsampling layer into the conv after it (default true). */
+  foldUpsampling?: boolean;
+}
+
+export function planFused(spec: PlanSpec, inputShape: Shape, options: PlanOptions = {}): PlanResult {
+  options = { foldUpsampling: true, ...options };
   const reasons: string[] = [];
   if (spec.variant !== 'plain') reasons.push(`the ${spec.variant} variant (its code-layer terms run on tfjs' kernels)`);
   const report = inferShapes(spec, inputShape);
@@ -236,7 +247,17 @@ export function planFused(spec: PlanSpec, inputShape: Shape): PlanResult {
           outShape: hwc(outShape),
           kernel: slot(name, 'kernel', kernelShape),
           bias: slot(name, 'bias', [layer.filters]),
+          upsampleInput: 1,
         };
+        const prev = ops[ops.length - 1];
+        if (options.foldUpsampling && layer.kind === 'conv2d' && prev?.kind === 'upSampling2d' && prev.output === op.input) {
+          // Fold the upsampling into this conv: its output buffer is never written, nor needed.
+          ops.pop();
+          buffers[prev.output.buffer] = 0;
+          op.input = prev.input;
+          op.upsampleInput = prev.size;
+          op.label += ` (input upsampled ×${prev.size})`;
+        }
         if (op.act !== 'linear') op.label += ` + ${op.act}`;
         ops.push(op);
         current = op.output;

@@ -12,7 +12,7 @@
 import { conv2dBackpropFilterKernels, conv2dBackpropInputKernel, conv2dForwardKernel, convGeometry, type ConvGeometry } from './conv';
 import { batchNormBackwardKernels, batchNormForwardKernels } from './batchNorm';
 import { activationBackwardKernel, activationForwardKernel, dropoutBackwardKernel, dropoutForwardKernel } from './elementwise';
-import { lossKernels } from './loss';
+import { lossPartialKernels } from './loss';
 import { matmulKernel } from './matmul';
 import { adamHyper, adamKernel, gatherKernel, momentumHyper, momentumKernel, rmspropHyper, rmspropKernel, type GatherSegment } from './optimizers';
 import { ALIGN_FLOATS, dactFor, type FusedOp, type FusedPlan, type PlanTensor, type WeightSlot } from './plan';
@@ -67,6 +67,8 @@ class BatchKernels {
   private readonly acts: GPUBuffer[];
   private readonly grads: GPUBuffer[];
   readonly seeds: GPUBuffer[] = [];
+  /** Where a step leaves its mean loss (a buffer and byte offset). */
+  lossAt: { buffer: GPUBuffer; offset: number } = { buffer: null as unknown as GPUBuffer, offset: 0 };
   /** Kernels with their buffers by name, bound once the shared partials buffer exists. */
   private readonly pending: { kernel: KernelSource; io: Record<string, Range>; phase: Dispatch['phase'] }[] = [];
   private partialFloats = 0;
@@ -185,7 +187,7 @@ class BatchKernels {
       case 'conv2d': {
         const [H, W, C] = op.inShape;
         const g = convGeometry(N, H, W, C, op.kernelSize, op.outShape[2], op.strides, op.padding);
-        this.add(conv2dForwardKernel(g, { bias: true, ...act, label: `${op.label} forward` }), { x, w: net.param(op.kernel), bias: net.param(op.bias), y }, 'forward');
+        this.add(conv2dForwardKernel(g, { bias: true, ...act, upsample: op.upsampleInput, label: `${op.label} forward` }), { x, w: net.param(op.kernel), bias: net.param(op.bias), y }, 'forward');
         return;
       }
       case 'conv2dTranspose': {
@@ -249,11 +251,19 @@ class BatchKernels {
     const out = plan.output;
     const dact = dactFor(plan, out);
     const count = out.size * this.batch;
-    this.addAll(
-      lossKernels({ loss: plan.loss, count, outAct: dact?.act ?? 'linear', alpha: dact?.alpha ?? 0 }),
-      { y: this.act(out), t: this.whole(this.acts[0], count), dz: this.grad(out), loss: this.whole(this.net.lossBuffer, 1) },
-      'loss',
-    );
+    const k = lossPartialKernels({ loss: plan.loss, count, outAct: dact?.act ?? 'linear', alpha: dact?.alpha ?? 0 });
+    const io = { y: this.act(out), t: this.whole(this.acts[0], count), dz: this.grad(out) };
+    if (k.chunks === 1) {
+      for (const kernel of k.kernels) this.add(kernel, { ...io, loss: this.whole(this.net.lossBuffer, 1) }, 'loss');
+      this.lossAt = { buffer: this.net.lossBuffer, offset: 0 };
+      return;
+    }
+    // The optimizer's (or the gather) dispatch totals the chunks' partial means into the spare slot after the parameters.
+    const partial = this.partialRange(k.scratch.partial);
+    for (const kernel of k.kernels) this.add(kernel, { ...io, partial }, 'loss');
+    const slot = this.net.lossSlot;
+    this.segments.push({ start: slot, count: 1, base: partial.offset, stride: 1, chunks: k.chunks });
+    this.lossAt = { buffer: this.net.gradients.buffer, offset: slot * 4 };
   }
 
   /** The backward kernels of `op`; `first`: its input is the image batch, whose gradient nobody needs. */
@@ -278,8 +288,8 @@ class BatchKernels {
         const [H, W, C] = op.inShape;
         const g = convGeometry(N, H, W, C, op.kernelSize, op.outShape[2], op.strides, op.padding);
         // The bias gradient (Σ dy) comes out of the filter gradient's own passes.
-        this.filterGrad(g, x, dy, op.kernel, op.bias, `${label} dW`);
-        if (!first) this.add(conv2dBackpropInputKernel(g, { ...dact, label: `${label} dX` }), { dy, w: net.param(op.kernel), ...aux, dx }, 'backward');
+        this.filterGrad(g, x, dy, op.kernel, op.bias, `${label} dW`, op.upsampleInput);
+        if (!first) this.add(conv2dBackpropInputKernel(g, { ...dact, upsample: op.upsampleInput, label: `${label} dX` }), { dy, w: net.param(op.kernel), ...aux, dx }, 'backward');
         return;
       }
       case 'conv2dTranspose': {
@@ -341,8 +351,8 @@ class BatchKernels {
    * A conv filter gradient (and, given `bias`, the bias gradient Σ dy in the same passes): written
    * directly where one chunk covers the positions, else partials that the optimizer's dispatch sums.
    */
-  private filterGrad(g: ConvGeometry, x: Range, dy: Range, kernel: WeightSlot, bias: WeightSlot | null, label: string): void {
-    const k = conv2dBackpropFilterKernels(g, { label, bias: bias !== null, skipSum: true, style: this.net.style });
+  private filterGrad(g: ConvGeometry, x: Range, dy: Range, kernel: WeightSlot, bias: WeightSlot | null, label: string, upsample = 1): void {
+    const k = conv2dBackpropFilterKernels(g, { label, bias: bias !== null, skipSum: true, style: this.net.style, upsample });
     const { layout } = k;
     if (layout.chunks === 1) {
       const io: Record<string, Range> = { x, dy, dw: this.net.grad(kernel) };
@@ -359,7 +369,7 @@ class BatchKernels {
 
   private optimizer(): void {
     const { net } = this;
-    const count = net.plan.paramFloats;
+    const count = net.plan.paramFloats + ALIGN_FLOATS; // the parameters and the loss's spare slot
     const segments = this.segments;
     // The partials are the whole shared buffer: segment bases are offsets into it.
     const gathered: Record<string, Range> = segments.length > 0 ? { partial: { buffer: 'partials', offset: 0, size: Math.max(1, this.partialFloats) } } : {};
@@ -406,6 +416,11 @@ export class FusedNet {
   readonly slots: [BufferRange, BufferRange];
   readonly hyper: GPUBuffer;
   readonly lossBuffer: GPUBuffer;
+  /**
+   * A spare slot after the parameters (ALIGN_FLOATS floats in every flat buffer): where the optimizer's
+   * dispatch totals the loss when its reduction has several chunks (the "parameter" there is a dummy).
+   */
+  readonly lossSlot: number;
   private readonly batches = new Map<number, BatchKernels>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   /** Optimizer steps taken (Adam's bias correction). */
@@ -429,7 +444,8 @@ export class FusedNet {
     emulated = false,
   ) {
     this.style = emulated ? 'direct' : 'tiled';
-    const p = plan.paramFloats;
+    this.lossSlot = plan.paramFloats;
+    const p = plan.paramFloats + ALIGN_FLOATS;
     const whole = (floats: number, label: string): BufferRange => ({ buffer: makeBuffer(device, floats, label), offset: 0, size: floats });
     this.params = whole(p, 'params');
     this.gradients = whole(p, 'gradients');
@@ -481,7 +497,7 @@ export class FusedNet {
 
   /**
    * Records one training step on the batch already in `kernels(n).input`: forward, loss, backward and,
-   * unless `update` is false (the gradient check), the optimizer. The loss lands in lossBuffer.
+   * unless `update` is false (the gradient check), the optimizer. The loss lands at lossSource(n).
    * Queue writes (hyper-parameters, dropout seeds) happen now, so submit the encoder before the next step.
    */
   encodeStep(encoder: GPUCommandEncoder, n: number, update = true): StepCounts {
@@ -530,6 +546,11 @@ export class FusedNet {
       out.push({ label: d.label, phase: d.phase, ms: performance.now() - t0 });
     }
     return out;
+  }
+
+  /** Where a step on `n` images leaves its mean loss: a buffer and a byte offset (4 bytes there). */
+  lossSource(n: number): { buffer: GPUBuffer; offset: number } {
+    return this.kernels(n).lossAt;
   }
 
   /** Uploads a batch of `n` images (n × inputSize floats) into the kernels' input buffer. */

@@ -132,7 +132,8 @@ describe('fused training path against tfjs (cpu backend)', () => {
       const counts = net.encodeStep(enc, N, false);
       device.queue.submit([enc.finish()]);
       expect(counts.optimizer).toBe(0);
-      const fusedLoss = (await download(device, net.lossBuffer, 1))[0];
+      const at = net.lossSource(N);
+      const fusedLoss = (await download(device, at.buffer, 1, at.offset / 4))[0];
       const fusedGrads = await download(device, net.gradients.buffer, plan.paramFloats);
 
       const x = tf.tensor(pixels, [N, ...c.inputShape]);

@@ -144,9 +144,9 @@ export class FusedTrainer {
     });
   }
 
-  private scalarFrom(enc: GPUCommandEncoder, buffer: GPUBuffer): tf.Scalar {
+  private scalarFrom(enc: GPUCommandEncoder, src: { buffer: GPUBuffer; offset: number }): tf.Scalar {
     const info = this.backend.makeTensorInfo([], 'float32');
-    enc.copyBufferToBuffer(buffer, 0, this.gpuBuffer(info), 0, 4);
+    enc.copyBufferToBuffer(src.buffer, src.offset, this.gpuBuffer(info), 0, 4);
     return tf.engine().makeTensorFromTensorInfo(info) as tf.Scalar;
   }
 
@@ -166,7 +166,7 @@ export class FusedTrainer {
     this.net.writeBatch(pixels, n);
     this.lastCounts = this.net.encodeStep(enc, n, true);
     this.pushAll(enc);
-    const loss = this.scalarFrom(enc, this.net.lossBuffer);
+    const loss = this.scalarFrom(enc, this.net.lossSource(n));
     this.backend.submitQueue();
     return loss;
   }
@@ -183,7 +183,7 @@ export class FusedTrainer {
     const flat = this.backend.makeTensorInfo([this.plan.paramFloats], 'float32');
     enc.copyBufferToBuffer(this.net.gradients.buffer, 0, this.gpuBuffer(flat), 0, this.plan.paramFloats * 4);
     const flatT = tf.engine().makeTensorFromTensorInfo(flat);
-    const loss = this.scalarFrom(enc, this.net.lossBuffer);
+    const loss = this.scalarFrom(enc, this.net.lossSource(n));
     this.backend.submitQueue();
     try {
       const [values, lossValue] = await Promise.all([flatT.data() as Promise<Float32Array>, loss.data()]);
