@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tfAct } from './testRefs';
 import { batchNormTraining, TrainingBatchNorm } from '../worker/batchNorm';
 import { batchNormBackwardKernels, batchNormForwardKernels, batchNormSplit, type BatchNormStyle } from './batchNorm';
 import type { OpKernels } from './reduce';
 import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
-import { actRef, type FusedActivation } from './wgsl';
+import { actRef, dactAtInput, type FusedActivation } from './wgsl';
 
 const EPS = 1e-3;
 const MOMENTUM = 0.99;
@@ -19,33 +20,6 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     scale = Math.max(scale, Math.abs(b[i]));
   }
   return Number.isNaN(m) ? Infinity : m / scale;
-}
-
-/** act'(z) at the input z, by central differences in float64. */
-function dactAtInput(act: FusedActivation, z: number, alpha = 0.2): number {
-  const h = 1e-6;
-  return (actRef(act, z + h, alpha) - actRef(act, z - h, alpha)) / (2 * h);
-}
-
-function tfAct(act: FusedActivation, x: tf.Tensor, alpha = 0.2): tf.Tensor {
-  switch (act) {
-    case 'linear':
-      return x;
-    case 'relu':
-      return tf.relu(x);
-    case 'leakyRelu':
-      return tf.leakyRelu(x, alpha);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'elu':
-      return tf.elu(x);
-    case 'selu':
-      return tf.selu(x);
-    case 'softplus':
-      return tf.softplus(x);
-  }
 }
 
 /** Runs an op's kernels in order, binding by name; scratch buffers start as NaN (no zero-init assumed). */

@@ -11,7 +11,7 @@ import {
   filterGradPlan,
   type ConvGeometry,
 } from './conv';
-import { actRef, type FusedActivation } from './wgsl';
+import { actRef, dactRef, type FusedActivation } from './wgsl';
 import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
 
 // ---- float64 references, straight from the definitions ----
@@ -84,28 +84,6 @@ function refEpilogue(
     out[i] = v;
   }
   return out;
-}
-
-/** The derivative of act at the point whose output is y (the closed forms of wgsl.ts' dactFn, checked there). */
-function dactRef(act: FusedActivation, y: number, alpha = 0.2): number {
-  switch (act) {
-    case 'linear':
-      return 1;
-    case 'relu':
-      return y > 0 ? 1 : 0;
-    case 'leakyRelu':
-      return y > 0 ? 1 : alpha;
-    case 'sigmoid':
-      return y * (1 - y);
-    case 'tanh':
-      return 1 - y * y;
-    case 'elu':
-      return y > 0 ? 1 : y + 1;
-    case 'selu':
-      return y > 0 ? 1.0507009873554805 : y + 1.0507009873554805 * 1.6732632423543772;
-    case 'softplus':
-      return 1 - Math.exp(-y);
-  }
 }
 
 function expectClose(got: Float32Array, want: ArrayLike<number>, what: string, rel = 1e-4): void {

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tfAct } from './testRefs';
 import { activationBackwardKernel, activationForwardKernel, dropoutBackwardKernel, dropoutForwardKernel, dropoutMaskRef } from './elementwise';
 import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
-import { actRef, type FusedActivation } from './wgsl';
+import { actRef, dactAtInput, type FusedActivation } from './wgsl';
 
 const ACTS: FusedActivation[] = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'elu', 'selu', 'softplus'];
 
@@ -11,33 +12,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
-}
-
-/** act'(z) at the input z, by central differences in float64. */
-function dactAtInput(act: FusedActivation, z: number, alpha = 0.2): number {
-  const h = 1e-6;
-  return (actRef(act, z + h, alpha) - actRef(act, z - h, alpha)) / (2 * h);
-}
-
-function tfAct(act: FusedActivation, x: tf.Tensor, alpha = 0.2): tf.Tensor {
-  switch (act) {
-    case 'linear':
-      return tf.mul(x, 1); // an op, so tf.grad sees y as a function of x
-    case 'relu':
-      return tf.relu(x);
-    case 'leakyRelu':
-      return tf.leakyRelu(x, alpha);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'elu':
-      return tf.elu(x);
-    case 'selu':
-      return tf.selu(x);
-    case 'softplus':
-      return tf.softplus(x);
-  }
 }
 
 describe('elementwise kernels', () => {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { lossFn } from '../worker/training';
 import { lossKernels, type FusedLoss } from './loss';
 import type { OpKernels } from './reduce';
-import { actRef, type FusedActivation } from './wgsl';
+import { actRef, dactRef, type FusedActivation } from './wgsl';
 import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
 
 async function runOp(device: GPUDevice, op: OpKernels, buffers: Record<string, GPUBuffer>): Promise<void> {
@@ -13,16 +13,6 @@ async function runOp(device: GPUDevice, op: OpKernels, buffers: Record<string, G
 
 const LO = Math.fround(1e-7);
 const HI = Math.fround(1 - 1e-7);
-
-/** The derivative of the output activation at output y, float64 (the closed forms of dactFn). */
-function dactRef(act: FusedActivation, y: number, alpha = 0.2): number {
-  if (act === 'sigmoid') return y * (1 - y);
-  if (act === 'linear') return 1;
-  if (act === 'relu') return y > 0 ? 1 : 0;
-  if (act === 'leakyRelu') return y > 0 ? 1 : alpha;
-  if (act === 'tanh') return 1 - y * y;
-  throw new Error(`no reference for ${act}`);
-}
 
 /** The app's losses in float64 on the float32 inputs: the mean loss and dL/dz. */
 function reference(loss: FusedLoss, y: Float32Array, t: Float32Array, act: FusedActivation, alpha?: number): { loss: number; dz: Float64Array } {

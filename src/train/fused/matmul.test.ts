@@ -1,31 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matmulBlock, matmulKernel, type MatmulOptions } from './matmul';
-import { actRef, type FusedActivation } from './wgsl';
+import { actRef, dactRef, type FusedActivation } from './wgsl';
 import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
-
-/** The derivative of the activation at the point whose output is y (the same closed forms as dactFn), in float64. */
-function dactRef(act: FusedActivation, y: number, alpha = 0.2): number {
-  const SELU_ALPHA = 1.6732632423543772;
-  const SELU_SCALE = 1.0507009873554805;
-  switch (act) {
-    case 'linear':
-      return 1;
-    case 'relu':
-      return y > 0 ? 1 : 0;
-    case 'leakyRelu':
-      return y > 0 ? 1 : alpha;
-    case 'sigmoid':
-      return y * (1 - y);
-    case 'tanh':
-      return 1 - y * y;
-    case 'elu':
-      return y > 0 ? 1 : y + 1;
-    case 'selu':
-      return y > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA;
-    case 'softplus':
-      return 1 - Math.exp(-y);
-  }
-}
 
 interface Case extends MatmulOptions {
   seed?: number;

@@ -78,13 +78,7 @@ export function matmulKernel(o: MatmulOptions): KernelSource {
   const workgroups: [number, number, number] = [Math.ceil(N / BN), Math.ceil(M / BM), 1];
   if (workgroups[0] > 65535 || workgroups[1] > 65535) throw new Error(`matmul: ${M}×${N} needs too many workgroups`);
 
-  const bindings: BindingSpec[] = [
-    { name: 'a', access: 'read' },
-    { name: 'b', access: 'read' },
-  ];
-  if (o.bias) bindings.push({ name: 'bias', access: 'read' });
-  if (o.dact) bindings.push({ name: 'aux', access: 'read' });
-  bindings.push({ name: 'c', access: 'read_write' });
+  const bindings = matmulBindings(o);
 
   const lines: string[] = [];
   // Stage A's tile: As[kk * SA + mm] = op(A)[m0 + mm, k0 + kk], BM·16 values, b per invocation.

@@ -59,19 +59,24 @@ function checkSegments(count: number, segments: readonly GatherSegment[]): void 
   }
 }
 
-function updateKernel(label: string, count: number, bindings: BindingSpec[], body: string, segments: readonly GatherSegment[] = []): KernelSource {
-  checkCount(count);
-  checkSegments(count, segments);
-  const all = segments.length > 0 ? bindings.map((b) => (b.name === 'grad' ? { name: 'grad', access: 'read_write' as const } : b)).concat({ name: 'partial', access: 'read' }) : bindings;
-  const code = `${declareBindings(all)}
+/** A kernel of one invocation per parameter (i < count) running `body`. */
+function perParameter(label: string, count: number, bindings: BindingSpec[], body: string): KernelSource {
+  const code = `${declareBindings(bindings)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = ${flatIndex(WG)};
   if (i >= ${count}u) { return; }
-  ${gatherCode(segments)}
   ${body}
 }`;
-  return { label: segments.length > 0 ? `${label} (gathering ${segments.length} split sums)` : label, code, bindings: all, workgroups: groups1d(count, WG) };
+  return { label, code, bindings, workgroups: groups1d(count, WG) };
+}
+
+function updateKernel(label: string, count: number, bindings: BindingSpec[], body: string, segments: readonly GatherSegment[] = []): KernelSource {
+  checkCount(count);
+  checkSegments(count, segments);
+  const all = segments.length > 0 ? bindings.map((b) => (b.name === 'grad' ? { name: 'grad', access: 'read_write' as const } : b)).concat({ name: 'partial', access: 'read' }) : bindings;
+  return perParameter(segments.length > 0 ? `${label} (gathering ${segments.length} split sums)` : label, count, all, `${gatherCode(segments)}
+  ${body}`);
 }
 
 /**
@@ -85,14 +90,7 @@ export function gatherKernel(count: number, segments: readonly GatherSegment[]):
     { name: 'grad', access: 'read_write' },
     { name: 'partial', access: 'read' },
   ];
-  const code = `${declareBindings(bindings)}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = ${flatIndex(WG)};
-  if (i >= ${count}u) { return; }
-  ${gatherCode(segments)}
-}`;
-  return { label: `gather ${segments.length} split sums`, code, bindings, workgroups: groups1d(count, WG) };
+  return perParameter(`gather ${segments.length} split sums`, count, bindings, gatherCode(segments));
 }
 
 /**

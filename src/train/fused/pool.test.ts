@@ -1,35 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tfAct } from './testRefs';
 import { avgPoolBackwardKernel, avgPoolForwardKernel, maxPoolBackwardKernel, maxPoolForwardKernel, poolGeometry, type PoolGeometry } from './pool';
 import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
-import { actRef, type FusedActivation } from './wgsl';
-
-/** act'(z) by its closed form at the input z (independent of dactFn's output form). */
-function dactAtInput(act: FusedActivation, z: number, alpha = 0.2): number {
-  const h = 1e-6;
-  return (actRef(act, z + h, alpha) - actRef(act, z - h, alpha)) / (2 * h);
-}
-
-function tfAct(act: FusedActivation, x: tf.Tensor, alpha = 0.2): tf.Tensor {
-  switch (act) {
-    case 'linear':
-      return x;
-    case 'relu':
-      return tf.relu(x);
-    case 'leakyRelu':
-      return tf.leakyRelu(x, alpha);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'elu':
-      return tf.elu(x);
-    case 'selu':
-      return tf.selu(x);
-    case 'softplus':
-      return tf.softplus(x);
-  }
-}
+import { actRef, dactAtInput, type FusedActivation } from './wgsl';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

@@ -1,27 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tfAct } from './testRefs';
 import { upsampleBackwardKernel, upsampleForwardKernel } from './upsample';
 import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
-import { actRef, type FusedActivation } from './wgsl';
+import { actRef, dactAtInput, type FusedActivation } from './wgsl';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
-}
-
-/** act'(z) at the input z, by central differences in float64. */
-function dactAtInput(act: FusedActivation, z: number): number {
-  const h = 1e-6;
-  return (actRef(act, z + h) - actRef(act, z - h)) / (2 * h);
-}
-
-function tfAct(act: FusedActivation, x: tf.Tensor): tf.Tensor {
-  if (act === 'relu') return tf.relu(x);
-  if (act === 'sigmoid') return tf.sigmoid(x);
-  if (act === 'leakyRelu') return tf.leakyRelu(x, 0.2);
-  throw new Error(act);
 }
 
 const CASES: Array<[number, number, number, number, number]> = [

@@ -105,6 +105,34 @@ export function actRef(act: FusedActivation, z: number, alpha = 0.2): number {
   }
 }
 
+/** dactFn's closed forms in plain TypeScript (the derivative at the point whose output is y): the kernels' tests' reference. */
+export function dactRef(act: FusedActivation, y: number, alpha = 0.2): number {
+  switch (act) {
+    case 'linear':
+      return 1;
+    case 'relu':
+      return y > 0 ? 1 : 0;
+    case 'leakyRelu':
+      return y > 0 ? 1 : alpha;
+    case 'sigmoid':
+      return y * (1 - y);
+    case 'tanh':
+      return 1 - y * y;
+    case 'elu':
+      return y > 0 ? 1 : y + 1;
+    case 'selu':
+      return y > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA;
+    case 'softplus':
+      return 1 - Math.exp(-y);
+  }
+}
+
+/** act'(z) at the INPUT z, by central differences of actRef in float64 (independent of the output-based forms). */
+export function dactAtInput(act: FusedActivation, z: number, alpha = 0.2): number {
+  const h = 1e-6;
+  return (actRef(act, z + h, alpha) - actRef(act, z - h, alpha)) / (2 * h);
+}
+
 /** The storage declarations of a kernel's bindings (all array<f32>, unless `types` names another element type). */
 export function declareBindings(bindings: BindingSpec[], types: Record<string, string> = {}): string {
   return bindings

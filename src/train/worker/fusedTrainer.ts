@@ -122,11 +122,18 @@ export class FusedTrainer {
       if (this.known[i] === value.dataId) return;
       const w = this.plan.weights[i];
       const target = w.region === 'param' ? this.net.params.buffer : this.net.stateBuffer.buffer;
+      // uploadToGPU may record a staging copy into this same encoder (tfjs'): ours follows it.
       const src = this.gpuBuffer(value);
-      this.encoder(); // uploadToGPU may have recorded a copy; keep ours after it, in the same encoder
       enc.copyBufferToBuffer(src, 0, target, w.offset * 4, w.size * 4);
       this.known[i] = value.dataId;
     });
+  }
+
+  /** Takes in replaced weights, uploads the batch and records the fused pass (with the optimizer or not). */
+  private encodePass(enc: GPUCommandEncoder, pixels: Float32Array, n: number, update: boolean): StepCounts {
+    this.pullChanged(enc);
+    this.net.writeBatch(pixels, n);
+    return this.net.encodeStep(enc, n, update);
   }
 
   /** Fresh tfjs tensors holding the flat buffers' weights, taken by the variables. */
@@ -157,14 +164,12 @@ export class FusedTrainer {
    */
   step(pixels: Float32Array, n: number, optimizer: object | null, learningRate: number): tf.Scalar {
     const enc = this.encoder();
-    this.pullChanged(enc);
     if (optimizer !== this.optimizerToken) {
       if (this.optimizerToken !== null) this.net.resetOptimizer(enc);
       this.optimizerToken = optimizer;
     }
     this.net.setLearningRate(learningRate);
-    this.net.writeBatch(pixels, n);
-    this.lastCounts = this.net.encodeStep(enc, n, true);
+    this.lastCounts = this.encodePass(enc, pixels, n, true);
     this.pushAll(enc);
     const loss = this.scalarFrom(enc, this.net.lossSource(n));
     this.backend.submitQueue();
@@ -177,9 +182,7 @@ export class FusedTrainer {
    */
   async gradients(pixels: Float32Array, n: number): Promise<{ loss: number; grads: Float32Array[]; names: string[] }> {
     const enc = this.encoder();
-    this.pullChanged(enc);
-    this.net.writeBatch(pixels, n);
-    this.net.encodeStep(enc, n, false);
+    this.encodePass(enc, pixels, n, false);
     const flat = this.backend.makeTensorInfo([this.plan.paramFloats], 'float32');
     enc.copyBufferToBuffer(this.net.gradients.buffer, 0, this.gpuBuffer(flat), 0, this.plan.paramFloats * 4);
     const flatT = tf.engine().makeTensorFromTensorInfo(flat);
@@ -205,9 +208,7 @@ export class FusedTrainer {
    */
   async forwardOutput(pixels: Float32Array, n: number): Promise<Float32Array> {
     const enc = this.encoder();
-    this.pullChanged(enc);
-    this.net.writeBatch(pixels, n);
-    this.net.encodeStep(enc, n, false);
+    this.encodePass(enc, pixels, n, false);
     const floats = this.plan.output.size * n;
     const info = this.backend.makeTensorInfo([floats], 'float32');
     enc.copyBufferToBuffer(this.net.kernels(n).activation(this.plan.output), 0, this.gpuBuffer(info), 0, floats * 4);

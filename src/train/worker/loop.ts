@@ -98,6 +98,8 @@ export interface LoopOptions {
 /** A step's loss (and its terms: [reconstruction, KL], for the variants that have them), still on the device. */
 interface PendingLoss {
   step: number;
+  /** Images the step trained on (counted into images/s when its loss comes back). */
+  images: number;
   loss: tf.Scalar;
   terms: tf.Tensor1D | null;
 }
@@ -387,8 +389,7 @@ class TrainingLoop {
       x.dispose();
     }
     this.done++;
-    this.windowImages += to - from;
-    this.pending.push({ step: this.done, loss: result.loss, terms: result.terms });
+    this.pending.push({ step: this.done, images: to - from, loss: result.loss, terms: result.terms });
     const now = this.now();
     if (single) {
       // The page's Step: this step's loss is read back now, not at the cadence's next read, and every
@@ -527,6 +528,9 @@ class TrainingLoop {
     for (const snap of this.snapshots) {
       if (snap.lossAfter === null) snap.lossAfter = points.find((p) => p.step === snap.step + 1)?.loss ?? null;
     }
+    // Images count when their losses come back, not when their steps are queued: a GPU backend queues
+    // steps far ahead of the device (the fused path's steps return at once), and images/s must be the device's.
+    this.windowImages += batch.reduce((a, b) => a + b.images, 0);
     const now = this.now();
     const dt = (now - this.windowStart) / 1000;
     if (dt > 0.5) {
