@@ -7,6 +7,7 @@ import { VARIANT_DEFAULTS } from '../../model/presets';
 import type { ExperimentSpec } from '../../model/spec';
 import { buildModel } from './buildModel';
 import { fitPca, generate, manifoldCodes, normalQuantile, pcaBaseline, rankCurve, rankPoints } from './family';
+import { lossFn, pixelsOf } from './training';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -37,7 +38,7 @@ describe('PCA baseline in the worker', () => {
     const all = Uint32Array.from({ length: 400 }, (_, i) => i);
     const fit = await fitPca(data, all, guard, noYield);
     const before = tf.memory().numTensors;
-    const base = await pcaBaseline(fit, 2, { loss: 'mse' }, data, { trainIdx: all, testIdx: all, displayIdx: all.subarray(0, 4) }, guard);
+    const base = await pcaBaseline(fit, 2, { loss: 'mse' }, data, { trainIdx: all, testIdx: all, displayIdx: all.subarray(0, 4) });
     expect(tf.memory().numTensors).toBe(before);
     const expected = pcaTrainingMse({ ...fit, k: 2 });
     expect(base.trainLoss).toBeCloseTo(expected, 5);
@@ -47,8 +48,39 @@ describe('PCA baseline in the worker', () => {
     const y = pcaReconstruct({ ...fit, k: 2 }, x);
     for (let j = 0; j < SIDE * SIDE; j++) expect(base.pixels[j]).toBeCloseTo(Math.min(1, Math.max(0, y[j])), 4);
     // k = D: exact.
-    const full = await pcaBaseline(fit, SIDE * SIDE, { loss: 'mse' }, data, { trainIdx: all, testIdx: all, displayIdx: all.subarray(0, 4) }, guard);
+    const full = await pcaBaseline(fit, SIDE * SIDE, { loss: 'mse' }, data, { trainIdx: all, testIdx: all, displayIdx: all.subarray(0, 4) });
     expect(full.testMse).toBeLessThan(1e-9);
+  });
+
+  it('measures each loss as the training step’s lossFn does, on at most 2,000 images', async () => {
+    const data = dataset(2300, 5);
+    const all = Uint32Array.from({ length: 2300 }, (_, i) => i);
+    const fit = await fitPca(data, all, guard, noYield);
+    // Test images in reverse order, so that the first 2,000 are not the training images' first 2,000.
+    const testIdx = all.slice().reverse();
+    for (const loss of ['mse', 'l1', 'bce'] as const) {
+      for (const k of [0, 1, 3]) {
+        const base = await pcaBaseline(fit, k, { loss }, data, { trainIdx: all, testIdx, displayIdx: all.subarray(0, 2) });
+        // The truth: per-image float64 reconstructions, measured with tfjs (cpu) and the worker's lossFn.
+        const truth = (indices: Uint32Array): [number, number] => {
+          const x = pixelsOf(data, indices, 0, 2000);
+          const y = new Float32Array(x.length);
+          for (let i = 0; i < 2000; i++) y.set(pcaReconstruct({ ...fit, k }, x.subarray(i * 16, i * 16 + 16)), i * 16);
+          return tf.tidy(() => {
+            const xt = tf.tensor4d(x, [2000, SIDE, SIDE, 1]);
+            const yt = tf.tensor4d(y, [2000, SIDE, SIDE, 1]);
+            return [lossFn({ loss }, xt, yt).dataSync()[0], tf.losses.meanSquaredError(xt, yt).dataSync()[0]];
+          });
+        };
+        const [testLoss, testMse] = truth(testIdx);
+        const [trainLoss] = truth(all);
+        expect(base.k).toBe(k);
+        expect(base.testLoss).toBeCloseTo(testLoss, 5);
+        expect(base.testMse).toBeCloseTo(testMse, 5);
+        expect(base.trainLoss).toBeCloseTo(trainLoss, 5);
+        expect(base.testLoss).not.toBeCloseTo(base.trainLoss, 7);
+      }
+    }
   });
 });
 

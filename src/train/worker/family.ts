@@ -2,14 +2,14 @@
  * The autoencoder family's analyses in the worker (#16): the PCA baseline of a run (its test error is
  * the loss chart's reference line), Generate (prior samples through the decoder, and the manifold of a
  * 2-value code), and the cumulative reconstruction error per code unit (the rank curve).
- * Worker-side only (imports tfjs); the linear algebra of PCA is src/model/pca.ts.
+ * Worker-side only (imports tfjs); the linear algebra of PCA, and the measuring of its baseline, is src/model/pca.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DecodedDataset } from '../../data/decode';
-import { pcaFromCovariance, covarianceFromSums, type PcaFit } from '../../model/pca';
+import { pcaError, pcaFromCovariance, pcaReconstructClipped, covarianceFromSums, type PcaError, type PcaFit } from '../../model/pca';
 import type { ExperimentSpec, Shape } from '../../model/spec';
 import { buildDecoder, type BuiltModel } from './buildModel';
-import { batchTensor, lossFn } from './training';
+import { batchTensor, lossFn, pixelsOf } from './training';
 
 /** PCA fits on at most this many training images (the covariance of 784 values is well estimated by then). */
 export const PCA_MAX_IMAGES = 10_000;
@@ -67,66 +67,27 @@ export async function fitPca(data: DecodedDataset, trainIdx: Uint32Array, guard:
   return pcaFromCovariance(cov, mean, d);
 }
 
-/** The k-component PCA reconstruction of x [n, D] on the backend: mean + (x − mean) W Wᵀ. */
-function reconstruct(x: tf.Tensor2D, mean: tf.Tensor1D, w: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const centred = tf.sub(x, mean);
-    return tf.add(tf.matMul(tf.matMul(centred, w), w, false, true), mean) as tf.Tensor2D;
-  });
-}
-
-/** The PCA baseline with k components, measured like the autoencoder: the spec's loss on test and training images. */
+/**
+ * The PCA baseline with k components, measured like the autoencoder: the spec's loss (and the MSE) on up
+ * to EVAL_IMAGES test and training images, and the display images' reconstructions. On the CPU
+ * (pcaError / pcaReconstructClipped, blocked float64 loops: ~0.6 s at D = 784, k = 196 in Node), not on
+ * the backend: a software WebGPU took ~13 s for the same matMuls, before every run's training.
+ */
 export async function pcaBaseline(
   fit: PcaFit,
   k: number,
   spec: Pick<ExperimentSpec, 'loss'>,
   data: DecodedDataset,
   sets: { trainIdx: Uint32Array; testIdx: Uint32Array; displayIdx: Uint32Array },
-  guard: Guard,
 ): Promise<PcaBaseline> {
   const d = fit.dims;
-  const kk = Math.min(k, d);
-  const comps = new Float32Array(d * kk);
-  // W: D × k, column c = component c.
-  for (let c = 0; c < kk; c++) for (let j = 0; j < d; j++) comps[j * kk + c] = fit.components[c * d + j];
-  const w = tf.tensor2d(comps, [d, Math.max(kk, 0)]);
-  const mean = tf.tensor1d(Float32Array.from(fit.mean));
-  const shape = [data.height, data.width, data.channels];
-  const measure = async (indices: Uint32Array): Promise<[number, number]> => {
-    const n = Math.min(indices.length, EVAL_IMAGES);
-    const out = tf.tidy(() => {
-      const x = tf.reshape(batchTensor(data, indices, 0, n), [n, d]) as tf.Tensor2D;
-      const y = kk === 0 ? tf.mul(tf.onesLike(x), mean) : reconstruct(x, mean, w);
-      const x4 = tf.reshape(x, [n, ...shape]);
-      const y4 = tf.reshape(y, [n, ...shape]);
-      return tf.stack([lossFn(spec, x4, y4), tf.losses.meanSquaredError(x4, y4)]);
-    });
-    try {
-      const [loss, mse] = await guard(out.data());
-      return [loss, mse];
-    } finally {
-      out.dispose();
-    }
-  };
-  try {
-    const [testLoss, testMse] = await measure(sets.testIdx);
-    const [trainLoss] = await measure(sets.trainIdx);
-    const count = sets.displayIdx.length;
-    const shown = tf.tidy(() => {
-      const x = tf.reshape(batchTensor(data, sets.displayIdx, 0, count), [count, d]) as tf.Tensor2D;
-      return tf.clipByValue(kk === 0 ? tf.mul(tf.onesLike(x), mean) : reconstruct(x, mean, w), 0, 1);
-    });
-    let pixels: Float32Array;
-    try {
-      pixels = (await guard(shown.data())) as Float32Array;
-    } finally {
-      shown.dispose();
-    }
-    return { k: kk, testLoss, trainLoss, testMse, eigenvalues: Float32Array.from(fit.eigenvalues.subarray(0, Math.min(64, d))), pixels, count };
-  } finally {
-    w.dispose();
-    mean.dispose();
-  }
+  const kk = Math.max(0, Math.min(k, d));
+  const measure = (indices: Uint32Array): PcaError => pcaError(fit, kk, spec.loss, pixelsOf(data, indices, 0, Math.min(indices.length, EVAL_IMAGES)));
+  const test = measure(sets.testIdx);
+  const train = measure(sets.trainIdx);
+  const count = sets.displayIdx.length;
+  const pixels = pcaReconstructClipped(fit, kk, pixelsOf(data, sets.displayIdx));
+  return { k: kk, testLoss: test.loss, trainLoss: train.loss, testMse: test.mse, eigenvalues: Float32Array.from(fit.eigenvalues.subarray(0, Math.min(64, d))), pixels, count };
 }
 
 /** The normal quantile Φ⁻¹(p) (Acklam's rational approximation, |error| < 1.2e-9). */

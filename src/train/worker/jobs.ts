@@ -327,7 +327,7 @@ export class Jobs {
         this.pcaCache = { key, fit };
       }
       if (run.stopped) return;
-      const result = await pcaBaseline(this.pcaCache.fit, k, spec, data, sets, (p) => this.session.guard(p));
+      const result = await pcaBaseline(this.pcaCache.fit, k, spec, data, sets);
       post({ type: 'pca', runId: run.id, ...result }, [result.pixels.buffer, result.eigenvalues.buffer]);
     } catch (e) {
       post({ type: 'pcaError', runId: run.id, message: `No PCA baseline: ${e instanceof Error ? e.message : String(e)}` });
