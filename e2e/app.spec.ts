@@ -72,7 +72,7 @@ test.describe('core playground', () => {
     await expect(page.getByRole('button', { name: 'Pause' })).toBeVisible();
     await expect(page.getByTestId('backend')).toHaveText('WebGPU', { timeout: 60_000 });
     // #19: the fused path trains it, and the page says so (its ops and dispatches per step).
-    await expect(page.getByTestId('kernel-path')).toHaveAttribute('data-fused', 'yes');
+    await expect(page.getByTestId('kernel-path')).toHaveAttribute('data-fused', 'yes', { timeout: 60_000 });
     await expect(page.getByTestId('kernel-path')).toContainText(/fused WebGPU path, \d+ dispatches per step/);
     await waitForPhase(page, ['done', 'error']);
     const snap = await snapshot(page);

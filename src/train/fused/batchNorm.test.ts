@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfAct } from './testRefs';
 import { batchNormTraining, TrainingBatchNorm } from '../worker/batchNorm';
-import { batchNormBackwardKernels, batchNormForwardKernels, batchNormSplit, type BatchNormStyle } from './batchNorm';
+import { batchNormBackwardKernels, batchNormForwardKernels, batchNormInferenceKernel, batchNormSplit, type BatchNormStyle } from './batchNorm';
 import type { OpKernels } from './reduce';
 import { download, gpuAvailable, randomArray, runKernel, testDevice, upload } from './testDevice';
 import { actRef, dactAtInput, type FusedActivation } from './wgsl';
@@ -250,4 +250,36 @@ describe('batch norm kernels', () => {
       tf.dispose([zt, gt, bt, dyt, value, ...grads, xt, yl, ya, ...w]);
     });
   }
+
+  it('inference mode: the moving statistics, against float64 and the app\'s layer with training off', async ({ skip }) => {
+    if (!(await gpuAvailable())) skip();
+    const device = (await testDevice()) as GPUDevice;
+    for (const [shape, act] of [
+      [[3, 5, 5, 6], 'relu'],
+      [[7, 12], 'selu'],
+    ] as [number[], FusedActivation][]) {
+      const C = shape[shape.length - 1];
+      const count = shape.reduce((a, b) => a * b, 1);
+      const x = randomArray(count, count, -3, 3).map((v) => v + 5);
+      const gamma = randomArray(C, 11, 0.5, 1.5);
+      const beta = randomArray(C, 12, -0.5, 0.5);
+      const mm = randomArray(C, 13, 4, 6);
+      const mv = randomArray(C, 14, 0.5, 3);
+      const ref = Array.from(x, (v, i) => actRef(act, ((v - mm[i % C]) / Math.sqrt(mv[i % C] + EPS)) * gamma[i % C] + beta[i % C]));
+      const y = upload(device, new Float32Array(count).fill(NaN));
+      const kernel = batchNormInferenceKernel(count / C, C, { act });
+      const buffers: Record<string, GPUBuffer> = { x: upload(device, x), movingMean: upload(device, mm), movingVar: upload(device, mv), gamma: upload(device, gamma), beta: upload(device, beta), y };
+      await runKernel(device, kernel, kernel.bindings.map((b) => buffers[b.name]));
+      const got = await download(device, y, count);
+      expect(relErr(got, ref), `${act} vs float64`).toBeLessThan(1e-5);
+      const layer = new TrainingBatchNorm();
+      const xt = tf.tensor(x, shape);
+      layer.build(xt.shape);
+      layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.tensor1d(mm), tf.tensor1d(mv)]);
+      const yl = tfAct(act, layer.apply(xt, { training: false }) as tf.Tensor);
+      expect(relErr(got, yl.dataSync()), `${act} vs the layer`).toBeLessThan(1e-5);
+      tf.dispose([xt, yl, ...layer.getWeights()]);
+      Object.values(buffers).forEach((b) => b.destroy());
+    }
+  });
 });

@@ -427,3 +427,27 @@ ${prev}
   );
   return { kernels: [sums, combine, dx], scratch: { bnPartial: 2 * PC, bnCoef: 3 * C } };
 }
+
+/**
+ * Inference-mode batch normalization (evaluation, #19): y = act(γ·(x − movingMean)/√(movingVar + ε) + β),
+ * one thread per element, as tf.batchNorm computes a Keras batch norm layer's output when not training.
+ * Bindings: x (read, [R, C]), movingMean, movingVar, gamma, beta (read, [C]), y (read_write, [R, C]).
+ */
+export function batchNormInferenceKernel(R: number, C: number, o: { act?: FusedActivation; alpha?: number; epsilon?: number; label?: string } = {}): KernelSource {
+  const r = (name: string): BindingSpec => ({ name, access: 'read' });
+  const bindings = [r('x'), r('movingMean'), r('movingVar'), r('gamma'), r('beta'), { name: 'y', access: 'read_write' } as BindingSpec];
+  const total = R * C;
+  return {
+    label: o.label ?? 'batchNorm.inference',
+    bindings,
+    workgroups: groups1d(total, ELEMENT_GROUP),
+    code: `${declareBindings(bindings)}
+${actFn('act', o.act ?? 'linear', o.alpha)}
+@compute @workgroup_size(${ELEMENT_GROUP}) fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = ${flatIndex(ELEMENT_GROUP)};
+  if (i >= ${total}u) { return; }
+  let c = i % ${C}u;
+  y[i] = act((x[i] - movingMean[c]) * inverseSqrt(movingVar[c] + ${f32(o.epsilon ?? 1e-3)}) * gamma[c] + beta[c]);
+}`,
+  };
+}

@@ -10,9 +10,9 @@
  * model's variables), Dawn's in the unit tests.
  */
 import { conv2dBackpropFilterKernels, conv2dBackpropInputKernel, conv2dForwardKernel, convGeometry, type ConvGeometry } from './conv';
-import { batchNormBackwardKernels, batchNormForwardKernels } from './batchNorm';
+import { batchNormBackwardKernels, batchNormForwardKernels, batchNormInferenceKernel } from './batchNorm';
 import { activationBackwardKernel, activationForwardKernel, dropoutBackwardKernel, dropoutForwardKernel } from './elementwise';
-import { lossPartialKernels } from './loss';
+import { lossKernels, lossPartialKernels } from './loss';
 import { matmulKernel } from './matmul';
 import { adamHyper, adamKernel, gatherKernel, momentumHyper, momentumKernel, rmspropHyper, rmspropKernel, type GatherSegment } from './optimizers';
 import { ALIGN_FLOATS, dactFor, type FusedOp, type FusedPlan, type PlanTensor, type WeightSlot } from './plan';
@@ -60,12 +60,19 @@ function makeBuffer(device: GPUDevice, floats: number, label: string): GPUBuffer
   return device.createBuffer({ size: Math.max(16, Math.ceil((floats * 4) / 16) * 16), usage: USAGE, label });
 }
 
-/** The buffers of one batch size: activations and their gradients, the dropout seeds, scratch. */
+/**
+ * 'train': a training step (forward, loss, backward, optimizer); 'infer': the loss in inference mode
+ * (batch norm with its moving statistics, no dropout) — the evaluation of a test set.
+ */
+export type PassMode = 'train' | 'infer';
+
+/** The buffers of one batch size and mode: activations and their gradients, the dropout seeds, scratch. */
 class BatchKernels {
   readonly dispatches: Dispatch[] = [];
   private readonly owned: GPUBuffer[] = [];
   private readonly acts: GPUBuffer[];
-  private readonly grads: GPUBuffer[];
+  /** Made when first bound (an inference pass needs only the output's). */
+  private readonly grads: (GPUBuffer | null)[];
   readonly seeds: GPUBuffer[] = [];
   /** Where a step leaves its mean loss (a buffer and byte offset). */
   lossAt: { buffer: GPUBuffer; offset: number } = { buffer: null as unknown as GPUBuffer, offset: 0 };
@@ -80,14 +87,19 @@ class BatchKernels {
     private readonly net: FusedNet,
     readonly batch: number,
     private readonly pipelines: Map<string, GPUComputePipeline>,
+    readonly mode: PassMode = 'train',
   ) {
     const { plan } = net;
     this.acts = plan.buffers.map((size, i) => this.own(makeBuffer(device, size * batch, `act${i}`)));
-    this.grads = plan.buffers.map((size, i) => (i === 0 ? this.acts[0] : this.own(makeBuffer(device, size * batch, `grad${i}`))));
+    this.grads = plan.buffers.map((_, i) => (i === 0 ? this.acts[0] : null));
     for (const op of plan.ops) this.forward(op);
-    this.lossKernels();
-    for (let i = plan.ops.length - 1; i >= 0; i--) this.backward(plan.ops[i], i === 0 || plan.ops[i].input.buffer === 0);
-    this.optimizer();
+    if (mode === 'infer') {
+      this.inferenceLoss();
+    } else {
+      this.lossKernels();
+      for (let i = plan.ops.length - 1; i >= 0; i--) this.backward(plan.ops[i], i === 0 || plan.ops[i].input.buffer === 0);
+      this.optimizer();
+    }
     const partials = this.own(makeBuffer(device, Math.max(4, this.partialFloats), 'split-reduction partials'));
     for (const p of this.pending) this.bind(p.kernel, p.io, p.phase, partials);
   }
@@ -115,7 +127,12 @@ class BatchKernels {
   }
 
   private grad(t: PlanTensor): Range {
-    return this.whole(this.grads[t.buffer], t.size * this.batch);
+    let b = this.grads[t.buffer];
+    if (!b) {
+      b = this.own(makeBuffer(this.device, this.net.plan.buffers[t.buffer] * this.batch, `grad${t.buffer}`));
+      this.grads[t.buffer] = b;
+    }
+    return this.whole(b, t.size * this.batch);
   }
 
   private pipeline(kernel: KernelSource): GPUComputePipeline {
@@ -216,6 +233,11 @@ class BatchKernels {
         return;
       }
       case 'batchNorm': {
+        if (this.mode === 'infer') {
+          const io = { x, gamma: net.param(op.gamma), beta: net.param(op.beta), movingMean: net.state(op.movingMean), movingVar: net.state(op.movingVariance), y };
+          this.add(batchNormInferenceKernel(op.rowsPerSample * N, op.channels, { ...act, label: `${op.label} inference` }), io, 'forward');
+          return;
+        }
         const stats = { mean: this.scratchRange(op.channels), invStd: this.scratchRange(op.channels) };
         this.bnStats.set(op, stats);
         this.addAll(
@@ -229,6 +251,11 @@ class BatchKernels {
         this.add(activationForwardKernel(op.input.size * N, op.act, op.alpha, `${op.label} forward`), { x, y }, 'forward');
         return;
       case 'dropout': {
+        if (this.mode === 'infer') {
+          // No dropout when not training: a copy.
+          this.add(activationForwardKernel(op.input.size * N, 'linear', 0, `${op.label} (inference: identity)`), { x, y }, 'forward');
+          return;
+        }
         const seed = this.own(makeBuffer(this.device, 4, 'dropout seed'));
         this.seeds.push(seed);
         this.seedOf.set(op, this.whole(seed, 1));
@@ -264,6 +291,15 @@ class BatchKernels {
     const slot = this.net.lossSlot;
     this.segments.push({ start: slot, count: 1, base: partial.offset, stride: 1, chunks: k.chunks });
     this.lossAt = { buffer: this.net.gradients.buffer, offset: slot * 4 };
+  }
+
+  /** The mean loss of an inference pass, totalled here (no optimizer dispatch to gather it). */
+  private inferenceLoss(): void {
+    const out = this.net.plan.output;
+    const count = out.size * this.batch;
+    const loss = this.own(makeBuffer(this.device, 4, 'inference loss'));
+    this.addAll(lossKernels({ loss: this.net.plan.loss, count, outAct: 'linear' }), { y: this.act(out), t: this.whole(this.acts[0], count), dz: this.grad(out), loss: this.whole(loss, 1) }, 'loss');
+    this.lossAt = { buffer: loss, offset: 0 };
   }
 
   /** The backward kernels of `op`; `first`: its input is the image batch, whose gradient nobody needs. */
@@ -421,7 +457,7 @@ export class FusedNet {
    * dispatch totals the loss when its reduction has several chunks (the "parameter" there is a dummy).
    */
   readonly lossSlot: number;
-  private readonly batches = new Map<number, BatchKernels>();
+  private readonly batches = new Map<string, BatchKernels>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   /** Optimizer steps taken (Adam's bias correction). */
   step = 0;
@@ -467,12 +503,13 @@ export class FusedNet {
     return { buffer: this.stateBuffer.buffer, offset: w.offset, size: w.size };
   }
 
-  /** The kernels for batches of `n` images (made at the first step of that size, then reused). */
-  kernels(n: number): BatchKernels {
-    let k = this.batches.get(n);
+  /** The kernels for batches of `n` images in `mode` (made at the first pass of that size, then reused). */
+  kernels(n: number, mode: PassMode = 'train'): BatchKernels {
+    const key = `${mode} ${n}`;
+    let k = this.batches.get(key);
     if (!k) {
-      k = new BatchKernels(this.device, this, n, this.pipelines);
-      this.batches.set(n, k);
+      k = new BatchKernels(this.device, this, n, this.pipelines, mode);
+      this.batches.set(key, k);
     }
     return k;
   }
@@ -526,6 +563,23 @@ export class FusedNet {
   }
 
   /**
+   * Records the loss of the batch already in `kernels(n, 'infer').input` in inference mode (batch norm
+   * with the moving statistics, no dropout); the mean loss lands at lossSource(n, 'infer'). Nothing is
+   * updated. Submit before the next batch is written.
+   */
+  encodeInference(encoder: GPUCommandEncoder, n: number): StepCounts {
+    const k = this.kernels(n, 'infer');
+    const pass = encoder.beginComputePass({ label: 'fused inference pass' });
+    for (const d of k.dispatches) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    }
+    pass.end();
+    return k.counts(false);
+  }
+
+  /**
    * Times every dispatch of a step on its own (each submitted alone and waited for): where a step's
    * time goes, for the bench. The weights are updated as by one step.
    */
@@ -548,14 +602,14 @@ export class FusedNet {
     return out;
   }
 
-  /** Where a step on `n` images leaves its mean loss: a buffer and a byte offset (4 bytes there). */
-  lossSource(n: number): { buffer: GPUBuffer; offset: number } {
-    return this.kernels(n).lossAt;
+  /** Where a pass on `n` images leaves its mean loss: a buffer and a byte offset (4 bytes there). */
+  lossSource(n: number, mode: PassMode = 'train'): { buffer: GPUBuffer; offset: number } {
+    return this.kernels(n, mode).lossAt;
   }
 
-  /** Uploads a batch of `n` images (n × inputSize floats) into the kernels' input buffer. */
-  writeBatch(pixels: Float32Array, n: number): void {
-    const k = this.kernels(n);
+  /** Uploads a batch of `n` images (n × inputSize floats) into the input buffer of the kernels for `mode`. */
+  writeBatch(pixels: Float32Array, n: number, mode: PassMode = 'train'): void {
+    const k = this.kernels(n, mode);
     this.device.queue.writeBuffer(k.input, 0, pixels.buffer, pixels.byteOffset, n * this.plan.inputSize * 4);
   }
 

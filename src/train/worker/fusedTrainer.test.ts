@@ -6,9 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findPreset } from '../../model/presets';
+import { shapeSize } from '../../model/spec';
 import { gpuAvailable } from '../fused/testDevice';
 import { buildModel } from './buildModel';
-import { fusedGradientCheck } from './fusedGradcheck';
+import { FUSED_CASES, fusedGradientCheck } from './fusedGradcheck';
 import { FusedTrainer } from './fusedTrainer';
 import { registerTrainingKernels } from './kernels';
 import { makeTrainingOptimizer, lossFn } from './training';
@@ -82,5 +83,51 @@ describe('fused trainer on tfjs-backend-webgpu (Dawn, SwiftShader)', () => {
     trainer.dispose();
     optimizer.dispose();
     built.model.dispose();
+  });
+
+  it('evaluates in inference mode (moving statistics, no dropout) as model.predict does on the cpu backend, at any batch size', async ({ skip }) => {
+    if (!ready) skip();
+    for (const [i, c] of FUSED_CASES.entries()) {
+      const spec = { encoder: c.encoder, decoder: c.decoder, seed: 5 + i, loss: c.loss, optimizer: 'adam' as const, variant: 'plain' as const, learningRate: 0.01 };
+      const built = buildModel(spec, c.inputShape);
+      const optimizer = makeTrainingOptimizer(spec);
+      const { trainer, report } = FusedTrainer.create(spec, built.model, c.inputShape);
+      if (!trainer) throw new Error(report.detail);
+      const size = shapeSize(c.inputShape);
+      const pixels = (n: number, salt: number): Float32Array => Float32Array.from({ length: n * size }, (_, j) => ((j * 7919 + salt * 104729) % 1000) / 1000);
+      // A few steps first: the moving statistics leave their initial values (else inference = identity statistics).
+      for (let s = 0; s < 4; s++) trainer.step(pixels(4, s), 4, optimizer, spec.learningRate).dispose();
+      // The reference: the same weights in the same model on tfjs' cpu backend.
+      // Layer by layer (model.weights lists the trainable weights first, setWeights wants each layer's order).
+      const weights = await Promise.all(built.model.layers.map((l) => Promise.all(l.getWeights().map(async (w) => ({ shape: w.shape, values: (await w.data()) as Float32Array })))));
+      await tf.setBackend('cpu');
+      const cpuModel = buildModel(spec, c.inputShape);
+      tf.tidy(() => cpuModel.model.layers.forEach((l, k) => l.setWeights(weights[k].map((w) => tf.tensor(w.values, w.shape)))));
+      const cpuLoss = (px: Float32Array, n: number, training: boolean): number =>
+        tf.tidy(() => {
+          const x = tf.tensor(px, [n, ...c.inputShape]);
+          const y = (training ? cpuModel.model.apply(x, { training: true }) : cpuModel.model.predict(x)) as tf.Tensor;
+          return lossFn(spec, x, y).dataSync()[0];
+        });
+      const cases = [5, 9].map((n) => ({ n, px: pixels(n, 10 + n) }));
+      // Every predict before any training-mode pass: those update the moving statistics.
+      const predicts = cases.map(({ n, px }) => cpuLoss(px, n, false));
+      const refs = cases.map(({ n, px }, k) => ({ predict: predicts[k], training: cpuLoss(px, n, true) }));
+      cpuModel.model.dispose();
+      await tf.setBackend('webgpu');
+      for (const [k, { n, px }] of cases.entries()) {
+        const fusedLoss = trainer.inferLoss(px, n);
+        const got = (await fusedLoss.data())[0];
+        fusedLoss.dispose();
+        const { predict, training } = refs[k];
+        console.log(`${c.label}, n = ${n}: fused inference ${got.toFixed(6)}, cpu predict ${predict.toFixed(6)}, cpu training mode ${training.toFixed(6)}`);
+        expect(Math.abs(got - predict) / Math.abs(predict), c.label).toBeLessThan(2e-5);
+        // Batch norm and dropout make training mode differ: the comparison above tells the two modes apart.
+        if (c.label.includes('batch norm') || c.label.includes('dropout')) expect(Math.abs(training - predict) / predict).toBeGreaterThan(1e-3);
+      }
+      trainer.dispose();
+      optimizer.dispose();
+      built.model.dispose();
+    }
   });
 });

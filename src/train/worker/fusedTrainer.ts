@@ -177,6 +177,30 @@ export class FusedTrainer {
   }
 
   /**
+   * The mean loss of `n` images (n × H·W·C floats in [0, 1]) in inference mode — batch norm with its
+   * moving statistics, no dropout, as model.predict — still on the device; nothing is updated. The
+   * evaluation of the test and training sets at an epoch's end (the fused kernels, not tfjs' stock ones).
+   */
+  inferLoss(pixels: Float32Array, n: number): tf.Scalar {
+    const enc = this.encoder();
+    this.pullChanged(enc);
+    this.net.writeBatch(pixels, n, 'infer');
+    this.net.encodeInference(enc, n);
+    const loss = this.scalarFrom(enc, this.net.lossSource(n, 'infer'));
+    this.backend.submitQueue();
+    return loss;
+  }
+
+  /**
+   * Images per inference batch: up to 250, fewer where the activations of 250 would take over 64 MB
+   * (an inference pass keeps every layer's output; the 64-kernel model's are ~0.3 M floats per image).
+   */
+  inferenceBatch(): number {
+    const perImage = this.plan.buffers.reduce((a, b) => a + b, 0);
+    return Math.max(16, Math.min(250, Math.floor(16_000_000 / perImage)));
+  }
+
+  /**
    * The loss and the gradients of the trainable weights (plan order, each its weight's shape) on a
    * batch, without updating anything: the gradient check's view of the fused path.
    */

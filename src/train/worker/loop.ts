@@ -155,13 +155,24 @@ export async function evaluate(
   yieldToEvents: () => Promise<void>,
 ): Promise<Evaluation> {
   const n = Math.min(indices.length, MAX_TEST_IMAGES);
-  const batch = 250;
   const denoising = spec.variant === 'denoising';
   const vae = spec.variant === 'vae';
+  // #19: where the fused WebGPU path trains (plain models only), it evaluates too, in inference mode.
+  const fused = slot.fused;
+  const batch = fused ? fused.inferenceBatch() : 250;
   // Sums over the images: [reconstruction, KL, corrupted-input loss].
   let total = tf.zeros([3]);
   for (let from = 0; from < n; from += batch) {
     const to = Math.min(n, from + batch);
+    if (fused) {
+      const loss = fused.inferLoss(pixelsOf(data, indices, from, to), to - from);
+      const next = tf.tidy(() => tf.add(total, tf.mul(tf.stack([loss, tf.scalar(0), tf.scalar(0)]), to - from)));
+      loss.dispose();
+      total.dispose();
+      total = next;
+      await yieldToEvents();
+      continue;
+    }
     const next = tf.tidy(() => {
       const x = batchTensor(data, indices, from, to);
       const input = denoising ? corrupt(x, spec.corruption, spec.noise, CORRUPTION_SEED + from) : x;
