@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/train/worker.ts', 'src/train/worker/**/*.ts', 'src/bench/webgpuNode.ts', 'src/bench/fusedNode.ts', 'scripts/**', 'e2e/**'],
+    files: ['src/train/worker.ts', 'src/train/worker/**/*.ts', 'src/bench/webgpuNode.ts', 'src/bench/fusedNode.ts', 'src/bench/wasmProfile.ts', 'scripts/**', 'e2e/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {
