@@ -20,6 +20,7 @@ import {
 // The stock kernels, captured before anything is registered.
 const stockCpuResizeGrad = tf.getKernel('ResizeNearestNeighborGrad', 'cpu');
 const wasmHadFilterGrad = tf.getKernel('Conv2DBackpropFilter', 'wasm') != null;
+const stockWasmIdentity = tf.getKernel('Identity', 'wasm');
 const missingBefore = missingTrainingKernels(['wasm', 'cpu']);
 
 let registered: string[] = [];
@@ -92,6 +93,7 @@ describe('registration', () => {
         'wasm:FusedBatchNorm',
         'wasm:LeakyRelu',
         'wasm:Slice',
+        'wasm:Identity',
         'cpu:ResizeNearestNeighborGrad',
       ]),
     );
@@ -99,6 +101,8 @@ describe('registration', () => {
     expect(isOurKernel('Conv2DBackpropFilter', 'wasm')).toBe(true);
     expect(isOurKernel('Conv2DBackpropInput', 'wasm')).toBe(true);
     expect(isOurKernel('ResizeNearestNeighborGrad', 'cpu')).toBe(true);
+    expect(isOurKernel('Identity', 'wasm')).toBe(true);
+    expect(isOurKernel('Identity', 'cpu')).toBe(false);
     expect(registerTrainingKernels()).toEqual([]);
   });
 });
@@ -629,6 +633,164 @@ describe('a conv autoencoder training step on wasm', () => {
     const got = await step('wasm');
     expect(kernelStats.Conv2DBackpropFilter.calls).toBe(4);
     expect(kernelStats.Conv2DBackpropInput.calls).toBeGreaterThanOrEqual(3);
+    expect(maxAbsDiff(ref, got)).toBeLessThan(1e-5);
+  });
+});
+
+/** Runs f with `kernelFunc` as wasm's Identity, then puts the registered one back. */
+async function withWasmIdentity<T>(kernelFunc: tf.KernelFunc, f: () => Promise<T>): Promise<T> {
+  const current = tf.getKernel('Identity', 'wasm');
+  if (current == null) throw new Error('no wasm Identity');
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc, setupFunc: current.setupFunc });
+  try {
+    return await f();
+  } finally {
+    tf.unregisterKernel('Identity', 'wasm');
+    tf.registerKernel(current);
+  }
+}
+
+describe('wasm Identity (tf.clone) shares the buffer instead of copying it', () => {
+  it('is ours and launches no copy: the clone has the input’s dataId and no buffer is allocated', async () => {
+    expect(stockWasmIdentity).toBeDefined();
+    expect(isOurKernel('Identity', 'wasm')).toBe(true);
+    await switchTo('wasm');
+    const backend = tf.backend() as tf.KernelBackend & { getMemoryOffset(dataId: object): number };
+    const a = tf.tensor2d(values(6, 7), [2, 3]);
+    const buffers = backend.numDataIds();
+    const b = tf.clone(a);
+    const c = tf.engine().runKernel('Identity', { x: a }) as tf.Tensor;
+    expect(b.dataId).toBe(a.dataId);
+    expect(c.dataId).toBe(a.dataId);
+    expect(backend.getMemoryOffset(b.dataId)).toBe(backend.getMemoryOffset(a.dataId));
+    expect(backend.numDataIds()).toBe(buffers);
+    expect(b.shape).toEqual([2, 3]);
+    expect(b.dtype).toBe('float32');
+    tf.dispose([a, b, c]);
+    expect(backend.numDataIds()).toBe(buffers - 1);
+  });
+
+  it('gives equal values, and disposing either tensor leaves the other readable (float32, int32, bool)', async () => {
+    await switchTo('wasm');
+    const backend = tf.backend();
+    const cases: [string, () => tf.Tensor][] = [
+      ['float32', () => tf.tensor3d(values(24, 9), [2, 3, 4])],
+      ['int32', () => tf.tensor1d([3, -1, 4, 1, -5, 9], 'int32')],
+      ['bool', () => tf.tensor1d([true, false, false, true], 'bool')],
+      ['scalar', () => tf.scalar(2.5)],
+    ];
+    for (const [label, make] of cases) {
+      for (const disposeFirst of ['source', 'clone'] as const) {
+        const tensors = tf.memory().numTensors;
+        const buffers = backend.numDataIds();
+        const src = make();
+        const want = Array.from(await src.data());
+        const clone = tf.clone(src);
+        expect(clone.dtype, label).toBe(src.dtype);
+        expect(Array.from(await clone.data()), label).toEqual(want);
+        const [gone, kept] = disposeFirst === 'source' ? [src, clone] : [clone, src];
+        gone.dispose();
+        expect(gone.isDisposed, label).toBe(true);
+        expect(kept.isDisposed, label).toBe(false);
+        expect(backend.numDataIds(), `${label}: buffer kept while one tensor holds it`).toBe(buffers + 1);
+        expect(Array.from(await kept.data()), `${label}, ${disposeFirst} disposed`).toEqual(want);
+        // Compute with the survivor: its buffer must still be valid input for kernels (bool + bool is or).
+        const doubled = tf.tidy(() => tf.add(kept, kept));
+        expect(Array.from(await doubled.data()), label).toEqual(want.map((v) => (kept.dtype === 'bool' ? v : 2 * v)));
+        tf.dispose([kept, doubled]);
+        expect(backend.numDataIds(), `${label}: buffer freed with the last tensor`).toBe(buffers);
+        expect(tf.memory().numTensors, label).toBe(tensors);
+      }
+    }
+  });
+
+  it('a variable assigned after cloning leaves the clone as it was; strings are shared and freed too', async () => {
+    await switchTo('wasm');
+    const backend = tf.backend();
+    const buffers = backend.numDataIds();
+    const init = tf.tensor1d([1, 2, 3]);
+    const v = tf.variable(init);
+    init.dispose();
+    const snap = tf.clone(v);
+    expect(snap.dataId).toBe(v.dataId);
+    const next = tf.tensor1d([7, 8, 9]);
+    v.assign(next);
+    next.dispose();
+    expect(Array.from(await v.data())).toEqual([7, 8, 9]);
+    expect(Array.from(await snap.data())).toEqual([1, 2, 3]);
+    v.dispose();
+    expect(Array.from(await snap.data())).toEqual([1, 2, 3]);
+    snap.dispose();
+    expect(backend.numDataIds()).toBe(buffers);
+    const s = tf.tensor1d(['ab', 'c'], 'string');
+    const sc = tf.clone(s);
+    expect(sc.dataId).toBe(s.dataId);
+    expect(await sc.data()).toEqual(await s.data());
+    s.dispose();
+    expect(await sc.data()).toEqual(['ab', 'c']);
+    sc.dispose();
+    expect(backend.numDataIds()).toBe(buffers);
+  });
+
+  it('training steps give the same weights as the stock (copying) Identity and the cpu backend, and leak nothing', async () => {
+    const build = (): tf.LayersModel => {
+      const seed = (n: number) => ({ kernelInitializer: tf.initializers.glorotUniform({ seed: n }) });
+      const layers: tf.layers.Layer[] = [
+        tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', ...seed(11) }),
+        tf.layers.batchNormalization(),
+        tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+        tf.layers.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...seed(12) }),
+        tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', activation: 'sigmoid', ...seed(13) }),
+      ];
+      const input = tf.input({ shape: [8, 8, 1] });
+      let x: tf.SymbolicTensor = input;
+      for (const l of layers) x = l.apply(x) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: x });
+    };
+    const xv = values(4 * 8 * 8, 61).map((v) => v + 0.5);
+    const steps = 4;
+    const train = async (backend: 'cpu' | 'wasm'): Promise<Float32Array> => {
+      await switchTo(backend);
+      const be = tf.backend();
+      const before = tf.memory().numTensors;
+      const buffersBefore = be.numDataIds();
+      const model = build();
+      const opt = tf.train.sgd(0.3);
+      model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+      const x = tf.tensor4d(xv, [4, 8, 8, 1]);
+      const counts: [number, number][] = [];
+      for (let i = 0; i < steps; i++) {
+        await model.trainOnBatch(x, x);
+        counts.push([tf.memory().numTensors, be.numDataIds()]);
+      }
+      // After the first step (which creates the optimizer's state) the counts stay flat.
+      for (const c of counts.slice(1)) expect(c, `${backend}: tensors, buffers per step`).toEqual(counts[0]);
+      const parts = await Promise.all(model.getWeights().map((w) => w.data()));
+      x.dispose();
+      opt.dispose();
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(be.numDataIds()).toBe(buffersBefore);
+      return Float32Array.from(parts.flatMap((p) => Array.from(p)));
+    };
+    const ref = await train('cpu');
+    const ours = tf.getKernel('Identity', 'wasm');
+    if (ours == null || stockWasmIdentity == null) throw new Error('no wasm Identity');
+    let calls = 0;
+    let shared = 0;
+    const counting: tf.KernelFunc = (args) => {
+      const out = ours.kernelFunc(args) as tf.TensorInfo;
+      calls++;
+      if (out.dataId === args.inputs.x.dataId) shared++;
+      return out;
+    };
+    const got = await withWasmIdentity(counting, () => train('wasm'));
+    expect(calls).toBeGreaterThan(0);
+    expect(shared).toBe(calls);
+    const stock = await withWasmIdentity(stockWasmIdentity.kernelFunc, () => train('wasm'));
+    expect(isOurKernel('Identity', 'wasm')).toBe(true);
+    expect(Array.from(got)).toEqual(Array.from(stock));
     expect(maxAbsDiff(ref, got)).toBeLessThan(1e-5);
   });
 });

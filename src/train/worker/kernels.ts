@@ -8,6 +8,8 @@
  *   `MaxPoolGrad` (correct, ~4× slower than a direct JS pass) and, through XNNPACK operators that
  *   tfjs-wasm already has, `ResizeNearestNeighborGrad`, `Sum` and `Mean` over the leading axes,
  *   `FusedBatchNorm` and `LeakyRelu` (each 4-30× faster than the stock kernel on training-size batches).
+ *   `Slice` views the heap instead of copying it out, and `Identity` (tf.clone, which the engine runs
+ *   on every tensor it saves for the backward pass) shares the input's buffer instead of copying it.
  * - cpu: `ResizeNearestNeighborGrad` (the gradient of upSampling2d) reads dy at the *images'* batch
  *   stride, so every image after the first in a batch gets a wrong gradient. Replaced by the exact
  *   adjoint of the cpu forward kernel.
@@ -1050,6 +1052,38 @@ function wasmSlice(stock: tf.KernelFunc | null): tf.KernelFunc {
   };
 }
 
+/** A backend that counts references to its data (wasm: disposeData frees at refCount 0). */
+interface RefCountingBackend {
+  incRef(dataId: object): void;
+}
+
+function isRefCountingBackend(b: unknown): b is RefCountingBackend {
+  return hasMethods(b, ['incRef', 'disposeData']);
+}
+
+/**
+ * Identity on wasm without a copy. The engine clones every tensor it saves for the backward pass
+ * through Identity (tf.clone), and the stock wasm kernel mallocs a new buffer and copies the values
+ * (43-112 copies a training step). No kernel writes into its inputs and Variable.assign swaps the
+ * dataId, so two tensors can share one buffer: like the cpu backend's Identity and wasm's own
+ * Reshape, we add a reference to the input's data and return its dataId. The backend's
+ * disposeData frees the buffer only when its refCount reaches 0, i.e. when both tensors are gone.
+ * Strings too (their bytes sit in the same refcounted dataIdMap entry, with no heap buffer), as
+ * on cpu. complex64, which the wasm backend cannot make (no Complex kernel), goes to the stock kernel.
+ */
+function wasmIdentity(stock: tf.KernelFunc | null): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend } = args;
+    const x = input(inputs, 'x');
+    if (isRefCountingBackend(backend) && x.dtype !== 'complex64') {
+      backend.incRef(x.dataId);
+      return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    }
+    if (stock == null) throw new Error(`Identity (wasm): no stock kernel for dtype ${x.dtype}`);
+    return stock(args);
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gradients (all backends): same mathematics as tfjs-core's, fewer and cheaper kernels.
 //
@@ -1218,6 +1252,13 @@ const REPLACEMENTS: readonly Replacement[] = [
     make: (stock) => wasmSlice(stock),
     replace: true,
     why: 'stock kernel copies the whole input out of the heap for every slice; a contiguous slice needs one copy of its own values',
+  },
+  {
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    make: (stock) => wasmIdentity(stock),
+    replace: true,
+    why: 'stock kernel mallocs and copies the whole tensor; the engine clones every tensor saved for the backward pass through it, so sharing the buffer (refcounted, as Reshape does) saves 43-112 copies a step',
   },
   {
     kernelName: 'ResizeNearestNeighborGrad',
