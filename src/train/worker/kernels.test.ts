@@ -782,7 +782,7 @@ describe('wasm Identity (tf.clone) shares the buffer instead of copying it', () 
     const counting: tf.KernelFunc = (args) => {
       const out = ours.kernelFunc(args) as tf.TensorInfo;
       calls++;
-      if (out.dataId === args.inputs.x.dataId) shared++;
+      if (out.dataId === args.inputs.x?.dataId) shared++;
       return out;
     };
     const got = await withWasmIdentity(counting, () => train('wasm'));
