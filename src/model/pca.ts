@@ -93,6 +93,49 @@ const BCE_EPS = 1e-7;
 const BLOCK = 16;
 
 /**
+ * out[i·cols + c] = Σ_{j < len} a[i·len + j] · b[c·len + j] for i < BLOCK, c < cols: BLOCK rows of `a`
+ * against `cols` rows of `b` (both `len` long), 4 × 2 results per pass (BLOCK a multiple of 4, cols even).
+ */
+function rowsTimesRows(a: Float64Array, len: number, b: Float64Array, cols: number, out: Float64Array): void {
+  for (let i = 0; i < BLOCK; i += 4) {
+    const x0 = i * len;
+    const x1 = x0 + len;
+    const x2 = x1 + len;
+    const x3 = x2 + len;
+    for (let c = 0; c < cols; c += 2) {
+      const u0 = c * len;
+      const u1 = u0 + len;
+      let a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
+      for (let j = 0; j < len; j++) {
+        const w0 = b[u0 + j];
+        const w1 = b[u1 + j];
+        const v0 = a[x0 + j];
+        const v1 = a[x1 + j];
+        const v2 = a[x2 + j];
+        const v3 = a[x3 + j];
+        a00 += v0 * w0;
+        a01 += v0 * w1;
+        a10 += v1 * w0;
+        a11 += v1 * w1;
+        a20 += v2 * w0;
+        a21 += v2 * w1;
+        a30 += v3 * w0;
+        a31 += v3 * w1;
+      }
+      const o = i * cols + c;
+      out[o] = a00;
+      out[o + 1] = a01;
+      out[o + cols] = a10;
+      out[o + cols + 1] = a11;
+      out[o + 2 * cols] = a20;
+      out[o + 2 * cols + 1] = a21;
+      out[o + 3 * cols] = a30;
+      out[o + 3 * cols + 1] = a31;
+    }
+  }
+}
+
+/**
  * Runs the k-component reconstruction x̂ = mean + (x − mean)·W·Wᵀ of n images (n × D values) block
  * by block and hands each block's x̂ (float64, `count` rows of `stride` values) to `onBlock`.
  * The components are copied once, laid out for sequential access: U (m × Dp, for the projection's dot
@@ -142,80 +185,9 @@ function reconstructBlocks(
       for (let j = 0; j < d; j++) xc[dst + j] = images[src + j] - mean[j];
     }
     if (mp > 0) {
-      // z = xc·U (4 images × 2 components per pass over the pixels).
-      for (let i = 0; i < BLOCK; i += 4) {
-        const x0 = i * dp;
-        const x1 = x0 + dp;
-        const x2 = x1 + dp;
-        const x3 = x2 + dp;
-        for (let c = 0; c < mp; c += 2) {
-          const u0 = c * dp;
-          const u1 = u0 + dp;
-          let a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
-          for (let j = 0; j < dp; j++) {
-            const w0 = u[u0 + j];
-            const w1 = u[u1 + j];
-            const v0 = xc[x0 + j];
-            const v1 = xc[x1 + j];
-            const v2 = xc[x2 + j];
-            const v3 = xc[x3 + j];
-            a00 += v0 * w0;
-            a01 += v0 * w1;
-            a10 += v1 * w0;
-            a11 += v1 * w1;
-            a20 += v2 * w0;
-            a21 += v2 * w1;
-            a30 += v3 * w0;
-            a31 += v3 * w1;
-          }
-          const z0 = i * mp + c;
-          z[z0] = a00;
-          z[z0 + 1] = a01;
-          z[z0 + mp] = a10;
-          z[z0 + mp + 1] = a11;
-          z[z0 + 2 * mp] = a20;
-          z[z0 + 2 * mp + 1] = a21;
-          z[z0 + 3 * mp] = a30;
-          z[z0 + 3 * mp + 1] = a31;
-        }
-      }
-      // out = z·Uᵀ (4 images × 2 pixels per pass over the code).
-      for (let i = 0; i < BLOCK; i += 4) {
-        const z0 = i * mp;
-        const z1 = z0 + mp;
-        const z2 = z1 + mp;
-        const z3 = z2 + mp;
-        for (let j = 0; j < dp; j += 2) {
-          const t0 = j * mp;
-          const t1 = t0 + mp;
-          let a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
-          for (let c = 0; c < mp; c++) {
-            const w0 = ut[t0 + c];
-            const w1 = ut[t1 + c];
-            const v0 = z[z0 + c];
-            const v1 = z[z1 + c];
-            const v2 = z[z2 + c];
-            const v3 = z[z3 + c];
-            a00 += v0 * w0;
-            a01 += v0 * w1;
-            a10 += v1 * w0;
-            a11 += v1 * w1;
-            a20 += v2 * w0;
-            a21 += v2 * w1;
-            a30 += v3 * w0;
-            a31 += v3 * w1;
-          }
-          const o = i * dp + j;
-          out[o] = a00;
-          out[o + 1] = a01;
-          out[o + dp] = a10;
-          out[o + dp + 1] = a11;
-          out[o + 2 * dp] = a20;
-          out[o + 2 * dp + 1] = a21;
-          out[o + 3 * dp] = a30;
-          out[o + 3 * dp + 1] = a31;
-        }
-      }
+      // z = xc·U (4 images × 2 components per pass over the pixels), then out = z·Uᵀ (4 images × 2 pixels per pass over the code).
+      rowsTimesRows(xc, dp, u, mp, z);
+      rowsTimesRows(z, mp, ut, dp, out);
     } else {
       out.fill(0);
     }
