@@ -154,7 +154,8 @@ interface InputDesc {
   dtype: tf.DataType;
 }
 
-interface CallRecord {
+/** What every record of a kernel call holds. */
+interface CallBase {
   name: string;
   /** name plus transposes for matrix products. */
   key: string;
@@ -163,22 +164,18 @@ interface CallRecord {
   phase: Phase;
   ms: number;
   selfMs: number;
-  flops: number;
   ours: boolean;
+}
+
+interface CallRecord extends CallBase {
+  flops: number;
   inputs: InputDesc[];
   attrs: tf.NamedAttrMap;
   out: number[];
 }
 
 /** What the wrapper keeps of a call (references only: the wrapper must stay cheap; see toRecord). */
-interface RawRecord {
-  name: string;
-  key: string;
-  parent: string | null;
-  phase: Phase;
-  ms: number;
-  selfMs: number;
-  ours: boolean;
+interface RawRecord extends CallBase {
   inputs: tf.NamedTensorInfoMap;
   attrs: tf.NamedAttrMap | undefined;
   out: tf.TensorInfo | tf.TensorInfo[] | undefined;
