@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist', 'dist-e2e', 'node_modules', 'public/data', 'test-results', 'playwright-report', 'bench/*.json', 'bench/gpu', '.scratch', '.gpu', '.bench'] },
+  { ignores: ['dist', 'dist-e2e', 'node_modules', 'public/data', 'test-results', 'playwright-report', 'bench/*.json', 'bench/gpu', '.scratch', '.gpu', '.bench', 'src/**/assembly'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

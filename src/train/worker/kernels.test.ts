@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -7,6 +9,7 @@ import { LAYER_KIND_LIST } from '../../model/catalogue';
 import { gradientCheck, variantGradientCheck } from './gradcheck';
 import {
   blockSumResizeNearestNeighborGrad,
+  directCalls,
   isOurKernel,
   kernelStats,
   missingTrainingKernels,
@@ -36,6 +39,8 @@ afterEach(() => {
   wasmConvPaths.filterGrad = 'auto';
   wasmConvPaths.inputGrad = 'auto';
   wasmConvPaths.chunkFloats = 1 << 22;
+  wasmConvPaths.direct = true;
+  wasmConvPaths.directFilterGrad = 'auto';
 });
 
 async function switchTo(backend: 'cpu' | 'wasm'): Promise<void> {
@@ -231,8 +236,9 @@ describe('wasm Conv2DBackpropFilter against the cpu backend', () => {
       resetKernelStats();
       const got = await on('wasm', run);
       expect(kernelStats.Conv2DBackpropFilter.calls).toBe(1);
-      // it is built from wasm's own kernels (Transpose, XNNPACK Conv2D): their time is counted apart
-      expect(kernelStats.Conv2DBackpropFilter.wasmMs).toBeGreaterThan(0);
+      // it is built from wasm's own kernels (Transpose, XNNPACK Conv2D): their time is counted apart;
+      // in 'auto' these few-channel cases run our SIMD kernel instead (tested below)
+      if (path !== 'auto') expect(kernelStats.Conv2DBackpropFilter.wasmMs).toBeGreaterThan(0);
       expect(kernelStats.Conv2DBackpropFilter.wasmMs).toBeLessThanOrEqual(kernelStats.Conv2DBackpropFilter.ms);
       const err = maxAbsDiff(ref, got);
       expect(err, JSON.stringify(c)).toBeLessThan(1e-4);
@@ -293,6 +299,152 @@ describe('wasm Conv2DBackpropInput against the cpu backend', () => {
     const ref = await on('cpu', run);
     const got = await on('wasm', run);
     expect(maxAbsDiff(ref, got)).toBeLessThan(1e-4);
+  });
+});
+
+describe('wasm convolutions with one input or one output channel (our SIMD kernels) against the cpu backend', () => {
+  // Odd sizes, every kernel size, stride and padding kind, channel counts that leave SIMD remainders
+  // (3, 5, 18, 21 = 16 + 5) and both one-channel sides, so every branch of assembly/kernels.ts runs.
+  const cases: ConvCase[] = [];
+  for (const [k, s, pad, h, w] of [
+    [3, 1, 'same', 7, 9],
+    [1, 1, 'valid', 5, 4],
+    [4, 1, 'same', 6, 7], // even kernel: asymmetric 'same' padding
+    [5, 2, 'same', 9, 8],
+    [3, 2, 'valid', 9, 6],
+    [2, 3, 'valid', 8, 11],
+  ] as const)
+    for (const [ci, co] of [
+      [1, 3],
+      [1, 16],
+      [1, 21],
+      [5, 1],
+      [18, 1],
+      [1, 1],
+    ])
+      cases.push({ k, s, pad, h, w, ci, co });
+  const B = 3;
+  const shapes = (c: ConvCase): { x: [number, number, number, number]; w: [number, number, number, number]; dy: [number, number, number, number] } => ({
+    x: [B, c.h, c.w, c.ci],
+    w: [c.k, c.k, c.ci, c.co],
+    dy: [B, outLen(c.h, c.k, c.s, c.pad), outLen(c.w, c.k, c.s, c.pad), c.co],
+  });
+
+  it('filter gradient (Conv2DBackpropFilter)', async () => {
+    for (const c of cases) {
+      const sh = shapes(c);
+      const xv = values(size(sh.x), 31 + c.k);
+      const dyv = values(size(sh.dy), 32 + c.ci + c.co);
+      const attrs = { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', filterShape: sh.w };
+      const run = (): tf.Tensor =>
+        tf.tidy(() => one(tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, sh.x), dy: tf.tensor(dyv, sh.dy) }, attrs)));
+      const ref = await on('cpu', run);
+      const before = directCalls.Conv2DBackpropFilter;
+      const got = await on('wasm', run);
+      expect(directCalls.Conv2DBackpropFilter, JSON.stringify(c)).toBe(before + 1);
+      expect(maxAbsDiff(ref, got), JSON.stringify(c)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('filter gradient with any channel counts (directFilterGrad all; auto takes few channels)', async () => {
+    wasmConvPaths.directFilterGrad = 'all';
+    try {
+      for (const c of convCases().concat([
+        { k: 3, s: 1, pad: 'same', h: 7, w: 6, ci: 18, co: 20 }, // 16 + remainders on both sides
+        { k: 3, s: 2, pad: 'same', h: 9, w: 7, ci: 5, co: 17 },
+        { k: 4, s: 1, pad: 'valid', h: 6, w: 8, ci: 21, co: 3 }, // vectors over ci, scattered by co
+      ])) {
+        const sh = shapes(c);
+        const xv = values(size(sh.x), 51 + c.k);
+        const dyv = values(size(sh.dy), 52 + c.ci + c.co);
+        const attrs = { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', filterShape: sh.w };
+        const run = (): tf.Tensor =>
+          tf.tidy(() => one(tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, sh.x), dy: tf.tensor(dyv, sh.dy) }, attrs)));
+        const ref = await on('cpu', run);
+        const before = directCalls.Conv2DBackpropFilter;
+        const got = await on('wasm', run);
+        expect(directCalls.Conv2DBackpropFilter, JSON.stringify(c)).toBe(before + 1);
+        expect(maxAbsDiff(ref, got), JSON.stringify(c)).toBeLessThan(1e-4);
+      }
+    } finally {
+      wasmConvPaths.directFilterGrad = 'auto';
+    }
+  });
+
+  it('input gradient (Conv2DBackpropInput, also conv2dTranspose’s forward)', async () => {
+    for (const c of cases) {
+      const sh = shapes(c);
+      const dyv = values(size(sh.dy), 33 + c.k);
+      const wv = values(size(sh.w), 34 + c.co);
+      const run = (): tf.Tensor => tf.tidy(() => tf.conv2dTranspose(tf.tensor4d(dyv, sh.dy), tf.tensor4d(wv, sh.w), sh.x, c.s, c.pad));
+      const ref = await on('cpu', run);
+      const before = directCalls.Conv2DBackpropInput;
+      const got = await on('wasm', run);
+      expect(directCalls.Conv2DBackpropInput, JSON.stringify(c)).toBe(before + 1);
+      expect(maxAbsDiff(ref, got), JSON.stringify(c)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('forward with one output channel (FusedConv2D: bias or none, each fused activation)', async () => {
+    const acts = ['linear', 'relu', 'sigmoid', 'elu', 'relu6', 'leakyrelu', 'prelu'] as const;
+    let i = 0;
+    for (const c of cases.filter((q) => q.co === 1)) {
+      const sh = shapes(c);
+      const xv = values(size(sh.x), 35 + c.k);
+      const wv = values(size(sh.w), 36 + c.ci).map((v) => 2 * v);
+      const activation = acts[i % acts.length];
+      const withBias = i % 3 !== 2;
+      i++;
+      // outside gradient tapes every activation is fused into the one kernel (inside them only 'linear' is)
+      const run = (): tf.Tensor =>
+        tf.tidy(() =>
+          tf.fused.conv2d({
+            x: tf.tensor4d(xv, sh.x),
+            filter: tf.tensor4d(wv, sh.w),
+            strides: c.s,
+            pad: c.pad,
+            bias: withBias ? tf.scalar(0.1) : undefined,
+            activation,
+            leakyreluAlpha: 0.3,
+            preluActivationWeights: activation === 'prelu' ? tf.scalar(0.2) : undefined,
+          }),
+        );
+      const ref = await on('cpu', run);
+      const before = directCalls.FusedConv2D;
+      const got = await on('wasm', run);
+      expect(directCalls.FusedConv2D, `${JSON.stringify(c)} ${activation}`).toBe(before + 1);
+      expect(maxAbsDiff(ref, got), `${JSON.stringify(c)} ${activation} bias ${withBias}`).toBeLessThan(1e-4);
+    }
+  });
+
+  it('other convolutions and wasmConvPaths.direct = false keep to the XNNPACK paths', async () => {
+    const before = { ...directCalls };
+    const f = (ci: number, co: number) => (): tf.Tensor =>
+      tf.tidy(() => tf.conv2d(tf.tensor4d(values(2 * 6 * 6 * ci, 41), [2, 6, 6, ci]), tf.tensor4d(values(9 * ci * co, 42), [3, 3, ci, co]), 1, 'same'));
+    const g = (ci: number, co: number) => (): tf.Tensor =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(values(2 * 6 * 6 * ci, 43), [2, 6, 6, ci]);
+        return tf.grad((w) => tf.conv2d(x, w as tf.Tensor4D, 1, 'same').square().sum())(tf.tensor4d(values(9 * ci * co, 44), [3, 3, ci, co]));
+      });
+    expect(maxAbsDiff(await on('cpu', g(20, 24)), await on('wasm', g(20, 24)))).toBeLessThan(1e-3);
+    expect(maxAbsDiff(await on('cpu', f(4, 2)), await on('wasm', f(4, 2)))).toBeLessThan(1e-4);
+    expect(directCalls).toEqual(before);
+    wasmConvPaths.direct = false;
+    expect(maxAbsDiff(await on('cpu', g(1, 4)), await on('wasm', g(1, 4)))).toBeLessThan(1e-4);
+    expect(maxAbsDiff(await on('cpu', g(4, 1)), await on('wasm', g(4, 1)))).toBeLessThan(1e-4);
+    expect(directCalls).toEqual(before);
+    wasmConvPaths.direct = true;
+    expect(maxAbsDiff(await on('cpu', g(4, 1)), await on('wasm', g(4, 1)))).toBeLessThan(1e-4);
+    expect(directCalls.Conv2DBackpropFilter).toBe(before.Conv2DBackpropFilter + 1);
+  });
+});
+
+describe('the SIMD module', () => {
+  it('is built from its source (scripts/build-simd.mjs --check)', () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+    // throws (non-zero exit) when simdWasm.ts differs from what assembly/kernels.ts compiles to
+    const out = execFileSync(process.execPath, [join(root, 'scripts/build-simd.mjs'), '--check'], { cwd: root, encoding: 'utf8' });
+    expect(out).toMatch(/up to date/);
   });
 });
 

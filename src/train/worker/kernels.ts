@@ -26,6 +26,7 @@
  * Worker-side only (imports tfjs). Works in a browser Web Worker and in Node.
  */
 import * as tf from '@tensorflow/tfjs';
+import { heapOffset, simdKernelsFor, type SimdKernels } from './simd/simd';
 
 type TensorInfo = tf.TensorInfo;
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -342,11 +343,48 @@ export const wasmConvPaths: {
   filterGrad: 'auto' | 'normal' | 'swapped';
   inputGrad: 'auto' | 'matmul';
   chunkFloats: number;
+  /** Our SIMD kernels (simd/) for convolutions with one input or one output channel; false: XNNPACK paths only. */
+  direct: boolean;
+  /** Filter gradients that go to our SIMD kernel: 'auto' those with few channels (fewChannels), 'all' every one (tests). */
+  directFilterGrad: 'auto' | 'all';
 } = {
   filterGrad: 'auto',
   inputGrad: 'auto',
   chunkFloats: 1 << 22,
+  direct: true,
+  directFilterGrad: 'auto',
 };
+
+/** Calls that ran on our SIMD kernels (simd/) rather than the XNNPACK-based paths, per kernel. */
+export const directCalls = { FusedConv2D: 0, Conv2DBackpropFilter: 0, Conv2DBackpropInput: 0 };
+
+/**
+ * Our SIMD kernels, when this convolution has one input or one output channel (an autoencoder's
+ * first and last layers), where XNNPACK reaches only ~1-5 GFLOP/s: measured at batch 32, 28×28,
+ * 16 ↔ 1 channels, 2-7× faster than the XNNPACK-based paths (bench/wasm-profile.md).
+ */
+function directConvKernels(backend: WasmBackendLike, g: ConvGeometry): SimdKernels | null {
+  if (!wasmConvPaths.direct || (g.inChannels !== 1 && g.outChannels !== 1)) return null;
+  return simdKernelsFor(backend);
+}
+
+/**
+ * Filter gradients that our SIMD kernel (one pass over the pixels per tap and channel of the smaller
+ * side) takes from XNNPACK (two transposes and a Conv2D): few channels on either side. Measured at
+ * batch 32, stride 1 (ms, ours vs XNNPACK path): 1→16 28×28 0.29-0.35 vs 2.2-2.8; 16→16 14×14 1.9-2.1
+ * vs 2.5-7.0; 16→4 14×14 0.25 vs 0.68; 4→16 7×7 0.09-0.13 vs 0.5-1.4; 8→8 28×28 2.2 vs 2.2-3.0; but
+ * 64→64 14×14 37-40 vs 23 (there dy no longer stays in cache between the passes).
+ */
+function fewChannels(Ci: number, Co: number): boolean {
+  return Math.min(Ci, Co) <= 4 || Ci * Co <= 256;
+}
+
+/** A wasm tensor's byte offset in the heap, for our SIMD kernels. */
+function ptr(backend: WasmBackendLike, t: TensorInfo): number {
+  const p = heapOffset(backend, t.dataId);
+  if (p == null) throw new Error('wasm tensor without a heap offset');
+  return p;
+}
 
 const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const what = 'Conv2DBackpropFilter (wasm)';
@@ -361,6 +399,23 @@ const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => 
   checkDyShape(dy, g, what);
   const { batch: B, inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo, outChannels: Co } = g;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  const direct =
+    wasmConvPaths.filterGrad === 'auto' && wasmConvPaths.direct && (wasmConvPaths.directFilterGrad === 'all' || fewChannels(Ci, Co))
+      ? simdKernelsFor(backend)
+      : null;
+  if (direct != null) {
+    const out = backend.makeOutput(filterShape, 'float32');
+    const geo = [KH, KW, sh, sw, pt, pl] as const;
+    const scratch = backend.makeOutput([16], 'float32');
+    try {
+      direct.convFilterGrad(ptr(backend, x), ptr(backend, dy), ptr(backend, out), ptr(backend, scratch), B, H, W, Ci, Ho, Wo, Co, ...geo);
+    } finally {
+      backend.disposeData(scratch.dataId);
+    }
+    directCalls.Conv2DBackpropFilter++;
+    countCall(kernelStats.Conv2DBackpropFilter, t0, inner0);
+    return out;
+  }
   const swappable = sh === 1 && sw === 1 && pt <= KH - 1 && pl <= KW - 1 && H - Ho + pt >= 0 && W - Wo + pl >= 0;
   const mode = wasmConvPaths.filterGrad;
   const swapped = mode === 'swapped' ? swappable : mode === 'normal' ? false : swappable && Co < Ci;
@@ -458,6 +513,17 @@ const wasmConv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   checkDyShape(dy, g, what);
   const { inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outChannels: Co, outWidth: Wo } = g;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  const direct = wasmConvPaths.inputGrad === 'auto' ? directConvKernels(backend, g) : null;
+  if (direct != null) {
+    const out = backend.makeOutput(inShape, 'float32');
+    const geo = [KH, KW, sh, sw, pt, pl] as const;
+    const B = g.batch;
+    if (Ci === 1) direct.convInputGradCi1(ptr(backend, dy), ptr(backend, filter), ptr(backend, out), B, H, W, Ho, Wo, Co, ...geo);
+    else direct.convInputGradCo1(ptr(backend, dy), ptr(backend, filter), ptr(backend, out), B, H, W, Ci, Ho, Wo, ...geo);
+    directCalls.Conv2DBackpropInput++;
+    countCall(kernelStats.Conv2DBackpropInput, t0, inner0);
+    return out;
+  }
   if (wasmConvPaths.inputGrad === 'auto' && sh === 1 && sw === 1 && pt <= KH - 1 && pl <= KW - 1 && H - Ho + pt >= 0 && W - Wo + pl >= 0) {
     // Stride 1: dx = conv2d(dy, W flipped in (ky, kx) with ci/co swapped), "full" padding.
     const wF = backend.makeOutput([KH, KW, Co, Ci], 'float32');
@@ -518,6 +584,77 @@ const wasmConv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   countCall(kernelStats.Conv2DBackpropInput, t0, inner0);
   return dx;
 };
+
+/** The wasm kernel (and its attributes) that applies a fused activation, or null for none; undefined if unknown. */
+function fusedActivationKernel(
+  attrs: tf.NamedAttrMap | undefined,
+  alpha: TensorInfo | undefined,
+): { name: string; attrs: tf.NamedAttrMap; alpha?: TensorInfo } | null | undefined {
+  const a = attrs?.activation ?? 'linear';
+  switch (a) {
+    case 'linear':
+      return null;
+    case 'relu':
+      return { name: 'Relu', attrs: {} };
+    case 'relu6':
+      return { name: 'Relu6', attrs: {} };
+    case 'elu':
+      return { name: 'Elu', attrs: {} };
+    case 'sigmoid':
+      return { name: 'Sigmoid', attrs: {} };
+    case 'leakyrelu':
+      return typeof attrs?.leakyreluAlpha === 'number' ? { name: 'LeakyRelu', attrs: { alpha: attrs.leakyreluAlpha } } : undefined;
+    case 'prelu':
+      return alpha != null ? { name: 'Prelu', attrs: {}, alpha } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * FusedConv2D (conv2d + bias + activation; tfjs-layers' conv forward) on wasm: with one output channel
+ * (an autoencoder's last layer, where XNNPACK runs at ~4 GFLOP/s) our SIMD kernel, then the activation
+ * with wasm's own kernel; everything else (and dilation, NCHW, a bias of another size) the stock kernel.
+ */
+export function wasmFusedConv2D(stock: tf.KernelFunc | null): tf.KernelFunc {
+  if (stock == null) throw new Error('wasm FusedConv2D kernel not registered');
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const x = inputs.x;
+    const filter = inputs.filter;
+    const bias = inputs.bias;
+    const dil = attrs?.dilations;
+    const dilated = dil != null && !(dil === 1 || (isNumberArray(dil) && dil.every((d) => d === 1)));
+    if (!wasmConvPaths.direct || !isWasmBackend(backend) || x == null || filter == null || dilated) return stock(args);
+    if (x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[3] !== 1) return stock(args);
+    if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (bias != null && (bias.dtype !== 'float32' || size(bias.shape) !== 1))) {
+      return stock(args);
+    }
+    const act = fusedActivationKernel(attrs, inputs.preluActivationWeights);
+    if (act === undefined) return stock(args);
+    const what = 'FusedConv2D (wasm)';
+    const g = convGeometry(shape4(x), shape4(filter), attrs, what);
+    const k = directConvKernels(backend, g);
+    if (k == null) return stock(args);
+    const out = backend.makeOutput([g.batch, g.outHeight, g.outWidth, 1], 'float32');
+    k.convForwardCo1(
+      ptr(backend, x), ptr(backend, filter), bias != null ? ptr(backend, bias) : 0, ptr(backend, out),
+      g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
+      g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+    );
+    directCalls.FusedConv2D++;
+    if (act == null) return out;
+    try {
+      return runWasmKernel(act.name, backend, act.alpha != null ? { x: out, alpha: act.alpha } : { x: out }, act.attrs);
+    } finally {
+      backend.disposeData(out.dataId);
+    }
+  };
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((p, q) => p * q, 1);
+}
 
 // ---------------------------------------------------------------------------------------------
 // ResizeNearestNeighborGrad: the exact adjoint of the cpu forward ResizeNearestNeighbor.
@@ -1196,6 +1333,13 @@ const REPLACEMENTS: readonly Replacement[] = [
     make: () => wasmConv2DBackpropFilter,
     replace: false,
     why: 'missing in tfjs-backend-wasm 4.22 (conv layers cannot train)',
+  },
+  {
+    kernelName: 'FusedConv2D',
+    backendName: 'wasm',
+    make: (stock) => wasmFusedConv2D(stock),
+    replace: true,
+    why: 'XNNPACK reaches ~4 GFLOP/s with one output channel (the last layer); our SIMD kernel is ~3× faster there',
   },
   {
     kernelName: 'Conv2DBackpropInput',

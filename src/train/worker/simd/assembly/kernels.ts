@@ -1,0 +1,319 @@
+// Convolution kernels with one channel on one side, in AssemblyScript with 128-bit SIMD (#19, the CPU
+// path). Compiled by scripts/build-simd.mjs into ../simdWasm.ts; the module imports tfjs-wasm's own
+// memory, so every pointer here is a byte offset into that heap (a tensor's memoryOffset) and nothing
+// is copied in or out. No allocation, no data segment, no globals: the module owns no memory at all.
+//
+// Layouts as tfjs: activations NHWC, filters [KH, KW, Ci, Co], float32. Any stride and padding, no
+// dilation. The geometry (N, H, W, Ci, Ho, Wo, Co, KH, KW, sh, sw, pt, pl) is as tfjs' conv2d info:
+// input N×H×W×Ci, output N×Ho×Wo×Co, output pixel (oy, ox) reads input (oy·sh + ky − pt, ox·sw + kx − pl).
+//
+// Why: XNNPACK (tfjs-wasm's conv) packs for many channels; with one input or one output channel (an
+// autoencoder's first and last layers) it reaches ~1-5 GFLOP/s, where these direct loops vectorize over
+// the other side's channels.
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+@inline function imax(a: i32, b: i32): i32 {
+  return a > b ? a : b;
+}
+
+@inline function imin(a: i32, b: i32): i32 {
+  return a < b ? a : b;
+}
+
+/** Σ a[i]·b[i] over n floats, as a vector whose lanes sum to it (four accumulators, scalar tail in lane 0). */
+@inline function dotv(a: usize, b: usize, n: i32): v128 {
+  let a0 = f32x4.splat(0);
+  let a1 = a0;
+  let a2 = a0;
+  let a3 = a0;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  let acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+  if (i < n) {
+    let s: f32 = 0;
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      s += load<f32>(a + o) * load<f32>(b + o);
+    }
+    acc = f32x4.add(acc, f32x4.replace_lane(f32x4.splat(0), 0, s));
+  }
+  return acc;
+}
+
+/** First output row oy whose input row oy·s + k − p is ≥ 0, and one past the last with it < size. */
+@inline function firstOut(k: i32, s: i32, p: i32): i32 {
+  // smallest o ≥ 0 with o·s ≥ p − k
+  const need = p - k;
+  return need <= 0 ? 0 : (need + s - 1) / s;
+}
+
+@inline function endOut(k: i32, s: i32, p: i32, size: i32, outSize: i32): i32 {
+  // one past the largest o with o·s + k − p ≤ size − 1
+  const lim = size - 1 + p - k;
+  if (lim < 0) return 0;
+  return imin(outSize, lim / s + 1);
+}
+
+/**
+ * Forward conv with one output channel (Co = 1): out[n, oy, ox] = bias + Σ_{ky, kx, ci} x[…] · w[ky, kx, ci].
+ * `bias` is a pointer, or 0 for none. The taps of one filter row that fall inside the image are one
+ * contiguous run of (kx, ci) in both x and w, so each is one dot product.
+ */
+export function convForwardCo1(
+  x: usize, w: usize, bias: usize, out: usize,
+  N: i32, H: i32, W: i32, Ci: i32, Ho: i32, Wo: i32,
+  KH: i32, KW: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  const b: f32 = bias != 0 ? load<f32>(bias) : 0;
+  let o = out;
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++) {
+        const ix0 = ox * sw - pl;
+        const kx0 = imax(0, -ix0);
+        const kx1 = imin(KW, W - ix0);
+        let acc = f32x4.splat(0);
+        if (kx1 > kx0) {
+          const len = (kx1 - kx0) * Ci;
+          for (let ky = 0; ky < KH; ky++) {
+            const iy = oy * sh + ky - pt;
+            if (iy < 0 || iy >= H) continue;
+            const xp = x + ((<usize>(((n * H + iy) * W + ix0 + kx0) * Ci)) << 2);
+            const wp = w + ((<usize>((ky * KW + kx0) * Ci)) << 2);
+            acc = f32x4.add(acc, dotv(xp, wp, len));
+          }
+        }
+        store<f32>(o, hsum(acc) + b);
+        o += 4;
+      }
+    }
+  }
+}
+
+/**
+ * Input gradient with one input channel (Ci = 1): dx[n, iy, ix] = Σ_{ky, kx} Σ_co dy[n, oy, ox, co] · w[ky, kx, 0, co]
+ * over the taps with oy = (iy + pt − ky) / sh and ox = (ix + pl − kx) / sw whole and in range.
+ */
+export function convInputGradCi1(
+  dy: usize, w: usize, dx: usize,
+  N: i32, H: i32, W: i32, Ho: i32, Wo: i32, Co: i32,
+  KH: i32, KW: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  let o = dx;
+  for (let n = 0; n < N; n++) {
+    for (let iy = 0; iy < H; iy++) {
+      for (let ix = 0; ix < W; ix++) {
+        let acc = f32x4.splat(0);
+        for (let ky = 0; ky < KH; ky++) {
+          const ty = iy + pt - ky;
+          if (ty < 0) break;
+          const oy = ty / sh;
+          if (oy * sh != ty || oy >= Ho) continue;
+          for (let kx = 0; kx < KW; kx++) {
+            const tx = ix + pl - kx;
+            if (tx < 0) break;
+            const ox = tx / sw;
+            if (ox * sw != tx || ox >= Wo) continue;
+            const dp = dy + ((<usize>(((n * Ho + oy) * Wo + ox) * Co)) << 2);
+            const wp = w + ((<usize>((ky * KW + kx) * Co)) << 2);
+            acc = f32x4.add(acc, dotv(dp, wp, Co));
+          }
+        }
+        store<f32>(o, hsum(acc));
+        o += 4;
+      }
+    }
+  }
+}
+
+/**
+ * Input gradient with one output channel (Co = 1): dx[n, iy, ix, ci] = Σ_{ky, kx} dy[n, oy, ox] · w[ky, kx, ci, 0]
+ * over the taps with oy = (iy + pt − ky) / sh and ox = (ix + pl − kx) / sw whole and in range. Sixteen
+ * channels at a time in four vector accumulators.
+ */
+export function convInputGradCo1(
+  dy: usize, w: usize, dx: usize,
+  N: i32, H: i32, W: i32, Ci: i32, Ho: i32, Wo: i32,
+  KH: i32, KW: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  const C4 = Ci & ~3;
+  for (let n = 0; n < N; n++) {
+    for (let iy = 0; iy < H; iy++) {
+      for (let ix = 0; ix < W; ix++) {
+        const op = dx + ((<usize>(((n * H + iy) * W + ix) * Ci)) << 2);
+        let c0 = 0;
+        for (; c0 < C4; c0 += 16) {
+          const nv = imin(4, (C4 - c0) >> 2);
+          let a0 = f32x4.splat(0);
+          let a1 = a0;
+          let a2 = a0;
+          let a3 = a0;
+          for (let ky = 0; ky < KH; ky++) {
+            const ty = iy + pt - ky;
+            if (ty < 0) break;
+            const oy = ty / sh;
+            if (oy * sh != ty || oy >= Ho) continue;
+            for (let kx = 0; kx < KW; kx++) {
+              const tx = ix + pl - kx;
+              if (tx < 0) break;
+              const ox = tx / sw;
+              if (ox * sw != tx || ox >= Wo) continue;
+              const d = f32x4.splat(load<f32>(dy + ((<usize>((n * Ho + oy) * Wo + ox)) << 2)));
+              const wp = w + ((<usize>((ky * KW + kx) * Ci + c0)) << 2);
+              a0 = f32x4.add(a0, f32x4.mul(d, v128.load(wp)));
+              if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(d, v128.load(wp, 16)));
+              if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(d, v128.load(wp, 32)));
+              if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(d, v128.load(wp, 48)));
+            }
+          }
+          const p = op + ((<usize>c0) << 2);
+          v128.store(p, a0);
+          if (nv > 1) v128.store(p, a1, 16);
+          if (nv > 2) v128.store(p, a2, 32);
+          if (nv > 3) v128.store(p, a3, 48);
+        }
+        for (let c = C4; c < Ci; c++) {
+          let s: f32 = 0;
+          for (let ky = 0; ky < KH; ky++) {
+            const ty = iy + pt - ky;
+            if (ty < 0) break;
+            const oy = ty / sh;
+            if (oy * sh != ty || oy >= Ho) continue;
+            for (let kx = 0; kx < KW; kx++) {
+              const tx = ix + pl - kx;
+              if (tx < 0) break;
+              const ox = tx / sw;
+              if (ox * sw != tx || ox >= Wo) continue;
+              s += load<f32>(dy + ((<usize>((n * Ho + oy) * Wo + ox)) << 2)) * load<f32>(w + ((<usize>((ky * KW + kx) * Ci + c)) << 2));
+            }
+          }
+          store<f32>(op + ((<usize>c) << 2), s);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * out[c] = Σ over (n, oy, ox) of S[n, oy, ox] · V[n, oy, ox, c] for c < width (≤ 16), for one filter tap:
+ * S a scalar per pixel, V `width` floats per pixel. Pointers advance by the given byte strides per n,
+ * per row and per column; the pixel ranges are rows [oy0, oy1) and columns [ox0, ox1) of each image.
+ */
+function tapSum(
+  s: usize, sN: usize, sRow: usize, sCol: usize,
+  v: usize, vN: usize, vRow: usize, vCol: usize,
+  N: i32, oy0: i32, oy1: i32, ox0: i32, ox1: i32, width: i32, out: usize,
+): void {
+  const nv = width >> 2;
+  let a0 = f32x4.splat(0);
+  let a1 = a0;
+  let a2 = a0;
+  let a3 = a0;
+  let t0: f32 = 0;
+  let t1: f32 = 0;
+  let t2: f32 = 0;
+  const tail = width & 3;
+  const tailAt = <usize>(nv << 4);
+  for (let n = 0; n < N; n++) {
+    for (let oy = oy0; oy < oy1; oy++) {
+      let sp = s + <usize>n * sN + <usize>oy * sRow + <usize>ox0 * sCol;
+      let vp = v + <usize>n * vN + <usize>oy * vRow + <usize>ox0 * vCol;
+      for (let ox = ox0; ox < ox1; ox++) {
+        const sv = load<f32>(sp);
+        const d = f32x4.splat(sv);
+        if (nv > 0) a0 = f32x4.add(a0, f32x4.mul(d, v128.load(vp)));
+        if (nv > 1) a1 = f32x4.add(a1, f32x4.mul(d, v128.load(vp, 16)));
+        if (nv > 2) a2 = f32x4.add(a2, f32x4.mul(d, v128.load(vp, 32)));
+        if (nv > 3) a3 = f32x4.add(a3, f32x4.mul(d, v128.load(vp, 48)));
+        if (tail > 0) {
+          t0 += sv * load<f32>(vp + tailAt);
+          if (tail > 1) t1 += sv * load<f32>(vp + tailAt, 4);
+          if (tail > 2) t2 += sv * load<f32>(vp + tailAt, 8);
+        }
+        sp += sCol;
+        vp += vCol;
+      }
+    }
+  }
+  if (nv > 0) v128.store(out, a0);
+  if (nv > 1) v128.store(out, a1, 16);
+  if (nv > 2) v128.store(out, a2, 32);
+  if (nv > 3) v128.store(out, a3, 48);
+  if (tail > 0) store<f32>(out + tailAt, t0);
+  if (tail > 1) store<f32>(out + tailAt, t1, 4);
+  if (tail > 2) store<f32>(out + tailAt, t2, 8);
+}
+
+/**
+ * Filter gradient: dw[ky, kx, ci, co] = Σ_{n, oy, ox} x[n, oy·sh + ky − pt, ox·sw + kx − pl, ci] · dy[n, oy, ox, co].
+ * Per filter tap, one pass over the pixels in range for each channel of the smaller side (a scalar per
+ * pixel) against up to 16 channels of the larger side (vectors), summed in registers. `scratch` holds
+ * 16 floats (the sums when they go to a strided place in dw).
+ */
+export function convFilterGrad(
+  x: usize, dy: usize, dw: usize, scratch: usize,
+  N: i32, H: i32, W: i32, Ci: i32, Ho: i32, Wo: i32, Co: i32,
+  KH: i32, KW: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  const vecOut = Co >= Ci;
+  // byte strides per image, per output row and per output column, of x (at a tap) and of dy
+  const xN = <usize>(H * W * Ci) << 2;
+  const xRow = <usize>(sh * W * Ci) << 2;
+  const xCol = <usize>(sw * Ci) << 2;
+  const dN = <usize>(Ho * Wo * Co) << 2;
+  const dRow = <usize>(Wo * Co) << 2;
+  const dCol = <usize>Co << 2;
+  for (let ky = 0; ky < KH; ky++) {
+    const oy0 = firstOut(ky, sh, pt);
+    const oy1 = endOut(ky, sh, pt, H, Ho);
+    for (let kx = 0; kx < KW; kx++) {
+      const ox0 = firstOut(kx, sw, pl);
+      const ox1 = endOut(kx, sw, pl, W, Wo);
+      const tap = dw + ((<usize>((ky * KW + kx) * Ci * Co)) << 2);
+      if (oy1 <= oy0 || ox1 <= ox0) {
+        memory.fill(tap, 0, (<usize>(Ci * Co)) << 2);
+        continue;
+      }
+      // x at output pixel (0, 0) for this tap (wraps below 0; the pixel ranges keep reads inside)
+      const xt = x + ((<usize>(((ky - pt) * W + (kx - pl)) * Ci)) << 2);
+      if (vecOut) {
+        for (let ci = 0; ci < Ci; ci++) {
+          for (let c0 = 0; c0 < Co; c0 += 16) {
+            tapSum(
+              xt + ((<usize>ci) << 2), xN, xRow, xCol,
+              dy + ((<usize>c0) << 2), dN, dRow, dCol,
+              N, oy0, oy1, ox0, ox1, imin(16, Co - c0), tap + ((<usize>(ci * Co + c0)) << 2),
+            );
+          }
+        }
+      } else {
+        for (let co = 0; co < Co; co++) {
+          for (let c0 = 0; c0 < Ci; c0 += 16) {
+            const width = imin(16, Ci - c0);
+            tapSum(
+              dy + ((<usize>co) << 2), dN, dRow, dCol,
+              xt + ((<usize>c0) << 2), xN, xRow, xCol,
+              N, oy0, oy1, ox0, ox1, width, scratch,
+            );
+            for (let j = 0; j < width; j++) {
+              store<f32>(tap + ((<usize>((c0 + j) * Co + co)) << 2), load<f32>(scratch + ((<usize>j) << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Our WASM SIMD kernels (assembly/kernels.ts, built into simdWasm.ts) instantiated on tfjs-wasm's own
+ * memory: they read and write tensors where the wasm backend keeps them (a tensor's memoryOffset), with
+ * no copies and no allocation of their own. One instance per backend memory, made on first use.
+ *
+ * Null where they cannot run: a backend that is not tfjs-wasm, or an engine without WebAssembly SIMD
+ * (tfjs-wasm then runs its non-SIMD build, and the module fails to compile); callers fall back to the
+ * XNNPACK-based paths.
+ */
+import { SIMD_WASM_BASE64 } from './simdWasm';
+
+type Ptr = number;
+
+/** The exports of assembly/kernels.ts (pointers are byte offsets into the wasm heap). */
+export interface SimdKernels {
+  convForwardCo1(
+    x: Ptr, w: Ptr, bias: Ptr, out: Ptr,
+    N: number, H: number, W: number, Ci: number, Ho: number, Wo: number,
+    KH: number, KW: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  convInputGradCi1(
+    dy: Ptr, w: Ptr, dx: Ptr,
+    N: number, H: number, W: number, Ho: number, Wo: number, Co: number,
+    KH: number, KW: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  convInputGradCo1(
+    dy: Ptr, w: Ptr, dx: Ptr,
+    N: number, H: number, W: number, Ci: number, Ho: number, Wo: number,
+    KH: number, KW: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  convFilterGrad(
+    x: Ptr, dy: Ptr, dw: Ptr, scratch: Ptr,
+    N: number, H: number, W: number, Ci: number, Ho: number, Wo: number, Co: number,
+    KH: number, KW: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+}
+
+const EXPORTS: readonly (keyof SimdKernels)[] = [
+  'convForwardCo1',
+  'convInputGradCi1',
+  'convInputGradCo1',
+  'convFilterGrad',
+];
+
+let compiled: WebAssembly.Module | null | undefined;
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+
+function compileOnce(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  try {
+    const bin = atob(SIMD_WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    // 3.5 KB: synchronous compilation is allowed everywhere (the worker, Node, even a page's main thread).
+    compiled = new WebAssembly.Module(bytes);
+  } catch {
+    compiled = null; // no WebAssembly SIMD here
+  }
+  return compiled;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+/** tfjs-wasm's WebAssembly.Memory: the emscripten module's exported memory (`backend.wasm.asm.memory`). */
+export function wasmBackendMemory(backend: unknown): WebAssembly.Memory | null {
+  if (!isRecord(backend) || !isRecord(backend.wasm)) return null;
+  const mod = backend.wasm;
+  const asm = mod.asm;
+  const mem = isRecord(asm) ? asm.memory : mod.wasmMemory;
+  return mem instanceof WebAssembly.Memory ? mem : null;
+}
+
+/** The kernels bound to this wasm backend's memory, or null where they cannot run. */
+export function simdKernelsFor(backend: unknown): SimdKernels | null {
+  const memory = wasmBackendMemory(backend);
+  if (memory == null) return null;
+  const known = instances.get(memory);
+  if (known != null) return known;
+  const mod = compileOnce();
+  if (mod == null) return null;
+  const instance = new WebAssembly.Instance(mod, { env: { memory } });
+  const ex = instance.exports;
+  const kernels = {} as Record<keyof SimdKernels, unknown>;
+  for (const name of EXPORTS) {
+    const f = ex[name];
+    if (typeof f !== 'function') throw new Error(`SIMD module lacks ${name}`);
+    kernels[name] = f;
+  }
+  const out = kernels as SimdKernels;
+  instances.set(memory, out);
+  return out;
+}
+
+/** Byte offset of a wasm tensor in the heap (the backend's record of it), or null if unknown. */
+export function heapOffset(backend: unknown, dataId: object): number | null {
+  if (!isRecord(backend) || !isRecord(backend.dataIdMap)) return null;
+  const map = backend.dataIdMap;
+  if (typeof map.get !== 'function') return null;
+  const rec: unknown = (map.get as (k: object) => unknown).call(map, dataId);
+  return isRecord(rec) && typeof rec.memoryOffset === 'number' ? rec.memoryOffset : null;
+}
