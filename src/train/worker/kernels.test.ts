@@ -481,6 +481,8 @@ describe('wasm MaxPoolGrad against the cpu backend', () => {
       [2, 2, 'same', 7, 5, 2], // disjoint windows cut at the edge
       [3, 3, 'same', 8, 7, 2],
       [2, 2, 'same', 6, 6, 16],
+      [2, 2, 'valid', 7, 9, 7], // SIMD lanes and a scalar remainder
+      [3, 3, 'valid', 10, 9, 21],
     ] as const) {
       const shape: [number, number, number, number] = [3, h, w, c];
       const xv = values(size(shape), 61 + k * 10 + s); // distinct values: no ties
@@ -492,11 +494,36 @@ describe('wasm MaxPoolGrad against the cpu backend', () => {
           return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, k, s, pad), dy)))(x);
         });
       const ref = await on('cpu', run);
-      resetKernelStats();
+      // windows that do not overlap run our SIMD kernel, the rest our JavaScript; both checked
+      for (const direct of [true, false]) {
+        wasmConvPaths.direct = direct;
+        resetKernelStats();
+        const before = directCalls.MaxPoolGrad;
+        const got = await on('wasm', run);
+        expect(kernelStats.MaxPoolGrad.calls).toBe(1);
+        expect(kernelStats.MaxPoolGrad.wasmMs).toBe(0); // none of wasm's own kernels
+        expect(directCalls.MaxPoolGrad - before).toBe(direct && s >= k ? 1 : 0);
+        expect(maxAbsDiff(ref, got), `${k} ${s} ${pad} ${h}×${w}×${c} direct ${direct}`).toBeLessThan(1e-6);
+      }
+    }
+  });
+
+  it('NaN is never a maximum, and a window of only NaN and −∞ sends nothing (both paths, as the cpu backend)', async () => {
+    const shape: [number, number, number, number] = [2, 6, 6, 5];
+    const xv = Array.from(values(size(shape), 71), (v, i) => (i % 7 === 0 ? NaN : i % 11 === 0 ? -Infinity : v));
+    // one window made all NaN / −∞ in every channel
+    for (const [y, xx] of [[2, 2], [2, 3], [3, 2], [3, 3]]) for (let c = 0; c < 5; c++) xv[((y * 6) + xx) * 5 + c] = (y + xx + c) % 2 ? NaN : -Infinity;
+    const run = (): tf.Tensor =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(xv, shape);
+        const dy = tf.tensor(values(2 * 3 * 3 * 5, 72), [2, 3, 3, 5]);
+        return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), dy)))(x);
+      });
+    const ref = await on('cpu', run);
+    for (const direct of [true, false]) {
+      wasmConvPaths.direct = direct;
       const got = await on('wasm', run);
-      expect(kernelStats.MaxPoolGrad.calls).toBe(1);
-      expect(kernelStats.MaxPoolGrad.wasmMs).toBe(0); // all our own JavaScript
-      expect(maxAbsDiff(ref, got), `${k} ${s} ${pad} ${h}×${w}×${c}`).toBeLessThan(1e-6);
+      expect(maxAbsDiff(ref, got), `direct ${direct}`).toBeLessThan(1e-6);
     }
   });
 

@@ -356,7 +356,7 @@ export const wasmConvPaths: {
 };
 
 /** Calls that ran on our SIMD kernels (simd/) rather than the XNNPACK-based paths, per kernel. */
-export const directCalls = { FusedConv2D: 0, Conv2DBackpropFilter: 0, Conv2DBackpropInput: 0 };
+export const directCalls = { FusedConv2D: 0, Conv2DBackpropFilter: 0, Conv2DBackpropInput: 0, MaxPoolGrad: 0 };
 
 /**
  * Our SIMD kernels, when this convolution has one input or one output channel (an autoencoder's
@@ -968,6 +968,19 @@ const wasmMaxPoolGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     throw new Error(`${what}: dy shape [${dy.shape.join(',')}] should be [${want.join(',')}]`);
   }
   const dx = backend.makeOutput(x.shape, 'float32');
+  const disjoint = info.strideHeight >= info.effectiveFilterHeight && info.strideWidth >= info.effectiveFilterWidth;
+  const simd = wasmConvPaths.direct && disjoint ? simdKernelsFor(backend) : null;
+  if (simd != null) {
+    // windows that do not overlap (the usual 2×2 pool, stride 2): our SIMD kernel, 4 channels at a time
+    simd.maxPoolGradDisjoint(
+      ptr(backend, x), ptr(backend, dy), ptr(backend, dx),
+      info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+      info.effectiveFilterHeight, info.effectiveFilterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    );
+    directCalls.MaxPoolGrad++;
+    countCall(kernelStats.MaxPoolGrad, t0, inner0);
+    return dx;
+  }
   maxPoolGradNHWC(
     f32(backend, x),
     f32(backend, dy),

@@ -33,6 +33,11 @@ export interface SimdKernels {
     N: number, H: number, W: number, Ci: number, Ho: number, Wo: number, Co: number,
     KH: number, KW: number, sh: number, sw: number, pt: number, pl: number,
   ): void;
+  maxPoolGradDisjoint(
+    x: Ptr, dy: Ptr, dx: Ptr,
+    N: number, H: number, W: number, C: number, Ho: number, Wo: number,
+    KH: number, KW: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
 }
 
 const EXPORTS: readonly (keyof SimdKernels)[] = [
@@ -40,6 +45,7 @@ const EXPORTS: readonly (keyof SimdKernels)[] = [
   'convInputGradCi1',
   'convInputGradCo1',
   'convFilterGrad',
+  'maxPoolGradDisjoint',
 ];
 
 let compiled: WebAssembly.Module | null | undefined;

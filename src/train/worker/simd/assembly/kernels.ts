@@ -317,3 +317,86 @@ export function convFilterGrad(
     }
   }
 }
+
+/**
+ * Max-pooling gradient when windows do not overlap (sh ≥ KH, sw ≥ KW: the usual 2×2 pool, stride 2):
+ * dx[the first maximum of each window, per channel, in (ky, kx) order] = dy[n, oy, ox, c]; every other
+ * dx is 0. NaN is never a maximum and a window of only NaN or −∞ sends nothing, as on tfjs' cpu backend.
+ * Four channels at a time: the window's positions compared in order, the winner's index kept per lane.
+ */
+export function maxPoolGradDisjoint(
+  x: usize, dy: usize, dx: usize,
+  N: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32,
+  KH: i32, KW: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  memory.fill(dx, 0, (<usize>(N * H * W * C)) << 2);
+  const C4 = C & ~3;
+  const rowBytes = (<usize>(W * C)) << 2;
+  const colBytes = (<usize>C) << 2;
+  const negInf = f32x4.splat(-Infinity);
+  const zero = f32x4.splat(0);
+  let d = dy;
+  for (let n = 0; n < N; n++) {
+    const img = (<usize>(n * H * W * C)) << 2;
+    for (let oy = 0; oy < Ho; oy++) {
+      const y0 = imax(0, oy * sh - pt);
+      const y1 = imin(H, oy * sh - pt + KH);
+      for (let ox = 0; ox < Wo; ox++) {
+        const x0 = imax(0, ox * sw - pl);
+        const x1 = imin(W, ox * sw - pl + KW);
+        if (y1 <= y0 || x1 <= x0) {
+          d += colBytes;
+          continue;
+        }
+        const base = img + <usize>y0 * rowBytes + <usize>x0 * colBytes;
+        for (let c = 0; c < C4; c += 4) {
+          const cb = (<usize>c) << 2;
+          let best = negInf;
+          let at = i32x4.splat(-1);
+          let pos = 0;
+          for (let y = y0; y < y1; y++) {
+            let p = x + base + <usize>(y - y0) * rowBytes + cb;
+            for (let xx = x0; xx < x1; xx++) {
+              const v = v128.load(p);
+              const gt = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, gt);
+              at = v128.bitselect(i32x4.splat(pos), at, gt);
+              pos++;
+              p += colBytes;
+            }
+          }
+          const g = v128.load(d + cb);
+          pos = 0;
+          for (let y = y0; y < y1; y++) {
+            let q = dx + base + <usize>(y - y0) * rowBytes + cb;
+            for (let xx = x0; xx < x1; xx++) {
+              v128.store(q, v128.bitselect(g, zero, i32x4.eq(at, i32x4.splat(pos))));
+              pos++;
+              q += colBytes;
+            }
+          }
+        }
+        for (let c = C4; c < C; c++) {
+          const cb = (<usize>c) << 2;
+          let best: f32 = -Infinity;
+          let at: usize = 0;
+          let found = false;
+          for (let y = y0; y < y1; y++) {
+            let p = base + <usize>(y - y0) * rowBytes + cb;
+            for (let xx = x0; xx < x1; xx++) {
+              const v = load<f32>(x + p);
+              if (v > best) {
+                best = v;
+                at = p;
+                found = true;
+              }
+              p += colBytes;
+            }
+          }
+          if (found) store<f32>(dx + at, load<f32>(d + cb));
+        }
+        d += colBytes;
+      }
+    }
+  }
+}
