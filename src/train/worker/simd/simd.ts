@@ -38,6 +38,10 @@ export interface SimdKernels {
     N: number, H: number, W: number, C: number, Ho: number, Wo: number,
     KH: number, KW: number, sh: number, sw: number, pt: number, pl: number,
   ): void;
+  adamStep(
+    value: Ptr, g: Ptr, m: Ptr, v: Ptr, outValue: Ptr, outM: Ptr, outV: Ptr, n: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, negLr: number, eps: number,
+  ): void;
 }
 
 const EXPORTS: readonly (keyof SimdKernels)[] = [
@@ -46,6 +50,7 @@ const EXPORTS: readonly (keyof SimdKernels)[] = [
   'convInputGradCo1',
   'convFilterGrad',
   'maxPoolGradDisjoint',
+  'adamStep',
 ];
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -400,3 +400,44 @@ export function maxPoolGradDisjoint(
     }
   }
 }
+
+/**
+ * One Adam step over n floats, as tfjs' AdamOptimizer computes it (same operations in the same order):
+ *   m' = m·β1 + g·(1 − β1);  v' = v·β2 + g²·(1 − β2);
+ *   value' = (m' / c1) / (√(v' / c2) + ε) · (−lr) + value,   c1 = 1 − β1^t, c2 = 1 − β2^t.
+ * Reads value, g, m, v once and writes value', m', v' (other buffers) once: tfjs' ~13 kernels per
+ * variable each read and write the whole tensor.
+ */
+export function adamStep(
+  value: usize, g: usize, m: usize, v: usize, outValue: usize, outM: usize, outV: usize, n: i32,
+  beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32, c1: f32, c2: f32, negLr: f32, eps: f32,
+): void {
+  const b1 = f32x4.splat(beta1);
+  const ob1 = f32x4.splat(oneMinusBeta1);
+  const b2 = f32x4.splat(beta2);
+  const ob2 = f32x4.splat(oneMinusBeta2);
+  const vc1 = f32x4.splat(c1);
+  const vc2 = f32x4.splat(c2);
+  const vlr = f32x4.splat(negLr);
+  const veps = f32x4.splat(eps);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    const m1 = f32x4.add(f32x4.mul(v128.load(m + o), b1), f32x4.mul(gv, ob1));
+    const v1 = f32x4.add(f32x4.mul(v128.load(v + o), b2), f32x4.mul(f32x4.mul(gv, gv), ob2));
+    v128.store(outM + o, m1);
+    v128.store(outV + o, v1);
+    const step = f32x4.div(f32x4.div(m1, vc1), f32x4.add(f32x4.sqrt(f32x4.div(v1, vc2)), veps));
+    v128.store(outValue + o, f32x4.add(f32x4.mul(step, vlr), v128.load(value + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const gs = load<f32>(g + o);
+    const m1 = load<f32>(m + o) * beta1 + gs * oneMinusBeta1;
+    const v1 = load<f32>(v + o) * beta2 + gs * gs * oneMinusBeta2;
+    store<f32>(outM + o, m1);
+    store<f32>(outV + o, v1);
+    store<f32>(outValue + o, ((m1 / c1) / (sqrt<f32>(v1 / c2) + eps)) * negLr + load<f32>(value + o));
+  }
+}
