@@ -78,9 +78,9 @@ L.push('');
 
 L.push('## By implementation');
 L.push('');
-L.push('Self times (a kernel that calls others is charged only its own code). "XNNPACK conv/GEMM": wasm\'s Conv2D, FusedConv2D, depthwise, BatchMatMul and _FusedMatMul without transposes (incl. XNNPACK operator creation and weight packing, which happen inside the call). "XNNPACK other": binary ops, pooling, clamp, sigmoid, PReLU. "wasm C++": tfjs-wasm\'s own loops (Transpose, Sum, Step, Log, Neg, Slice, Concat, Select…). "our JS": the JavaScript of our registered kernels (kernels.ts: layout loops, MaxPoolGrad, slice copies).');
+L.push('Self times (a kernel that calls others is charged only its own code). "XNNPACK conv/GEMM": wasm\'s Conv2D, FusedConv2D, depthwise, BatchMatMul and _FusedMatMul without transposes (incl. XNNPACK operator creation and weight packing, which happen inside the call). "XNNPACK other": binary ops, pooling, clamp, sigmoid, PReLU. "wasm C++": tfjs-wasm\'s own loops (Transpose, Sum, Step, Log, Neg, Slice, Concat, Select…). "our JS": the JavaScript of our registered kernels (kernels.ts: layout loops, overlapping-window MaxPoolGrad, slice copies). "our SIMD wasm": calls that ran our own SIMD module (src/train/worker/simd: one-channel convolutions, few-channel filter gradients, MaxPoolGrad of disjoint windows, the fused Adam step).');
 L.push('');
-const impls = ['XNNPACK conv/GEMM', 'XNNPACK other', 'wasm C++ (not XNNPACK)', 'our JS', 'JS outside kernels'];
+const impls = ['XNNPACK conv/GEMM', 'XNNPACK other', 'wasm C++ (not XNNPACK)', 'our JS', 'our SIMD wasm', 'JS outside kernels'];
 L.push(`| Model | ${impls.join(' | ')} |`);
 L.push(`|---|${impls.map(() => '---:').join('|')}|`);
 for (const p of res.presets) {

@@ -36,7 +36,8 @@ import { decodeDataset, type DecodedDataset } from '../data/decode';
 import { findPreset } from '../model/presets';
 import type { ExperimentSpec } from '../model/spec';
 import { buildModel } from '../train/worker/buildModel';
-import { isOurKernel, registerTrainingKernels, wasmConvPaths } from '../train/worker/kernels';
+import { adamKernelCalls } from '../train/worker/adam';
+import { directCalls, isOurKernel, registerTrainingKernels, wasmConvPaths } from '../train/worker/kernels';
 import { batchTensor, makeTrainingOptimizer, variantStep } from '../train/worker/training';
 
 // ---------------------------------------------------------------------------------------------
@@ -75,7 +76,12 @@ const XNN_OTHER = new Set(['AvgPool', 'MaxPool', 'Prelu', 'Sigmoid', 'Relu', 'Re
 /** The kernels the micro-benchmarks replay. */
 const COMPUTE = new Set([...XNN_GEMM, 'Conv2DBackpropInput', 'Conv2DBackpropFilter']);
 
-type Impl = 'XNNPACK conv/GEMM' | 'XNNPACK other' | 'wasm C++ (not XNNPACK)' | 'our JS' | 'JS outside kernels';
+type Impl = 'XNNPACK conv/GEMM' | 'XNNPACK other' | 'wasm C++ (not XNNPACK)' | 'our JS' | 'our SIMD wasm' | 'JS outside kernels';
+
+/** Calls so far that ran our SIMD module (kernels.ts' direct paths, adam.ts' fused step): a call that moves it ran there. */
+function simdCount(): number {
+  return Object.values(directCalls).reduce((a, b) => a + b, 0) + adamKernelCalls.count;
+}
 
 function transposeTag(attrs: tf.NamedAttrMap | undefined): string {
   const ta = attrs?.transposeA === true;
@@ -83,7 +89,10 @@ function transposeTag(attrs: tf.NamedAttrMap | undefined): string {
   return ta || tb ? `(${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'})` : '';
 }
 
-function implOf(name: string, key: string, ours: boolean): Impl {
+function implOf(name: string, key: string, ours: boolean, simd: boolean): Impl {
+  if (simd) return 'our SIMD wasm';
+  // ours hands every FusedConv2D but the one-output-channel ones to the stock kernel
+  if (ours && name === 'FusedConv2D') return 'XNNPACK conv/GEMM';
   if (name === 'BatchMatMul' || name === '_FusedMatMul') {
     // Ours transposes (nested, charged separately) and calls the stock kernel without transposes (XNNPACK);
     // the stock kernel with a transpose is a scalar C++ loop.
@@ -165,6 +174,8 @@ interface CallBase {
   ms: number;
   selfMs: number;
   ours: boolean;
+  /** It ran our SIMD module (not counting nested calls). */
+  simd: boolean;
 }
 
 interface CallRecord extends CallBase {
@@ -208,6 +219,7 @@ function toRecord(r: RawRecord): CallRecord {
     selfMs: r.selfMs,
     flops: flopsOf(r.name, shapes, r.attrs, out),
     ours: r.ours,
+    simd: r.simd,
     inputs,
     attrs: { ...(r.attrs ?? {}) },
     out,
@@ -240,15 +252,17 @@ function installProfiler(ourKernels: ReadonlySet<string>): Profiler {
       const frame = { key, nestedMs: 0 };
       stack.push(frame);
       let out: tf.TensorInfo | tf.TensorInfo[] | undefined;
+      const simd0 = simdCount();
       const t0 = performance.now();
       try {
         out = inner(params);
         return out;
       } finally {
         const ms = performance.now() - t0;
+        const simd = simdCount() > simd0;
         stack.pop();
         if (stack.length > 0) stack[stack.length - 1].nestedMs += ms;
-        p.records.push({ name, key, parent, phase: p.phase, ms, selfMs: ms - frame.nestedMs, ours, inputs: params.inputs, attrs: params.attrs, out });
+        p.records.push({ name, key, parent, phase: p.phase, ms, selfMs: ms - frame.nestedMs, ours, simd, inputs: params.inputs, attrs: params.attrs, out });
       }
     };
     tf.unregisterKernel(name, 'wasm');
@@ -839,7 +853,7 @@ async function main(): Promise<void> {
           if (!row) {
             row = {
               kernel: chain,
-              impl: implOf(r.name, r.key, r.ours),
+              impl: implOf(r.name, r.key, r.ours, r.simd),
               phases: '',
               callsPerStep: 0,
               selfMsPerStep: 0,
