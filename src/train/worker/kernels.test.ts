@@ -18,6 +18,7 @@ import {
   resetKernelStats,
   restoreStockGradients,
   wasmConvPaths,
+  wasmMatMulPaths,
 } from './kernels';
 
 // The stock kernels, captured before anything is registered.
@@ -41,6 +42,7 @@ afterEach(() => {
   wasmConvPaths.chunkFloats = 1 << 22;
   wasmConvPaths.direct = true;
   wasmConvPaths.directFilterGrad = 'auto';
+  wasmMatMulPaths.simd = 'auto';
 });
 
 async function switchTo(backend: 'cpu' | 'wasm'): Promise<void> {
@@ -466,6 +468,74 @@ describe('wasm BatchMatMul with transposed operands against the cpu backend', ()
     const wasm = await on('wasm', () => tf.tidy(f));
     expect(maxAbsDiff(wasm, cpu)).toBeLessThan(1e-4);
     expect(isOurKernel('BatchMatMul', 'wasm')).toBe(true);
+  });
+});
+
+describe('wasm matrix products on our SIMD GEMMs against the cpu backend', () => {
+  // Sizes that leave every remainder: rows mod 4, columns mod 8 and mod 4, k mod 4; batch dims.
+  const shapes: [number, number, number, number[]][] = [
+    [32, 784, 256, []], // the dense AE's layers
+    [32, 256, 784, []],
+    [7, 13, 11, []],
+    [5, 3, 21, []],
+    [1, 9, 2, []],
+    [6, 10, 12, [2, 3]],
+  ];
+  const cases = shapes.flatMap(([m, k, n, batch]) =>
+    ([[false, false], [true, false], [false, true]] as const).map(([ta, tb]) => ({ m, k, n, batch, ta, tb })),
+  );
+  it.each(cases)('%j', async ({ m, k, n, batch, ta, tb }) => {
+    const aShape = [...batch, ta ? k : m, ta ? m : k];
+    const bShape = [...batch, tb ? n : k, tb ? k : n];
+    const av = values(size(aShape), 81 + m);
+    const bv = values(size(bShape), 82 + n);
+    const f = (): tf.Tensor => tf.tidy(() => tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), ta, tb));
+    const cpu = await on('cpu', f);
+    const before = directCalls.BatchMatMul;
+    const wasm = await on('wasm', f);
+    expect(directCalls.BatchMatMul).toBe(before + 1);
+    expect(maxAbsDiff(wasm, cpu)).toBeLessThan(1e-4 * Math.sqrt(k));
+  });
+
+  it('a dense layer’s forward (_FusedMatMul): bias or none, each activation, transposes', async () => {
+    const acts = ['linear', 'relu', 'sigmoid', 'elu', 'relu6', 'leakyrelu', 'prelu'] as const;
+    let i = 0;
+    for (const [m, k, n] of [[32, 784, 256], [7, 13, 11], [5, 3, 9]])
+      for (const act of acts) {
+        const ta = i % 3 === 1;
+        const tb = i % 3 === 2;
+        const withBias = i % 4 !== 3;
+        i++;
+        const av = values(m * k, 91 + i);
+        const bv = values(k * n, 92 + i);
+        const biasV = values(n, 93 + i);
+        const f = (): tf.Tensor =>
+          tf.tidy(() =>
+            tf.fused.matMul({
+              a: tf.tensor2d(av, ta ? [k, m] : [m, k]),
+              b: tf.tensor2d(bv, tb ? [n, k] : [k, n]),
+              transposeA: ta,
+              transposeB: tb,
+              bias: withBias ? tf.tensor1d(biasV) : undefined,
+              activation: act,
+              leakyreluAlpha: 0.3,
+              preluActivationWeights: act === 'prelu' ? tf.scalar(0.2) : undefined,
+            }),
+          );
+        const cpu = await on('cpu', f);
+        const before = directCalls.BatchMatMul;
+        const wasm = await on('wasm', f);
+        expect(directCalls.BatchMatMul, `${m}×${k}×${n} ${act}`).toBe(before + 1);
+        expect(maxAbsDiff(wasm, cpu), `${m}×${k}×${n} ${act} ta ${ta} tb ${tb} bias ${withBias}`).toBeLessThan(1e-3);
+      }
+  });
+
+  it('off: the XNNPACK paths, same values', async () => {
+    wasmMatMulPaths.simd = 'off';
+    const before = directCalls.BatchMatMul;
+    const f = (): tf.Tensor => tf.tidy(() => tf.matMul(tf.tensor2d(values(35, 1), [5, 7]), tf.tensor2d(values(21, 2), [3, 7]), false, true));
+    expect(maxAbsDiff(await on('wasm', f), await on('cpu', f))).toBeLessThan(1e-5);
+    expect(directCalls.BatchMatMul).toBe(before);
   });
 });
 

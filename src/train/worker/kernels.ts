@@ -356,7 +356,7 @@ export const wasmConvPaths: {
 };
 
 /** Calls that ran on our SIMD kernels (simd/) rather than the XNNPACK-based paths, per kernel. */
-export const directCalls = { FusedConv2D: 0, Conv2DBackpropFilter: 0, Conv2DBackpropInput: 0, MaxPoolGrad: 0 };
+export const directCalls = { FusedConv2D: 0, Conv2DBackpropFilter: 0, Conv2DBackpropInput: 0, MaxPoolGrad: 0, BatchMatMul: 0 };
 
 /**
  * Our SIMD kernels, when this convolution has one input or one output channel (an autoencoder's
@@ -1009,6 +1009,76 @@ const wasmMaxPoolGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 // stock kernel runs a scalar loop there (19 ms of a 42 ms dense-AE step), but XNNPACK without
 // transposes. So transpose the operand with wasm's Transpose and call the stock kernel without.
 
+/** Which matrix products run on our SIMD GEMMs: 'auto' (see simdMatMul), 'all' or 'off' (tests, benchmarks). */
+export const wasmMatMulPaths: { simd: 'auto' | 'all' | 'off' } = { simd: 'auto' };
+
+/**
+ * a·b, aᵀ·b or a·bᵀ (float32, same batch dims) on our SIMD GEMMs, or null to leave it to XNNPACK.
+ * XNNPACK packs B into a new operator on every call (every weight and gradient is a new tensor each
+ * step) and tfjs transposes a transposed operand first; ours reads the operands where they are.
+ */
+function simdMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean): TensorInfo | null {
+  if (wasmMatMulPaths.simd === 'off' || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const r = a.shape.length;
+  const M = ta ? a.shape[r - 1] : a.shape[r - 2];
+  const K = ta ? a.shape[r - 2] : a.shape[r - 1];
+  const N = tb ? b.shape[r - 2] : b.shape[r - 1];
+  if ((tb ? b.shape[r - 1] : b.shape[r - 2]) !== K) return null;
+  // Measured at batch 32 (ms, ours vs XNNPACK with fresh operands, as in training): 32×784·784×256 0.44 vs
+  // 0.90-1.0; 32×784·(256×784)ᵀ 0.34 vs 1.6 (transpose + GEMM); (32×784)ᵀ·32×256 0.32 vs 0.42. Ours does
+  // not block for the cache, so a B of over 4 MiB stays with XNNPACK.
+  if (wasmMatMulPaths.simd === 'auto' && K * N > 1 << 20) return null;
+  const k = simdKernelsFor(backend);
+  if (k == null) return null;
+  const batch = a.shape.slice(0, -2);
+  const out = backend.makeOutput([...batch, M, N], 'float32');
+  const count = batch.reduce((p, q) => p * q, 1);
+  const pa = ptr(backend, a);
+  const pb = ptr(backend, b);
+  const pc = ptr(backend, out);
+  for (let i = 0; i < count; i++) {
+    const oa = pa + 4 * i * M * K;
+    const ob = pb + 4 * i * K * N;
+    const oc = pc + 4 * i * M * N;
+    if (tb) k.gemmNT(oa, ob, oc, M, K, N);
+    else k.gemmNN(oa, ob, oc, M, K, N, ta ? 1 : K, ta ? M : 1);
+  }
+  directCalls.BatchMatMul++;
+  return out;
+}
+
+/**
+ * _FusedMatMul (a dense layer's forward: a·b + bias, activation) on wasm: our GEMM, then the bias with
+ * wasm's Add and the activation with wasm's own kernel; what our GEMM does not take, the stock kernel.
+ */
+export function wasmFusedMatMul(stock: tf.KernelFunc | null): tf.KernelFunc {
+  if (stock == null) throw new Error('wasm _FusedMatMul kernel not registered');
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const a = inputs.a;
+    const b = inputs.b;
+    const bias = inputs.bias;
+    const ta = attrs?.transposeA === true;
+    const tb = attrs?.transposeB === true;
+    if (!isWasmBackend(backend) || a == null || b == null || (ta && tb) || a.shape.length < 2) return stock(args);
+    if (a.shape.length !== b.shape.length || !a.shape.slice(0, -2).every((d, i) => d === b.shape[i])) return stock(args);
+    if (bias != null && bias.dtype !== 'float32') return stock(args);
+    const act = fusedActivationKernel(attrs, inputs.preluActivationWeights);
+    if (act === undefined) return stock(args);
+    const prod = simdMatMul(backend, a, b, ta, tb);
+    if (prod == null) return stock(args);
+    let y = prod;
+    try {
+      if (bias != null) y = runWasmKernel('Add', backend, { a: prod, b: bias }, {});
+      if (act == null) return y;
+      return runWasmKernel(act.name, backend, act.alpha != null ? { x: y, alpha: act.alpha } : { x: y }, act.attrs);
+    } finally {
+      if (y !== prod && act != null) backend.disposeData(y.dataId);
+      if (y !== prod || act != null) backend.disposeData(prod.dataId);
+    }
+  };
+}
+
 export function wasmBatchMatMulNoTranspose(stock: tf.KernelFunc | null): tf.KernelFunc {
   if (stock == null) throw new Error('wasm BatchMatMul kernel not registered');
   return (args) => {
@@ -1018,6 +1088,10 @@ export function wasmBatchMatMulNoTranspose(stock: tf.KernelFunc | null): tf.Kern
     const a = input(inputs, 'a');
     const b = input(inputs, 'b');
     const sameBatch = a.shape.length === b.shape.length && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
+    if (isWasmBackend(backend) && sameBatch && a.shape.length >= 2 && !(transposeA && transposeB)) {
+      const out = simdMatMul(backend, a, b, transposeA, transposeB);
+      if (out != null) return out;
+    }
     if ((!transposeA && !transposeB) || !isWasmBackend(backend) || !sameBatch || a.shape.length < 2) return stock(args);
     const swapLast = (rank: number): number[] => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
     const owned: TensorInfo[] = [];
@@ -1338,7 +1412,14 @@ const REPLACEMENTS: readonly Replacement[] = [
     backendName: 'wasm',
     make: (stock) => wasmBatchMatMulNoTranspose(stock),
     replace: true,
-    why: 'stock kernel runs a scalar loop when an operand is transposed (dense gradients); XNNPACK otherwise',
+    why: 'stock kernel runs a scalar loop when an operand is transposed (dense gradients), and XNNPACK packs B anew every call; our SIMD GEMMs read the operands in place, 1.3-4.7× faster at the dense layers’ sizes',
+  },
+  {
+    kernelName: '_FusedMatMul',
+    backendName: 'wasm',
+    make: (stock) => wasmFusedMatMul(stock),
+    replace: true,
+    why: 'XNNPACK packs B into a new operator every call (weights change every step); our SIMD GEMM reads it in place, ~2× faster at the dense layers’ sizes',
   },
   {
     kernelName: 'Conv2DBackpropFilter',

@@ -42,6 +42,8 @@ export interface SimdKernels {
     value: Ptr, g: Ptr, m: Ptr, v: Ptr, outValue: Ptr, outM: Ptr, outV: Ptr, n: number,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, negLr: number, eps: number,
   ): void;
+  gemmNN(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number, ars: number, acs: number): void;
+  gemmNT(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number): void;
 }
 
 const EXPORTS: readonly (keyof SimdKernels)[] = [
@@ -51,6 +53,8 @@ const EXPORTS: readonly (keyof SimdKernels)[] = [
   'convFilterGrad',
   'maxPoolGradDisjoint',
   'adamStep',
+  'gemmNN',
+  'gemmNT',
 ];
 
 let compiled: WebAssembly.Module | null | undefined;

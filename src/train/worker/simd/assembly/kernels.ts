@@ -441,3 +441,188 @@ export function adamStep(
     store<f32>(outValue + o, ((m1 / c1) / (sqrt<f32>(v1 / c2) + eps)) * negLr + load<f32>(value + o));
   }
 }
+
+/**
+ * C[M×N] = A·B, B row-major [K×N] (rows of N contiguous floats), A's element (i, k) at a + 4·(i·ars + k·acs):
+ * A row-major [M×K] is ars = K, acs = 1; Aᵀ of a row-major [K×M] is ars = 1, acs = M. Blocks of 4 rows ×
+ * 8 columns in eight vector accumulators (one B row pair of vectors and four A scalars per k).
+ */
+export function gemmNN(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32, ars: i32, acs: i32): void {
+  const N8 = N & ~7;
+  const N4 = N & ~3;
+  const bRow = (<usize>N) << 2;
+  const aCol = (<usize>acs) << 2;
+  let i = 0;
+  for (; i < M; i += 4) {
+    const rows = imin(4, M - i);
+    const a0 = a + ((<usize>(i * ars)) << 2);
+    const a1 = a + ((<usize>(imin(i + 1, M - 1) * ars)) << 2);
+    const a2 = a + ((<usize>(imin(i + 2, M - 1) * ars)) << 2);
+    const a3 = a + ((<usize>(imin(i + 3, M - 1) * ars)) << 2);
+    const c0 = c + ((<usize>(i * N)) << 2);
+    let j = 0;
+    for (; j < N8; j += 8) {
+      let s00 = f32x4.splat(0);
+      let s01 = s00;
+      let s10 = s00;
+      let s11 = s00;
+      let s20 = s00;
+      let s21 = s00;
+      let s30 = s00;
+      let s31 = s00;
+      let bp = b + ((<usize>j) << 2);
+      let ak: usize = 0;
+      for (let k = 0; k < K; k++) {
+        const b0 = v128.load(bp);
+        const b1 = v128.load(bp, 16);
+        const x0 = f32x4.splat(load<f32>(a0 + ak));
+        const x1 = f32x4.splat(load<f32>(a1 + ak));
+        const x2 = f32x4.splat(load<f32>(a2 + ak));
+        const x3 = f32x4.splat(load<f32>(a3 + ak));
+        s00 = f32x4.add(s00, f32x4.mul(x0, b0));
+        s01 = f32x4.add(s01, f32x4.mul(x0, b1));
+        s10 = f32x4.add(s10, f32x4.mul(x1, b0));
+        s11 = f32x4.add(s11, f32x4.mul(x1, b1));
+        s20 = f32x4.add(s20, f32x4.mul(x2, b0));
+        s21 = f32x4.add(s21, f32x4.mul(x2, b1));
+        s30 = f32x4.add(s30, f32x4.mul(x3, b0));
+        s31 = f32x4.add(s31, f32x4.mul(x3, b1));
+        bp += bRow;
+        ak += aCol;
+      }
+      const cp = c0 + ((<usize>j) << 2);
+      v128.store(cp, s00);
+      v128.store(cp, s01, 16);
+      if (rows > 1) {
+        v128.store(cp + bRow, s10);
+        v128.store(cp + bRow, s11, 16);
+      }
+      if (rows > 2) {
+        v128.store(cp + 2 * bRow, s20);
+        v128.store(cp + 2 * bRow, s21, 16);
+      }
+      if (rows > 3) {
+        v128.store(cp + 3 * bRow, s30);
+        v128.store(cp + 3 * bRow, s31, 16);
+      }
+    }
+    for (; j < N4; j += 4) {
+      let s0 = f32x4.splat(0);
+      let s1 = s0;
+      let s2 = s0;
+      let s3 = s0;
+      let bp = b + ((<usize>j) << 2);
+      let ak: usize = 0;
+      for (let k = 0; k < K; k++) {
+        const b0 = v128.load(bp);
+        s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(load<f32>(a0 + ak)), b0));
+        s1 = f32x4.add(s1, f32x4.mul(f32x4.splat(load<f32>(a1 + ak)), b0));
+        s2 = f32x4.add(s2, f32x4.mul(f32x4.splat(load<f32>(a2 + ak)), b0));
+        s3 = f32x4.add(s3, f32x4.mul(f32x4.splat(load<f32>(a3 + ak)), b0));
+        bp += bRow;
+        ak += aCol;
+      }
+      const cp = c0 + ((<usize>j) << 2);
+      v128.store(cp, s0);
+      if (rows > 1) v128.store(cp + bRow, s1);
+      if (rows > 2) v128.store(cp + 2 * bRow, s2);
+      if (rows > 3) v128.store(cp + 3 * bRow, s3);
+    }
+    for (; j < N; j++) {
+      for (let r = 0; r < rows; r++) {
+        const ar = a + ((<usize>((i + r) * ars)) << 2);
+        let s: f32 = 0;
+        for (let k = 0; k < K; k++) s += load<f32>(ar + (<usize>k) * aCol) * load<f32>(b + ((<usize>(k * N + j)) << 2));
+        store<f32>(c + ((<usize>((i + r) * N + j)) << 2), s);
+      }
+    }
+  }
+}
+
+/**
+ * C[M×N] = A·Bᵀ with A row-major [M×K] and B row-major [N×K]: each C[i, j] a dot product of two
+ * contiguous rows. Blocks of 4 rows of A × 2 rows of B, eight vector accumulators over k.
+ */
+export function gemmNT(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32): void {
+  const K4 = K & ~3;
+  const row = (<usize>K) << 2;
+  for (let i = 0; i < M; i += 4) {
+    const rows = imin(4, M - i);
+    const a0 = a + (<usize>i) * row;
+    const a1 = a + (<usize>imin(i + 1, M - 1)) * row;
+    const a2 = a + (<usize>imin(i + 2, M - 1)) * row;
+    const a3 = a + (<usize>imin(i + 3, M - 1)) * row;
+    for (let j = 0; j < N; j += 2) {
+      const cols = imin(2, N - j);
+      const b0 = b + (<usize>j) * row;
+      const b1 = b + (<usize>imin(j + 1, N - 1)) * row;
+      let s00 = f32x4.splat(0);
+      let s01 = s00;
+      let s10 = s00;
+      let s11 = s00;
+      let s20 = s00;
+      let s21 = s00;
+      let s30 = s00;
+      let s31 = s00;
+      let k = 0;
+      for (; k < K4; k += 4) {
+        const o = (<usize>k) << 2;
+        const y0 = v128.load(b0 + o);
+        const y1 = v128.load(b1 + o);
+        const x0 = v128.load(a0 + o);
+        const x1 = v128.load(a1 + o);
+        const x2 = v128.load(a2 + o);
+        const x3 = v128.load(a3 + o);
+        s00 = f32x4.add(s00, f32x4.mul(x0, y0));
+        s01 = f32x4.add(s01, f32x4.mul(x0, y1));
+        s10 = f32x4.add(s10, f32x4.mul(x1, y0));
+        s11 = f32x4.add(s11, f32x4.mul(x1, y1));
+        s20 = f32x4.add(s20, f32x4.mul(x2, y0));
+        s21 = f32x4.add(s21, f32x4.mul(x2, y1));
+        s30 = f32x4.add(s30, f32x4.mul(x3, y0));
+        s31 = f32x4.add(s31, f32x4.mul(x3, y1));
+      }
+      let t00 = hsum(s00);
+      let t01 = hsum(s01);
+      let t10 = hsum(s10);
+      let t11 = hsum(s11);
+      let t20 = hsum(s20);
+      let t21 = hsum(s21);
+      let t30 = hsum(s30);
+      let t31 = hsum(s31);
+      for (; k < K; k++) {
+        const o = (<usize>k) << 2;
+        const y0 = load<f32>(b0 + o);
+        const y1 = load<f32>(b1 + o);
+        const x0 = load<f32>(a0 + o);
+        const x1 = load<f32>(a1 + o);
+        const x2 = load<f32>(a2 + o);
+        const x3 = load<f32>(a3 + o);
+        t00 += x0 * y0;
+        t01 += x0 * y1;
+        t10 += x1 * y0;
+        t11 += x1 * y1;
+        t20 += x2 * y0;
+        t21 += x2 * y1;
+        t30 += x3 * y0;
+        t31 += x3 * y1;
+      }
+      const cp = c + ((<usize>(i * N + j)) << 2);
+      const cr = (<usize>N) << 2;
+      store<f32>(cp, t00);
+      if (cols > 1) store<f32>(cp, t01, 4);
+      if (rows > 1) {
+        store<f32>(cp + cr, t10);
+        if (cols > 1) store<f32>(cp + cr, t11, 4);
+      }
+      if (rows > 2) {
+        store<f32>(cp + 2 * cr, t20);
+        if (cols > 1) store<f32>(cp + 2 * cr, t21, 4);
+      }
+      if (rows > 3) {
+        store<f32>(cp + 3 * cr, t30);
+        if (cols > 1) store<f32>(cp + 3 * cr, t31, 4);
+      }
+    }
+  }
+}
