@@ -539,6 +539,37 @@ describe('wasm matrix products on our SIMD GEMMs against the cpu backend', () =>
   });
 });
 
+describe('wasm ResizeNearestNeighbor (upSampling2d) by whole factors on our SIMD kernel', () => {
+  it('matches the cpu backend for factors 1-5, odd sizes, channel remainders; other resizes go to the stock kernel', async () => {
+    for (const [h, w, c, fy, fx] of [
+      [7, 7, 16, 2, 2],
+      [5, 3, 5, 3, 2],
+      [4, 6, 1, 1, 4],
+      [3, 2, 7, 5, 3],
+      [2, 9, 4, 2, 1],
+    ]) {
+      const shape: [number, number, number, number] = [3, h, w, c];
+      const xv = values(size(shape), 101 + h);
+      const run = (): tf.Tensor => tf.tidy(() => tf.image.resizeNearestNeighbor(tf.tensor4d(xv, shape), [h * fy, w * fx]));
+      const ref = await on('cpu', run);
+      const before = directCalls.ResizeNearestNeighbor;
+      const got = await on('wasm', run);
+      expect(directCalls.ResizeNearestNeighbor, `${h}×${w}×${c} ×${fy}×${fx}`).toBe(before + 1);
+      expect(maxAbsDiff(ref, got)).toBe(0);
+    }
+    const before = directCalls.ResizeNearestNeighbor;
+    for (const [size2, align, half] of [
+      [[10, 9], false, false], // not whole factors
+      [[14, 14], true, false],
+      [[14, 14], false, true],
+    ] as const) {
+      const run = (): tf.Tensor => tf.tidy(() => tf.image.resizeNearestNeighbor(tf.tensor4d(values(2 * 7 * 7 * 3, 5), [2, 7, 7, 3]), [size2[0], size2[1]], align, half));
+      expect(maxAbsDiff(await on('cpu', run), await on('wasm', run))).toBeLessThan(1e-6);
+    }
+    expect(directCalls.ResizeNearestNeighbor).toBe(before);
+  });
+});
+
 describe('wasm MaxPoolGrad against the cpu backend', () => {
   it('matches for pool 2/3, stride 1/2/3, valid/same, odd sizes, batch 3', async () => {
     for (const [k, s, pad, h, w, c] of [

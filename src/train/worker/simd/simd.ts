@@ -44,6 +44,7 @@ export interface SimdKernels {
   ): void;
   gemmNN(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number, ars: number, acs: number): void;
   gemmNT(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number): void;
+  upsampleNearest(x: Ptr, out: Ptr, N: number, H: number, W: number, C: number, fy: number, fx: number): void;
 }
 
 const EXPORTS: readonly (keyof SimdKernels)[] = [
@@ -55,6 +56,7 @@ const EXPORTS: readonly (keyof SimdKernels)[] = [
   'adamStep',
   'gemmNN',
   'gemmNT',
+  'upsampleNearest',
 ];
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -626,3 +626,34 @@ export function gemmNT(a: usize, b: usize, c: usize, M: i32, K: i32, N: i32): vo
     }
   }
 }
+
+/**
+ * Nearest-neighbour upsampling by whole factors (upSampling2d): out[n, oy, ox, c] = x[n, oy / fy, ox / fx, c].
+ * Each source pixel's C floats stored fx times along the first row of a block, which is then copied
+ * to the block's other fy − 1 rows.
+ */
+export function upsampleNearest(x: usize, out: usize, N: i32, H: i32, W: i32, C: i32, fy: i32, fx: i32): void {
+  const px = (<usize>C) << 2;
+  const outRow = (<usize>(W * fx)) * px;
+  const C4 = C & ~3;
+  let src = x;
+  let dst = out;
+  for (let n = 0; n < N; n++) {
+    for (let iy = 0; iy < H; iy++) {
+      const rowStart = dst;
+      for (let ix = 0; ix < W; ix++) {
+        for (let r = 0; r < fx; r++) {
+          let c = 0;
+          for (; c < C4; c += 4) v128.store(dst + ((<usize>c) << 2), v128.load(src + ((<usize>c) << 2)));
+          for (; c < C; c++) store<f32>(dst + ((<usize>c) << 2), load<f32>(src + ((<usize>c) << 2)));
+          dst += px;
+        }
+        src += px;
+      }
+      for (let r = 1; r < fy; r++) {
+        memory.copy(dst, rowStart, outRow);
+        dst += outRow;
+      }
+    }
+  }
+}
