@@ -51,6 +51,9 @@ test.describe('bottleneck lab', () => {
     await page.getByLabel('Backend').selectOption('wasm');
     await page.getByRole('button', { name: 'Train' }).click();
     await waitForPhase(page, ['done', 'error']);
+    // #19: our WebAssembly SIMD kernels (its GEMMs and Adam, for this dense model) run in the browser's worker
+    await expect(page.getByTestId('kernel-path')).toHaveAttribute('data-simd', 'yes');
+    await expect(page.getByTestId('kernel-path')).toContainText('WebAssembly SIMD kernels');
     await expect(page.getByTestId('code-view').getByRole('img', { name: 'Code of 32 values as bars' })).toBeVisible();
     await page.getByRole('button', { name: 'Probe' }).click();
     await expect(page.getByTestId('probe-accuracy')).toHaveText(/^\d+\.\d%$/, { timeout: 120_000 });

@@ -89,9 +89,11 @@ export interface BackendReport {
   device: string | null;
 }
 
-/** #19: which kernels train a run on WebGPU. */
+/** #19: which kernels train a run on WebGPU, or on WASM whether our SIMD kernels run beside tfjs-wasm's. */
 export interface KernelPathReport {
   fused: boolean;
+  /** WASM: our SIMD module runs on the backend's heap (false: WebAssembly SIMD missing, tfjs-wasm's kernels alone). */
+  wasmSimd?: boolean;
   /** fused: the fused ops in order; stock: why the fused path does not train this model. */
   detail: string;
   /** fused: compute dispatches per training step. */

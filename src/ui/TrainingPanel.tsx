@@ -118,10 +118,18 @@ export function TrainingPanel() {
       )}
       {backend && <p className="backend-reason">{backend.reason}</p>}
       {kernels && (
-        <p className="backend-reason" data-testid="kernel-path" data-fused={kernels.fused ? 'yes' : 'no'} title={kernels.detail}>
+        <p
+          className="backend-reason"
+          data-testid="kernel-path"
+          data-fused={kernels.fused ? 'yes' : 'no'}
+          data-simd={kernels.wasmSimd === undefined ? undefined : kernels.wasmSimd ? 'yes' : 'no'}
+          title={kernels.detail}
+        >
           {kernels.fused
             ? `Kernels: the fused WebGPU path, ${kernels.dispatches ?? '?'} dispatches per step (${kernels.detail}).`
-            : `Kernels: tfjs' stock WebGPU kernels, as the fused path does not cover ${kernels.detail}.`}
+            : kernels.wasmSimd !== undefined
+              ? `Kernels: ${kernels.detail}.`
+              : `Kernels: tfjs' stock WebGPU kernels, as the fused path does not cover ${kernels.detail}.`}
         </p>
       )}
       <div

@@ -26,6 +26,7 @@
  * Worker-side only (imports tfjs). Works in a browser Web Worker and in Node.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { KernelPathReport } from '../protocol';
 import { heapOffset, simdKernelsFor, type SimdKernels } from './simd/simd';
 
 type TensorInfo = tf.TensorInfo;
@@ -1597,4 +1598,16 @@ export function registerTrainingKernels(): string[] {
     done.push(`${r.backendName}:${r.kernelName}`);
   }
   return done;
+}
+
+/** What trains on the current (wasm) backend besides tfjs-wasm's own kernels, for the page. */
+export function wasmKernelReport(): KernelPathReport {
+  const simd = simdKernelsFor(tf.backend()) != null;
+  return {
+    fused: false,
+    wasmSimd: simd,
+    detail: simd
+      ? 'our WebAssembly SIMD kernels for one-channel convolutions, few-channel filter gradients, pooling and upsampling, matrix products and Adam; XNNPACK for the rest'
+      : 'tfjs-wasm and XNNPACK kernels (this browser lacks WebAssembly SIMD for ours)',
+  };
 }

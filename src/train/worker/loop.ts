@@ -24,6 +24,7 @@ import type { HelperViews, Post, ViewsRun } from './helperViews';
 import { DeviceLostError, type ModelSlot } from './modelSlot';
 import { batchTensor, lossFn, pixelsOf, variantObjective, variantStep } from './training';
 import { corrupt } from './variants';
+import { wasmKernelReport } from './kernels';
 
 export type { Post } from './helperViews';
 
@@ -215,6 +216,7 @@ export async function trainFrom(run: RunState, data: LoopData, start: Checkpoint
   const built = deps.slot.build(spec, inputShape, start.weights);
   const kernels = deps.slot.attachFused(spec, inputShape);
   if (deps.slot.backend === 'webgpu' || kernels.fused) deps.post({ type: 'kernels', runId: run.id, report: kernels });
+  else if (deps.slot.backend === 'wasm') deps.post({ type: 'kernels', runId: run.id, report: wasmKernelReport() });
   const display = batchTensor(data.data, data.displayIdx, 0, data.displayIdx.length);
   // Denoising: the live reconstructions are of the corrupted display images (fixed seed), shown beside them.
   const shown = spec.variant === 'denoising' ? corrupt(display, spec.corruption, spec.noise, CORRUPTION_SEED) : null;
