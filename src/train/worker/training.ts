@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DecodedDataset } from '../../data/decode';
 import type { ExperimentSpec } from '../../model/spec';
 import { FusedAdamOptimizer } from './adam';
+import { fusedBce } from './bce';
 import { FlatOptimizer } from './flatOptimizer';
 import type { BuiltModel } from './buildModel';
 import { corrupt, klTerm, l1Penalty, type VariantFields } from './variants';
@@ -37,6 +38,9 @@ export function lossFn(spec: Pick<ExperimentSpec, 'loss'>, target: tf.Tensor, ou
   if (spec.loss === 'mse') return tf.losses.meanSquaredError(target, output) as tf.Scalar;
   if (spec.loss === 'l1') return tf.mean(tf.abs(tf.sub(target, output))) as tf.Scalar;
   const eps = 1e-7;
+  // On wasm: the same function as two kernels of ours, loss and gradients (bce.ts)
+  const fused = fusedBce(target, output, eps);
+  if (fused != null) return fused;
   const p = tf.clipByValue(output, eps, 1 - eps);
   const ce = tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))));
   return tf.neg(tf.mean(ce));

@@ -45,6 +45,8 @@ export interface SimdKernels {
   gemmNN(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number, ars: number, acs: number): void;
   gemmNT(a: Ptr, b: Ptr, c: Ptr, M: number, K: number, N: number): void;
   upsampleNearest(x: Ptr, out: Ptr, N: number, H: number, W: number, C: number, fy: number, fx: number): void;
+  bceSum(t: Ptr, o: Ptr, n: number, eps: number): number;
+  bceGrad(t: Ptr, o: Ptr, dOut: Ptr, dTarget: Ptr, n: number, eps: number, scale: number): void;
 }
 
 const EXPORTS: readonly (keyof SimdKernels)[] = [
@@ -57,6 +59,8 @@ const EXPORTS: readonly (keyof SimdKernels)[] = [
   'gemmNN',
   'gemmNT',
   'upsampleNearest',
+  'bceSum',
+  'bceGrad',
 ];
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -116,23 +116,51 @@ export function convInputGradCi1(
   for (let n = 0; n < N; n++) {
     for (let iy = 0; iy < H; iy++) {
       for (let ix = 0; ix < W; ix++) {
-        let acc = f32x4.splat(0);
+        let a0 = f32x4.splat(0);
+        let a1 = a0;
+        let a2 = a0;
+        let a3 = a0;
+        let s: f32 = 0;
         for (let ky = 0; ky < KH; ky++) {
           const ty = iy + pt - ky;
           if (ty < 0) break;
-          const oy = ty / sh;
-          if (oy * sh != ty || oy >= Ho) continue;
+          let oy = ty;
+          if (sh != 1) {
+            // integer division only for strides above 1
+            oy = ty / sh;
+            if (oy * sh != ty) continue;
+          }
+          if (oy >= Ho) continue;
           for (let kx = 0; kx < KW; kx++) {
             const tx = ix + pl - kx;
             if (tx < 0) break;
-            const ox = tx / sw;
-            if (ox * sw != tx || ox >= Wo) continue;
+            let ox = tx;
+            if (sw != 1) {
+              ox = tx / sw;
+              if (ox * sw != tx) continue;
+            }
+            if (ox >= Wo) continue;
             const dp = dy + ((<usize>(((n * Ho + oy) * Wo + ox) * Co)) << 2);
             const wp = w + ((<usize>((ky * KW + kx) * Co)) << 2);
-            acc = f32x4.add(acc, dotv(dp, wp, Co));
+            let c = 0;
+            for (; c + 16 <= Co; c += 16) {
+              const q = (<usize>c) << 2;
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(dp + q), v128.load(wp + q)));
+              a1 = f32x4.add(a1, f32x4.mul(v128.load(dp + q, 16), v128.load(wp + q, 16)));
+              a2 = f32x4.add(a2, f32x4.mul(v128.load(dp + q, 32), v128.load(wp + q, 32)));
+              a3 = f32x4.add(a3, f32x4.mul(v128.load(dp + q, 48), v128.load(wp + q, 48)));
+            }
+            for (; c + 4 <= Co; c += 4) {
+              const q = (<usize>c) << 2;
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(dp + q), v128.load(wp + q)));
+            }
+            for (; c < Co; c++) {
+              const q = (<usize>c) << 2;
+              s += load<f32>(dp + q) * load<f32>(wp + q);
+            }
           }
         }
-        store<f32>(o, hsum(acc));
+        store<f32>(o, hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3))) + s);
         o += 4;
       }
     }
@@ -164,13 +192,21 @@ export function convInputGradCo1(
           for (let ky = 0; ky < KH; ky++) {
             const ty = iy + pt - ky;
             if (ty < 0) break;
-            const oy = ty / sh;
-            if (oy * sh != ty || oy >= Ho) continue;
+            let oy = ty;
+            if (sh != 1) {
+              oy = ty / sh;
+              if (oy * sh != ty) continue;
+            }
+            if (oy >= Ho) continue;
             for (let kx = 0; kx < KW; kx++) {
               const tx = ix + pl - kx;
               if (tx < 0) break;
-              const ox = tx / sw;
-              if (ox * sw != tx || ox >= Wo) continue;
+              let ox = tx;
+              if (sw != 1) {
+                ox = tx / sw;
+                if (ox * sw != tx) continue;
+              }
+              if (ox >= Wo) continue;
               const d = f32x4.splat(load<f32>(dy + ((<usize>((n * Ho + oy) * Wo + ox)) << 2)));
               const wp = w + ((<usize>((ky * KW + kx) * Ci + c0)) << 2);
               a0 = f32x4.add(a0, f32x4.mul(d, v128.load(wp)));
@@ -190,13 +226,21 @@ export function convInputGradCo1(
           for (let ky = 0; ky < KH; ky++) {
             const ty = iy + pt - ky;
             if (ty < 0) break;
-            const oy = ty / sh;
-            if (oy * sh != ty || oy >= Ho) continue;
+            let oy = ty;
+            if (sh != 1) {
+              oy = ty / sh;
+              if (oy * sh != ty) continue;
+            }
+            if (oy >= Ho) continue;
             for (let kx = 0; kx < KW; kx++) {
               const tx = ix + pl - kx;
               if (tx < 0) break;
-              const ox = tx / sw;
-              if (ox * sw != tx || ox >= Wo) continue;
+              let ox = tx;
+              if (sw != 1) {
+                ox = tx / sw;
+                if (ox * sw != tx) continue;
+              }
+              if (ox >= Wo) continue;
               s += load<f32>(dy + ((<usize>((n * Ho + oy) * Wo + ox)) << 2)) * load<f32>(w + ((<usize>((ky * KW + kx) * Ci + c)) << 2));
             }
           }
@@ -655,5 +699,74 @@ export function upsampleNearest(x: usize, out: usize, N: i32, H: i32, W: i32, C:
         dst += outRow;
       }
     }
+  }
+}
+
+/**
+ * ln x for a float32 x > 0, in float64, with no table (AssemblyScript's Mathf.log needs a data segment,
+ * and this module must own nothing in tfjs' memory): x = 2^e·m with m in [√½, √2), then
+ * ln m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.172, by its series to s¹³ (error < 1e-12).
+ * NaN for NaN and x ≤ 0, +∞ for +∞.
+ */
+@inline function ln(x: f32): f64 {
+  if (!(x > 0)) return NaN;
+  if (x == Infinity) return Infinity;
+  const bits = reinterpret<u32>(x);
+  let e = <i32>((bits >> 23) & 0xff);
+  let m: f64;
+  if (e == 0) {
+    // subnormal: scale up by 2^23 first
+    const y = <f32>(<f64>x * 8388608.0);
+    const b2 = reinterpret<u32>(y);
+    e = <i32>((b2 >> 23) & 0xff) - 127 - 23;
+    m = <f64>reinterpret<f32>((b2 & 0x7fffff) | 0x3f800000);
+  } else {
+    e -= 127;
+    m = <f64>reinterpret<f32>((bits & 0x7fffff) | 0x3f800000);
+  }
+  if (m > 1.4142135623730951) {
+    m *= 0.5;
+    e += 1;
+  }
+  const s = (m - 1) / (m + 1);
+  const s2 = s * s;
+  const series = 1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13))))));
+  return <f64>e * 0.6931471805599453 + 2 * s * series;
+}
+
+/**
+ * Binary cross-entropy of n outputs against targets, as training.ts' lossFn computes it on every
+ * backend: p = clip(o, ε, 1 − ε), returns −Σ [t·ln p + (1 − t)·ln(1 − p)] (the caller divides by n).
+ * Summed in float64.
+ */
+export function bceSum(t: usize, o: usize, n: i32, eps: f32): f64 {
+  const hi: f32 = 1 - eps;
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const q = (<usize>i) << 2;
+    const tv = load<f32>(t + q);
+    let p = load<f32>(o + q);
+    p = p < eps ? eps : p > hi ? hi : p;
+    s += <f64>tv * ln(p) + (1 - <f64>tv) * ln(1 - p);
+  }
+  return -s;
+}
+
+/**
+ * The gradients of bceSum·scale (scale = upstream gradient / n): with respect to the outputs
+ * −scale·(t/p − (1 − t)/(1 − p)) where ε ≤ o ≤ 1 − ε (the clip passes the gradient there, inclusive, as
+ * tfjs' clipByValue does) and 0 elsewhere; with respect to the targets −scale·(ln p − ln(1 − p)).
+ */
+export function bceGrad(t: usize, o: usize, dOut: usize, dTarget: usize, n: i32, eps: f32, scale: f32): void {
+  const hi: f32 = 1 - eps;
+  for (let i = 0; i < n; i++) {
+    const q = (<usize>i) << 2;
+    const tv = load<f32>(t + q);
+    const ov = load<f32>(o + q);
+    const inside = ov >= eps && ov <= hi;
+    const p = ov < eps ? eps : ov > hi ? hi : ov;
+    const q1: f32 = 1 - p;
+    store<f32>(dOut + q, inside ? -scale * (tv / p - (1 - tv) / q1) : 0);
+    store<f32>(dTarget + q, <f32>(-<f64>scale * (ln(p) - ln(q1))));
   }
 }

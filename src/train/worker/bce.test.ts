@@ -1,0 +1,109 @@
+/**
+ * The fused binary cross-entropy on wasm (bce.ts) must be lossFn's tfjs form: the same value and the
+ * same gradients (also at and beyond the clip bounds, and for the targets), NaN kept, nothing leaked.
+ * References: the tfjs form on the cpu backend, and a float64 closed form computed here.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bceKernelCalls, fusedBceEnabled } from './bce';
+import { registerTrainingKernels } from './kernels';
+import { lossFn } from './training';
+
+beforeAll(() => {
+  const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
+  setWasmPaths(join(dirname(pkg), 'dist') + '/');
+  registerTrainingKernels();
+});
+
+afterEach(() => {
+  fusedBceEnabled.on = true;
+});
+
+const bce = { loss: 'bce' } as const;
+
+/** Outputs in (0, 1) with some exactly at, beyond and inside the clip bounds; targets in [0, 1]. */
+function operands(n: number): { t: Float32Array; o: Float32Array } {
+  let a = 12345;
+  const r = (): number => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return a / 4294967296;
+  };
+  const t = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : i % 5 === 1 ? 1 : r()));
+  const o = Float32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? 0 : i % 13 === 1 ? 1 : i % 13 === 2 ? 1e-7 : i % 13 === 3 ? 1 - 1e-7 : 0.02 + 0.96 * r()));
+  return { t, o };
+}
+
+async function lossAndGrads(backend: 'cpu' | 'wasm', t: Float32Array, o: Float32Array, shape: number[]): Promise<{ loss: number; dO: Float32Array; dT: Float32Array }> {
+  expect(await tf.setBackend(backend)).toBe(true);
+  await tf.ready();
+  const before = tf.memory().numTensors;
+  const tt = tf.tensor(t, shape);
+  const ot = tf.tensor(o, shape);
+  const { value, grads } = tf.tidy(() => {
+    const g = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => lossFn(bce, a, b));
+    const r = g([tt, ot]);
+    return { value: r.value, grads: r.grads };
+  });
+  const out = { loss: (await value.data())[0], dT: Float32Array.from(await grads[0].data()), dO: Float32Array.from(await grads[1].data()) };
+  tf.dispose([value, ...grads, tt, ot]);
+  expect(tf.memory().numTensors).toBe(before);
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('binary cross-entropy on wasm: our two kernels', () => {
+  it('the value and both gradients of lossFn’s tfjs form (cpu) and of the float64 closed form, bounds included', async () => {
+    const shape = [3, 7, 9, 1];
+    const n = 3 * 7 * 9;
+    const { t, o } = operands(n);
+    const ref = await lossAndGrads('cpu', t, o, shape);
+    const calls = { ...bceKernelCalls };
+    const got = await lossAndGrads('wasm', t, o, shape);
+    expect(bceKernelCalls.loss).toBe(calls.loss + 1);
+    expect(bceKernelCalls.grad).toBe(calls.grad + 1);
+    // float64 closed form
+    const eps = 1e-7;
+    let sum = 0;
+    const dO = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = Math.min(Math.max(o[i], eps), Math.fround(1 - eps));
+      sum += t[i] * Math.log(p) + (1 - t[i]) * Math.log(Math.fround(1 - p));
+      dO[i] = o[i] >= eps && o[i] <= Math.fround(1 - eps) ? -(t[i] / p - (1 - t[i]) / Math.fround(1 - p)) / n : 0;
+    }
+    expect(got.loss).toBeCloseTo(-sum / n, 5);
+    expect(got.loss).toBeCloseTo(ref.loss, 5);
+    // gradients reach ~1e5/n at the bounds: compare relative to each one's scale
+    const scale = Math.max(...Array.from(ref.dO, Math.abs));
+    expect(maxAbsDiff(got.dO, ref.dO) / scale).toBeLessThan(1e-5);
+    expect(maxAbsDiff(got.dO, dO) / scale).toBeLessThan(1e-5);
+    expect(maxAbsDiff(got.dT, ref.dT)).toBeLessThan(1e-5);
+    // beyond the bounds the clip passes no gradient
+    expect(got.dO[0]).toBe(0);
+    expect(got.dO[1]).toBe(0);
+  });
+
+  it('off: lossFn’s tfjs form on wasm too, same numbers', async () => {
+    const { t, o } = operands(50);
+    const fused = await lossAndGrads('wasm', t, o, [50]);
+    fusedBceEnabled.on = false;
+    const calls = bceKernelCalls.loss;
+    const plain = await lossAndGrads('wasm', t, o, [50]);
+    expect(bceKernelCalls.loss).toBe(calls);
+    expect(fused.loss).toBeCloseTo(plain.loss, 5);
+    expect(maxAbsDiff(fused.dT, plain.dT)).toBeLessThan(1e-5);
+  });
+
+  it('a NaN output gives a NaN loss (divergence is noticed)', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const v = tf.tidy(() => lossFn(bce, tf.tensor1d([0.5, 1, 0]), tf.tensor1d([0.3, NaN, 0.2])).dataSync()[0]);
+    expect(Number.isNaN(v)).toBe(true);
+  });
+});
