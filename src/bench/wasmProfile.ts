@@ -37,6 +37,7 @@ import { findPreset } from '../model/presets';
 import type { ExperimentSpec } from '../model/spec';
 import { buildModel } from '../train/worker/buildModel';
 import { adamKernelCalls } from '../train/worker/adam';
+import { bceKernelCalls } from '../train/worker/bce';
 import { directCalls, isOurKernel, registerTrainingKernels, wasmConvPaths } from '../train/worker/kernels';
 import { batchTensor, makeTrainingOptimizer, variantStep } from '../train/worker/training';
 
@@ -78,9 +79,9 @@ const COMPUTE = new Set([...XNN_GEMM, 'Conv2DBackpropInput', 'Conv2DBackpropFilt
 
 type Impl = 'XNNPACK conv/GEMM' | 'XNNPACK other' | 'wasm C++ (not XNNPACK)' | 'our JS' | 'our SIMD wasm' | 'JS outside kernels';
 
-/** Calls so far that ran our SIMD module (kernels.ts' direct paths, adam.ts' fused step): a call that moves it ran there. */
+/** Calls so far that ran our SIMD module (kernels.ts' direct paths, adam.ts' fused step, bce.ts' loss): a call that moves it ran there. */
 function simdCount(): number {
-  return Object.values(directCalls).reduce((a, b) => a + b, 0) + adamKernelCalls.count;
+  return Object.values(directCalls).reduce((a, b) => a + b, 0) + adamKernelCalls.count + bceKernelCalls.loss + bceKernelCalls.grad;
 }
 
 function transposeTag(attrs: tf.NamedAttrMap | undefined): string {

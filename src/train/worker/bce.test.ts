@@ -90,6 +90,20 @@ describe('binary cross-entropy on wasm: our two kernels', () => {
     expect(got.dO[1]).toBe(0);
   });
 
+  it('its logarithm is float32-accurate from 1e-7 to 1 − 1e-7 (through the targets’ gradient, −(ln p − ln(1 − p))/n)', async () => {
+    const n = 1001;
+    const o = Float32Array.from({ length: n }, (_, i) => (i < 500 ? 10 ** (-7 + (7 * i) / 500) : 1 - 10 ** (-7 + (7 * (1000 - i)) / 500)));
+    const t = new Float32Array(n).fill(0.5);
+    const got = await lossAndGrads('wasm', t, o, [n]);
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const p = Math.min(Math.max(o[i], 1e-7), Math.fround(1 - 1e-7));
+      const exact = -(Math.log(p) - Math.log(Math.fround(1 - p)));
+      worst = Math.max(worst, Math.abs(got.dT[i] * n - exact) / Math.max(1, Math.abs(exact)));
+    }
+    expect(worst).toBeLessThan(2e-6);
+  });
+
   it('off: lossFn’s tfjs form on wasm too, same numbers', async () => {
     const { t, o } = operands(50);
     const fused = await lossAndGrads('wasm', t, o, [50]);
@@ -101,9 +115,19 @@ describe('binary cross-entropy on wasm: our two kernels', () => {
     expect(maxAbsDiff(fused.dT, plain.dT)).toBeLessThan(1e-5);
   });
 
-  it('a NaN output gives a NaN loss (divergence is noticed)', async () => {
-    expect(await tf.setBackend('wasm')).toBe(true);
-    const v = tf.tidy(() => lossFn(bce, tf.tensor1d([0.5, 1, 0]), tf.tensor1d([0.3, NaN, 0.2])).dataSync()[0]);
-    expect(Number.isNaN(v)).toBe(true);
+  it('a NaN output gives a NaN loss (divergence is noticed) and the gradients tfjs gives (0 for that output)', async () => {
+    // 9 values: two vectors and a scalar tail, a NaN in each part
+    const t = Float32Array.from([0.5, 1, 0, 0.2, 0.9, 0.1, 1, 0, 0.4]);
+    const o = Float32Array.from([0.3, NaN, 0.2, 0.6, 0.7, NaN, 0.5, 0.1, NaN]);
+    const ref = await lossAndGrads('cpu', t, o, [9]);
+    const got = await lossAndGrads('wasm', t, o, [9]);
+    expect(Number.isNaN(got.loss)).toBe(true);
+    expect(Number.isNaN(ref.loss)).toBe(true);
+    for (let i = 0; i < 9; i++) {
+      expect(Number.isNaN(got.dO[i])).toBe(Number.isNaN(ref.dO[i]));
+      if (!Number.isNaN(ref.dO[i])) expect(got.dO[i]).toBeCloseTo(ref.dO[i], 5);
+      expect(Number.isNaN(got.dT[i])).toBe(Number.isNaN(ref.dT[i]));
+    }
+    expect(got.dO[1]).toBe(0);
   });
 });

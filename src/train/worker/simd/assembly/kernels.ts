@@ -703,70 +703,103 @@ export function upsampleNearest(x: usize, out: usize, N: i32, H: i32, W: i32, C:
 }
 
 /**
- * ln x for a float32 x > 0, in float64, with no table (AssemblyScript's Mathf.log needs a data segment,
+ * ln x, four float32 lanes at a time, with no table (AssemblyScript's Mathf.log needs a data segment,
  * and this module must own nothing in tfjs' memory): x = 2^e·m with m in [√½, √2), then
- * ln m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.172, by its series to s¹³ (error < 1e-12).
- * NaN for NaN and x ≤ 0, +∞ for +∞.
+ * ln m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.172, by its series to s⁹ (truncation < 1e-9, so the
+ * float32 arithmetic's rounding, ~1-2 ulp, dominates). For normal x > 0 (the callers clip to ≥ 1e-7);
+ * NaN lanes stay NaN.
  */
-@inline function ln(x: f32): f64 {
-  if (!(x > 0)) return NaN;
-  if (x == Infinity) return Infinity;
-  const bits = reinterpret<u32>(x);
-  let e = <i32>((bits >> 23) & 0xff);
-  let m: f64;
-  if (e == 0) {
-    // subnormal: scale up by 2^23 first
-    const y = <f32>(<f64>x * 8388608.0);
-    const b2 = reinterpret<u32>(y);
-    e = <i32>((b2 >> 23) & 0xff) - 127 - 23;
-    m = <f64>reinterpret<f32>((b2 & 0x7fffff) | 0x3f800000);
-  } else {
-    e -= 127;
-    m = <f64>reinterpret<f32>((bits & 0x7fffff) | 0x3f800000);
-  }
-  if (m > 1.4142135623730951) {
-    m *= 0.5;
-    e += 1;
-  }
-  const s = (m - 1) / (m + 1);
-  const s2 = s * s;
-  const series = 1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13))))));
-  return <f64>e * 0.6931471805599453 + 2 * s * series;
+@inline function ln4(x: v128): v128 {
+  const bits = x;
+  const e = i32x4.sub(i32x4.shr_u(bits, 23), i32x4.splat(127));
+  let m = v128.or(v128.and(bits, i32x4.splat(0x7fffff)), i32x4.splat(0x3f800000));
+  const big = f32x4.gt(m, f32x4.splat(1.4142135));
+  m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
+  const ef = f32x4.convert_i32x4_s(i32x4.sub(e, big)); // big lanes are −1: e + 1
+  const one = f32x4.splat(1);
+  const sv = f32x4.div(f32x4.sub(m, one), f32x4.add(m, one));
+  const s2 = f32x4.mul(sv, sv);
+  let poly = f32x4.add(f32x4.splat(1.0 / 7), f32x4.mul(s2, f32x4.splat(1.0 / 9)));
+  poly = f32x4.add(f32x4.splat(1.0 / 5), f32x4.mul(s2, poly));
+  poly = f32x4.add(f32x4.splat(1.0 / 3), f32x4.mul(s2, poly));
+  poly = f32x4.add(one, f32x4.mul(s2, poly));
+  const r = f32x4.add(f32x4.mul(ef, f32x4.splat(0.6931472)), f32x4.mul(f32x4.add(sv, sv), poly));
+  return v128.bitselect(x, r, f32x4.ne(x, x));
+}
+
+/** ln of one float32 through ln4 (the scalar tails use the same arithmetic as the vector body). */
+@inline function ln1(x: f32): f32 {
+  return f32x4.extract_lane(ln4(f32x4.splat(x)), 0);
 }
 
 /**
  * Binary cross-entropy of n outputs against targets, as training.ts' lossFn computes it on every
  * backend: p = clip(o, ε, 1 − ε), returns −Σ [t·ln p + (1 − t)·ln(1 − p)] (the caller divides by n).
- * Summed in float64.
+ * Four at a time; partial sums in float32 for 64 vectors, then added in float64.
  */
 export function bceSum(t: usize, o: usize, n: i32, eps: f32): f64 {
-  const hi: f32 = 1 - eps;
-  let s: f64 = 0;
-  for (let i = 0; i < n; i++) {
+  const lo = f32x4.splat(eps);
+  const hi = f32x4.splat(1 - eps);
+  const one = f32x4.splat(1);
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 4 <= n) {
+    let acc = f32x4.splat(0);
+    const end = imin(n & ~3, i + 256);
+    for (; i < end; i += 4) {
+      const q = (<usize>i) << 2;
+      const tv = v128.load(t + q);
+      const ov = v128.load(o + q);
+      // clip as tfjs does (NaN passes through: min/max with NaN give NaN)
+      const p = f32x4.min(f32x4.max(ov, lo), hi);
+      const term = f32x4.add(f32x4.mul(tv, ln4(p)), f32x4.mul(f32x4.sub(one, tv), ln4(f32x4.sub(one, p))));
+      acc = f32x4.add(acc, term);
+    }
+    total += <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+  }
+  const e1: f32 = 1 - eps;
+  for (; i < n; i++) {
     const q = (<usize>i) << 2;
     const tv = load<f32>(t + q);
-    let p = load<f32>(o + q);
-    p = p < eps ? eps : p > hi ? hi : p;
-    s += <f64>tv * ln(p) + (1 - <f64>tv) * ln(1 - p);
+    const ov = load<f32>(o + q);
+    const p = ov != ov ? ov : ov < eps ? eps : ov > e1 ? e1 : ov;
+    total += <f64>(tv * ln1(p) + (1 - tv) * ln1(1 - p));
   }
-  return -s;
+  return -total;
 }
 
 /**
  * The gradients of bceSum·scale (scale = upstream gradient / n): with respect to the outputs
  * −scale·(t/p − (1 − t)/(1 − p)) where ε ≤ o ≤ 1 − ε (the clip passes the gradient there, inclusive, as
- * tfjs' clipByValue does) and 0 elsewhere; with respect to the targets −scale·(ln p − ln(1 − p)).
+ * tfjs' clipByValue does) and 0 elsewhere (NaN outputs included); with respect to the targets −scale·(ln p − ln(1 − p)).
  */
 export function bceGrad(t: usize, o: usize, dOut: usize, dTarget: usize, n: i32, eps: f32, scale: f32): void {
-  const hi: f32 = 1 - eps;
-  for (let i = 0; i < n; i++) {
+  const lo = f32x4.splat(eps);
+  const hi = f32x4.splat(1 - eps);
+  const one = f32x4.splat(1);
+  const ns = f32x4.splat(-scale);
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const q = (<usize>i) << 2;
+    const tv = v128.load(t + q);
+    const ov = v128.load(o + q);
+    const p = f32x4.min(f32x4.max(ov, lo), hi);
+    const q1 = f32x4.sub(one, p);
+    // inside the clip, bounds included, as tfjs' clipByValue gradient (a NaN output is not inside: 0)
+    const inside = v128.and(f32x4.ge(ov, lo), f32x4.le(ov, hi));
+    const g = f32x4.mul(ns, f32x4.sub(f32x4.div(tv, p), f32x4.div(f32x4.sub(one, tv), q1)));
+    v128.store(dOut + q, v128.bitselect(g, zero, inside));
+    v128.store(dTarget + q, f32x4.mul(ns, f32x4.sub(ln4(p), ln4(q1))));
+  }
+  const e1: f32 = 1 - eps;
+  for (; i < n; i++) {
     const q = (<usize>i) << 2;
     const tv = load<f32>(t + q);
     const ov = load<f32>(o + q);
-    const inside = ov >= eps && ov <= hi;
-    const p = ov < eps ? eps : ov > hi ? hi : ov;
+    const p = ov != ov ? ov : ov < eps ? eps : ov > e1 ? e1 : ov;
     const q1: f32 = 1 - p;
-    store<f32>(dOut + q, inside ? -scale * (tv / p - (1 - tv) / q1) : 0);
-    store<f32>(dTarget + q, <f32>(-<f64>scale * (ln(p) - ln(q1))));
+    store<f32>(dOut + q, ov >= eps && ov <= e1 ? -scale * (tv / p - (1 - tv) / q1) : 0);
+    store<f32>(dTarget + q, -scale * (ln1(p) - ln1(q1)));
   }
 }
