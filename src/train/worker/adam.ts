@@ -74,8 +74,8 @@ export function registerAdamKernel(): void {
   tf.registerKernel({ kernelName: ADAM_KERNEL, backendName: 'wasm', kernelFunc: adamKernel });
 }
 
-/** Whether the fused kernel can run on the current backend. */
-function fusedHere(): boolean {
+/** Whether the fused kernel can run on the current backend (then each variable's update is one kernel call). */
+export function fusedAdamHere(): boolean {
   return tf.getBackend() === 'wasm' && tf.getKernel(ADAM_KERNEL, 'wasm') != null && simdKernelsFor(tf.backend()) != null;
 }
 
@@ -116,7 +116,7 @@ export class FusedAdamOptimizer extends tf.Optimizer {
       s.v.dispose();
       this.state.delete(name);
     }
-    const fused = fusedHere();
+    const fused = fusedAdamHere();
     // tfjs: oneMinusAccBeta = sub(1, accBeta) in float32
     const c1 = Math.fround(1 - this.accBeta1);
     const c2 = Math.fround(1 - this.accBeta2);

@@ -11,10 +11,14 @@
  * once + one slice per variable. Large tensors (over FLAT_MAX_SIZE values) go to the optimizer as they are,
  * in the same call.
  *
+ * Where the wrapped optimizer is our Adam on wasm (adam.ts: one kernel per variable already), the
+ * gradients go to it as they are.
+ *
  * The flat variable is refreshed from the model's variables at every step, so weights set from outside
  * (restoring a snapshot after a diverged step, a checkpoint after a lost device) are always respected.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FusedAdamOptimizer, fusedAdamHere } from './adam';
 
 /** tfjs' NamedTensor (not re-exported by the tfjs package). */
 type NamedTensor = Parameters<tf.Optimizer['setWeights']>[0][number];
@@ -50,7 +54,9 @@ export class FlatOptimizer extends tf.Optimizer {
       if (v.size <= FLAT_MAX_SIZE) small.push({ v, g: grad });
       else large[name] = grad;
     }
-    if (small.length < 2) {
+    // Our Adam on wasm updates each variable in one kernel call: flattening would only add the concats
+    // and slices (~2 + 2 per variable calls) it exists to save.
+    if (small.length < 2 || (this.inner instanceof FusedAdamOptimizer && fusedAdamHere())) {
       // Nothing to gain: the stock path.
       for (const { v, g } of small) large[v.name] = g;
       if (Object.keys(large).length > 0) this.inner.applyGradients(large);
