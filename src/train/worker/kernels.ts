@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelPathReport } from '../protocol';
-import { heapOffset, simdKernelsFor, type SimdKernels } from './simd/simd';
+import { heapOffset, simdCompileError, simdKernelsFor, type SimdKernels } from './simd/simd';
 
 type TensorInfo = tf.TensorInfo;
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -1608,6 +1608,6 @@ export function wasmKernelReport(): KernelPathReport {
     wasmSimd: simd,
     detail: simd
       ? 'our WebAssembly SIMD kernels for one-channel convolutions, few-channel filter gradients, pooling and upsampling, matrix products and Adam; XNNPACK for the rest'
-      : 'tfjs-wasm and XNNPACK kernels (this browser lacks WebAssembly SIMD for ours)',
+      : `tfjs-wasm and XNNPACK kernels alone (ours did not load: ${simdCompileError() ?? 'no WebAssembly SIMD'})`,
   };
 }

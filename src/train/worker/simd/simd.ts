@@ -64,6 +64,8 @@ const EXPORTS: readonly (keyof SimdKernels)[] = [
 ];
 
 let compiled: WebAssembly.Module | null | undefined;
+/** Why the module did not compile (no WebAssembly SIMD; or, on an old Chrome's main thread, its size). */
+let compileError: string | null = null;
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
 function compileOnce(): WebAssembly.Module | null {
@@ -72,12 +74,19 @@ function compileOnce(): WebAssembly.Module | null {
     const bin = atob(SIMD_WASM_BASE64);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    // 3.5 KB: synchronous compilation is allowed everywhere (the worker, Node, even a page's main thread).
+    // ~11 KB, compiled synchronously: fine in workers (where training runs) and Node, and on a page's
+    // main thread up to 8 MB in today's Chrome (4 KB before ~2023: there it throws, and we fall back).
     compiled = new WebAssembly.Module(bytes);
-  } catch {
-    compiled = null; // no WebAssembly SIMD here
+  } catch (e) {
+    compiled = null;
+    compileError = e instanceof Error ? e.message : String(e);
   }
   return compiled;
+}
+
+/** Why our SIMD kernels cannot run here, or null if they can (or were not tried yet). */
+export function simdCompileError(): string | null {
+  return compileError;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
