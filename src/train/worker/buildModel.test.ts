@@ -8,7 +8,8 @@ import { LAYER_KIND_LIST, defaultLayer } from '../../model/catalogue';
 import { inferShapes } from '../../model/inferShapes';
 import { PRESETS } from '../../model/presets';
 import type { LayerSpec } from '../../model/spec';
-import { buildModel } from './buildModel';
+import { buildModel, firstConvWeightGradientsOnly } from './buildModel';
+import { trainStep } from './training';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -62,5 +63,55 @@ describe('buildModel agrees with inferShapes', () => {
     expect(wa).toEqual(wb);
     a.model.dispose();
     b.model.dispose();
+  });
+});
+
+describe('the first conv layer computes no gradient for the data', () => {
+  // The reference is the same model as tfjs-layers calls it (firstConvWeightGradientsOnly off).
+  const s = PRESETS.find((p) => p.id === 'default');
+  if (!s) throw new Error('no default preset');
+  const spec = { ...s.spec, optimizer: 'sgd' as const, learningRate: 0.1 };
+  const x = (): tf.Tensor4D => tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
+
+  /** One SGD step; the kernels it ran (names) and the weights after it. */
+  async function step(on: boolean): Promise<{ kernels: string[]; out: Float32Array; weights: Float32Array[] }> {
+    firstConvWeightGradientsOnly.on = on;
+    try {
+      const built = buildModel(spec, [28, 28, 1]);
+      const input = x();
+      const out = tf.tidy(() => built.model.predict(input) as tf.Tensor).dataSync() as Float32Array;
+      const opt = tf.train.sgd(spec.learningRate);
+      const before = tf.memory().numTensors;
+      const profile = await tf.profile(() => {
+        trainStep(opt, spec, built.model, input).dispose();
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      const weights = built.model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+      input.dispose();
+      opt.dispose();
+      built.model.dispose();
+      return { kernels: profile.kernels.map((k) => k.name), out: Float32Array.from(out), weights };
+    } finally {
+      firstConvWeightGradientsOnly.on = true;
+    }
+  }
+
+  it('same output and same weights after a step, one input gradient fewer (cpu)', async () => {
+    const plain = await step(false);
+    const ours = await step(true);
+    const count = (ks: string[], name: string): number => ks.filter((k) => k === name).length;
+    const convs = spec.encoder.concat(spec.decoder).filter((l) => l.kind === 'conv2d').length;
+    expect(count(plain.kernels, 'Conv2DBackpropInput')).toBe(convs);
+    expect(count(ours.kernels, 'Conv2DBackpropInput')).toBe(convs - 1);
+    expect(count(ours.kernels, 'Conv2DBackpropFilter')).toBe(convs);
+    let diff = 0;
+    for (let i = 0; i < ours.out.length; i++) diff = Math.max(diff, Math.abs(ours.out[i] - plain.out[i]));
+    expect(diff).toBeLessThan(1e-6);
+    expect(ours.weights.length).toBe(plain.weights.length);
+    ours.weights.forEach((w, i) => {
+      let d = 0;
+      for (let j = 0; j < w.length; j++) d = Math.max(d, Math.abs(w[j] - plain.weights[i][j]));
+      expect(d, `weight ${i}`).toBeLessThan(1e-6);
+    });
   });
 });
