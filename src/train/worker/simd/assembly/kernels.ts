@@ -104,6 +104,21 @@ export function convForwardCo1(
 }
 
 /**
+ * The output index o that reads input index i through filter tap k (o·s + k − p = i), or −1 when there
+ * is none: (i + p − k) negative, not a multiple of s, or o ≥ outSize. Integer division only for s > 1.
+ */
+@inline function tapSource(i: i32, p: i32, k: i32, s: i32, outSize: i32): i32 {
+  const t = i + p - k;
+  if (t < 0) return -1;
+  let o = t;
+  if (s != 1) {
+    o = t / s;
+    if (o * s != t) return -1;
+  }
+  return o < outSize ? o : -1;
+}
+
+/**
  * Input gradient with one input channel (Ci = 1): dx[n, iy, ix] = Σ_{ky, kx} Σ_co dy[n, oy, ox, co] · w[ky, kx, 0, co]
  * over the taps with oy = (iy + pt − ky) / sh and ox = (ix + pl − kx) / sw whole and in range.
  */
@@ -122,24 +137,11 @@ export function convInputGradCi1(
         let a3 = a0;
         let s: f32 = 0;
         for (let ky = 0; ky < KH; ky++) {
-          const ty = iy + pt - ky;
-          if (ty < 0) break;
-          let oy = ty;
-          if (sh != 1) {
-            // integer division only for strides above 1
-            oy = ty / sh;
-            if (oy * sh != ty) continue;
-          }
-          if (oy >= Ho) continue;
+          const oy = tapSource(iy, pt, ky, sh, Ho);
+          if (oy < 0) continue;
           for (let kx = 0; kx < KW; kx++) {
-            const tx = ix + pl - kx;
-            if (tx < 0) break;
-            let ox = tx;
-            if (sw != 1) {
-              ox = tx / sw;
-              if (ox * sw != tx) continue;
-            }
-            if (ox >= Wo) continue;
+            const ox = tapSource(ix, pl, kx, sw, Wo);
+            if (ox < 0) continue;
             const dp = dy + ((<usize>(((n * Ho + oy) * Wo + ox) * Co)) << 2);
             const wp = w + ((<usize>((ky * KW + kx) * Co)) << 2);
             let c = 0;
@@ -190,23 +192,11 @@ export function convInputGradCo1(
           let a2 = a0;
           let a3 = a0;
           for (let ky = 0; ky < KH; ky++) {
-            const ty = iy + pt - ky;
-            if (ty < 0) break;
-            let oy = ty;
-            if (sh != 1) {
-              oy = ty / sh;
-              if (oy * sh != ty) continue;
-            }
-            if (oy >= Ho) continue;
+            const oy = tapSource(iy, pt, ky, sh, Ho);
+            if (oy < 0) continue;
             for (let kx = 0; kx < KW; kx++) {
-              const tx = ix + pl - kx;
-              if (tx < 0) break;
-              let ox = tx;
-              if (sw != 1) {
-                ox = tx / sw;
-                if (ox * sw != tx) continue;
-              }
-              if (ox >= Wo) continue;
+              const ox = tapSource(ix, pl, kx, sw, Wo);
+              if (ox < 0) continue;
               const d = f32x4.splat(load<f32>(dy + ((<usize>((n * Ho + oy) * Wo + ox)) << 2)));
               const wp = w + ((<usize>((ky * KW + kx) * Ci + c0)) << 2);
               a0 = f32x4.add(a0, f32x4.mul(d, v128.load(wp)));
@@ -224,23 +214,11 @@ export function convInputGradCo1(
         for (let c = C4; c < Ci; c++) {
           let s: f32 = 0;
           for (let ky = 0; ky < KH; ky++) {
-            const ty = iy + pt - ky;
-            if (ty < 0) break;
-            let oy = ty;
-            if (sh != 1) {
-              oy = ty / sh;
-              if (oy * sh != ty) continue;
-            }
-            if (oy >= Ho) continue;
+            const oy = tapSource(iy, pt, ky, sh, Ho);
+            if (oy < 0) continue;
             for (let kx = 0; kx < KW; kx++) {
-              const tx = ix + pl - kx;
-              if (tx < 0) break;
-              let ox = tx;
-              if (sw != 1) {
-                ox = tx / sw;
-                if (ox * sw != tx) continue;
-              }
-              if (ox >= Wo) continue;
+              const ox = tapSource(ix, pl, kx, sw, Wo);
+              if (ox < 0) continue;
               s += load<f32>(dy + ((<usize>((n * Ho + oy) * Wo + ox)) << 2)) * load<f32>(w + ((<usize>((ky * KW + kx) * Ci + c)) << 2));
             }
           }
