@@ -122,7 +122,7 @@ test.describe('core playground', () => {
         { timeout: 120_000, intervals: [50] },
       )
       .toBe(true);
-    const reason = page.locator('.backend-reason');
+    const reason = page.getByTestId('backend-reason');
     await expect(reason).toContainText('is the fastest here for this model', { timeout: 200_000 });
     const text = (await reason.textContent()) ?? '';
     console.log(text);

@@ -116,7 +116,7 @@ export function TrainingPanel() {
           {memory.message}
         </p>
       )}
-      {backend && <p className="backend-reason">{backend.reason}</p>}
+      {backend && <p className="backend-reason" data-testid="backend-reason">{backend.reason}</p>}
       {kernels && (
         <p
           className="backend-reason"
