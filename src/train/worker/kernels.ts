@@ -1607,7 +1607,7 @@ export function wasmKernelReport(): KernelPathReport {
     fused: false,
     wasmSimd: simd,
     detail: simd
-      ? 'our WebAssembly SIMD kernels for one-channel convolutions, few-channel filter gradients, pooling and upsampling, matrix products and Adam; XNNPACK for the rest'
+      ? 'our WebAssembly SIMD kernels for one-channel convolutions, few-channel filter gradients, pooling and upsampling, matrix products, binary cross-entropy and Adam; XNNPACK for the rest'
       : `tfjs-wasm and XNNPACK kernels alone (ours did not load: ${simdCompileError() ?? 'no WebAssembly SIMD'})`,
   };
 }
