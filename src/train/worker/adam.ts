@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isWasmBackend } from './kernels';
-import { heapOffset, simdKernelsFor } from './simd/simd';
+import { heapPtr as offset, simdKernelsFor } from './simd/simd';
 
 type NamedTensor = Parameters<tf.Optimizer['setWeights']>[0][number];
 
@@ -36,11 +36,6 @@ function num(v: unknown, what: string): number {
   return v;
 }
 
-function offset(backend: unknown, t: tf.TensorInfo): number {
-  const p = heapOffset(backend, t.dataId);
-  if (p == null) throw new Error(`${ADAM_KERNEL}: a tensor without a heap offset`);
-  return p;
-}
 
 const adamKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { value, gradient, m, v } = inputs;

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isWasmBackend } from './kernels';
-import { heapOffset, simdKernelsFor } from './simd/simd';
+import { heapPtr as offset, simdKernelsFor } from './simd/simd';
 
 export const BCE_KERNEL = 'AepBce';
 export const BCE_GRAD_KERNEL = 'AepBceGrad';
@@ -18,11 +18,6 @@ export const BCE_GRAD_KERNEL = 'AepBceGrad';
 /** Calls of the two kernels (for tests and benchmarks). */
 export const bceKernelCalls = { loss: 0, grad: 0 };
 
-function offset(backend: unknown, t: tf.TensorInfo): number {
-  const p = heapOffset(backend, t.dataId);
-  if (p == null) throw new Error(`${BCE_KERNEL}: a tensor without a heap offset`);
-  return p;
-}
 
 function operands(inputs: tf.NamedTensorInfoMap): { target: tf.TensorInfo; output: tf.TensorInfo; n: number } {
   const { target, output } = inputs;

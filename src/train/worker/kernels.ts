@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelPathReport } from '../protocol';
-import { heapOffset, simdCompileError, simdKernelsFor, type SimdKernels } from './simd/simd';
+import { heapPtr as ptr, simdCompileError, simdKernelsFor, type SimdKernels } from './simd/simd';
 
 type TensorInfo = tf.TensorInfo;
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -380,12 +380,6 @@ function fewChannels(Ci: number, Co: number): boolean {
   return Math.min(Ci, Co) <= 4 || Ci * Co <= 256;
 }
 
-/** A wasm tensor's byte offset in the heap, for our SIMD kernels. */
-function ptr(backend: WasmBackendLike, t: TensorInfo): number {
-  const p = heapOffset(backend, t.dataId);
-  if (p == null) throw new Error('wasm tensor without a heap offset');
-  return p;
-}
 
 const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const what = 'Conv2DBackpropFilter (wasm)';
@@ -612,6 +606,18 @@ function fusedActivationKernel(
   }
 }
 
+type FusedActivation = NonNullable<ReturnType<typeof fusedActivationKernel>>;
+
+/** y passed through a fused activation with wasm's own kernel (y is freed), or y itself for none. */
+function applyFusedActivation(backend: WasmBackendLike, y: TensorInfo, act: FusedActivation | null): TensorInfo {
+  if (act == null) return y;
+  try {
+    return runWasmKernel(act.name, backend, act.alpha != null ? { x: y, alpha: act.alpha } : { x: y }, act.attrs);
+  } finally {
+    backend.disposeData(y.dataId);
+  }
+}
+
 /**
  * FusedConv2D (conv2d + bias + activation; tfjs-layers' conv forward) on wasm: with one output channel
  * (an autoencoder's last layer, where XNNPACK runs at ~4 GFLOP/s) our SIMD kernel, then the activation
@@ -644,12 +650,7 @@ export function wasmFusedConv2D(stock: tf.KernelFunc | null): tf.KernelFunc {
       g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
     );
     directCalls.FusedConv2D++;
-    if (act == null) return out;
-    try {
-      return runWasmKernel(act.name, backend, act.alpha != null ? { x: out, alpha: act.alpha } : { x: out }, act.attrs);
-    } finally {
-      backend.disposeData(out.dataId);
-    }
+    return applyFusedActivation(backend, out, act);
   };
 }
 
@@ -1102,15 +1103,14 @@ export function wasmFusedMatMul(stock: tf.KernelFunc | null): tf.KernelFunc {
     if (act === undefined) return stock(args);
     const prod = simdMatMul(backend, a, b, ta, tb);
     if (prod == null) return stock(args);
-    let y = prod;
+    if (bias == null) return applyFusedActivation(backend, prod, act);
+    let withBias: TensorInfo;
     try {
-      if (bias != null) y = runWasmKernel('Add', backend, { a: prod, b: bias }, {});
-      if (act == null) return y;
-      return runWasmKernel(act.name, backend, act.alpha != null ? { x: y, alpha: act.alpha } : { x: y }, act.attrs);
+      withBias = runWasmKernel('Add', backend, { a: prod, b: bias }, {});
     } finally {
-      if (y !== prod && act != null) backend.disposeData(y.dataId);
-      if (y !== prod || act != null) backend.disposeData(prod.dataId);
+      backend.disposeData(prod.dataId);
     }
+    return applyFusedActivation(backend, withBias, act);
   };
 }
 

@@ -131,3 +131,10 @@ export function heapOffset(backend: unknown, dataId: object): number | null {
   const rec: unknown = (map.get as (k: object) => unknown).call(map, dataId);
   return isRecord(rec) && typeof rec.memoryOffset === 'number' ? rec.memoryOffset : null;
 }
+
+/** A wasm tensor's byte offset in the heap, for our kernels; throws for a tensor the backend does not hold. */
+export function heapPtr(backend: unknown, t: { dataId: object }): number {
+  const p = heapOffset(backend, t.dataId);
+  if (p == null) throw new Error('wasm tensor without a heap offset');
+  return p;
+}
