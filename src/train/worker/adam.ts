@@ -12,7 +12,7 @@
  * β1^t, β2^t kept as float32 numbers updated as tfjs updates its accBeta variables.
  */
 import * as tf from '@tensorflow/tfjs';
-import { isWasmBackend } from './kernels';
+import { requireSimd } from './kernels';
 import { heapPtr as offset, simdKernelsFor } from './simd/simd';
 
 type NamedTensor = Parameters<tf.Optimizer['setWeights']>[0][number];
@@ -40,21 +40,19 @@ function num(v: unknown, what: string): number {
 const adamKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { value, gradient, m, v } = inputs;
   if (value == null || gradient == null || m == null || v == null) throw new Error(`${ADAM_KERNEL}: missing inputs`);
-  if (!isWasmBackend(backend)) throw new Error(`${ADAM_KERNEL}: wasm only`);
-  const k = simdKernelsFor(backend);
-  if (k == null) throw new Error(`${ADAM_KERNEL}: no WebAssembly SIMD`);
-  const n = value.shape.reduce((a, b) => a * b, 1);
+  const { backend: wasm, k } = requireSimd(backend, ADAM_KERNEL);
+  const n = tf.util.sizeFromShape(value.shape);
   for (const t of [gradient, m, v]) {
-    if (t.shape.reduce((a, b) => a * b, 1) !== n || t.dtype !== 'float32') throw new Error(`${ADAM_KERNEL}: operands differ in size or type`);
+    if (tf.util.sizeFromShape(t.shape) !== n || t.dtype !== 'float32') throw new Error(`${ADAM_KERNEL}: operands differ in size or type`);
   }
   const beta1 = num(attrs?.beta1, 'beta1');
   const beta2 = num(attrs?.beta2, 'beta2');
-  const outValue = backend.makeOutput(value.shape, 'float32');
-  const outM = backend.makeOutput(value.shape, 'float32');
-  const outV = backend.makeOutput(value.shape, 'float32');
+  const outValue = wasm.makeOutput(value.shape, 'float32');
+  const outM = wasm.makeOutput(value.shape, 'float32');
+  const outV = wasm.makeOutput(value.shape, 'float32');
   k.adamStep(
-    offset(backend, value), offset(backend, gradient), offset(backend, m), offset(backend, v),
-    offset(backend, outValue), offset(backend, outM), offset(backend, outV), n,
+    offset(wasm, value), offset(wasm, gradient), offset(wasm, m), offset(wasm, v),
+    offset(wasm, outValue), offset(wasm, outM), offset(wasm, outV), n,
     beta1, 1 - beta1, beta2, 1 - beta2,
     num(attrs?.oneMinusAccBeta1, 'oneMinusAccBeta1'), num(attrs?.oneMinusAccBeta2, 'oneMinusAccBeta2'),
     -num(attrs?.learningRate, 'learningRate'), num(attrs?.epsilon, 'epsilon'),

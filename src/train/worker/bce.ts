@@ -9,7 +9,7 @@
  * or operands of different shapes, use the tfjs form (fusedBce returns null).
  */
 import * as tf from '@tensorflow/tfjs';
-import { isWasmBackend } from './kernels';
+import { requireSimd } from './kernels';
 import { heapPtr as offset, simdKernelsFor } from './simd/simd';
 
 export const BCE_KERNEL = 'AepBce';
@@ -23,8 +23,8 @@ function operands(inputs: tf.NamedTensorInfoMap): { target: tf.TensorInfo; outpu
   const { target, output } = inputs;
   if (target == null || output == null) throw new Error(`${BCE_KERNEL}: missing inputs`);
   if (target.dtype !== 'float32' || output.dtype !== 'float32') throw new Error(`${BCE_KERNEL}: float32 only`);
-  const n = output.shape.reduce((a, b) => a * b, 1);
-  if (target.shape.reduce((a, b) => a * b, 1) !== n) throw new Error(`${BCE_KERNEL}: target and output differ in size`);
+  const n = tf.util.sizeFromShape(output.shape);
+  if (tf.util.sizeFromShape(target.shape) !== n) throw new Error(`${BCE_KERNEL}: target and output differ in size`);
   return { target, output, n };
 }
 
@@ -35,13 +35,11 @@ function epsOf(attrs: tf.NamedAttrMap | undefined): number {
 }
 
 const bceKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  if (!isWasmBackend(backend)) throw new Error(`${BCE_KERNEL}: wasm only`);
-  const k = simdKernelsFor(backend);
-  if (k == null) throw new Error(`${BCE_KERNEL}: no WebAssembly SIMD`);
+  const { backend: wasm, k } = requireSimd(backend, BCE_KERNEL);
   const { target, output, n } = operands(inputs);
-  const sum = k.bceSum(offset(backend, target), offset(backend, output), n, epsOf(attrs));
-  const out = backend.makeOutput([], 'float32');
-  const view = backend.typedArrayFromHeap(out);
+  const sum = k.bceSum(offset(wasm, target), offset(wasm, output), n, epsOf(attrs));
+  const out = wasm.makeOutput([], 'float32');
+  const view = wasm.typedArrayFromHeap(out);
   if (!(view instanceof Float32Array)) throw new Error(`${BCE_KERNEL}: expected a float32 output`);
   view[0] = sum / n;
   bceKernelCalls.loss++;
@@ -49,17 +47,15 @@ const bceKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 const bceGradKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  if (!isWasmBackend(backend)) throw new Error(`${BCE_GRAD_KERNEL}: wasm only`);
-  const k = simdKernelsFor(backend);
-  if (k == null) throw new Error(`${BCE_GRAD_KERNEL}: no WebAssembly SIMD`);
+  const { backend: wasm, k } = requireSimd(backend, BCE_GRAD_KERNEL);
   const { target, output, n } = operands(inputs);
   const dy = inputs.dy;
-  if (dy == null || dy.dtype !== 'float32' || dy.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`${BCE_GRAD_KERNEL}: dy must be one float`);
-  const dyView = backend.typedArrayFromHeap(dy);
+  if (dy == null || dy.dtype !== 'float32' || tf.util.sizeFromShape(dy.shape) !== 1) throw new Error(`${BCE_GRAD_KERNEL}: dy must be one float`);
+  const dyView = wasm.typedArrayFromHeap(dy);
   const scale = Number(dyView[0]) / n;
-  const dOut = backend.makeOutput([...output.shape], 'float32');
-  const dTarget = backend.makeOutput([...target.shape], 'float32');
-  k.bceGrad(offset(backend, target), offset(backend, output), offset(backend, dOut), offset(backend, dTarget), n, epsOf(attrs), scale);
+  const dOut = wasm.makeOutput([...output.shape], 'float32');
+  const dTarget = wasm.makeOutput([...target.shape], 'float32');
+  k.bceGrad(offset(wasm, target), offset(wasm, output), offset(wasm, dOut), offset(wasm, dTarget), n, epsOf(attrs), scale);
   bceKernelCalls.grad++;
   return [dOut, dTarget];
 };

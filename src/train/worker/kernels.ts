@@ -77,6 +77,14 @@ interface CpuBackendLike {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): TensorInfo;
 }
 
+/** For kernels that only run on our SIMD module (adam.ts, bce.ts): the wasm backend and the module, or a thrown error. */
+export function requireSimd(backend: unknown, what: string): { backend: WasmBackendLike; k: SimdKernels } {
+  if (!isWasmBackend(backend)) throw new Error(`${what}: wasm only`);
+  const k = simdKernelsFor(backend);
+  if (k == null) throw new Error(`${what}: no WebAssembly SIMD`);
+  return { backend, k };
+}
+
 function hasMethods(b: unknown, names: readonly string[]): boolean {
   if (typeof b !== 'object' || b === null) return false;
   const rec = b as Record<string, unknown>;
