@@ -1,5 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { createRequire } from 'node:module';
 
 /**
  * The built app's Content-Security-Policy: no inline script, no eval (WebAssembly compilation only),
@@ -19,6 +20,15 @@ export const CSP = [
   "form-action 'none'",
 ].join('; ');
 
+/**
+ * Cross-origin isolation: with these two headers the page gets SharedArrayBuffer, so tfjs-wasm loads its
+ * multi-threaded build (XNNPACK on a pthread pool). Everything the app loads is same-origin.
+ */
+export const CROSS_ORIGIN_ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 function contentSecurityPolicy(): Plugin {
   return {
     name: 'content-security-policy',
@@ -27,9 +37,32 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * tfjs-wasm's threaded build starts each pthread worker from a Blob holding
+ * `wasmFactoryThreadedSimd.toString()`: the source of the bundled factory. Minified, that function names
+ * helpers of the bundle it was cut out of, so every pthread worker dies with "e is not defined" (tfjs issue
+ * 4107). This plugin puts the factory's pristine source (the package's own file, read here in Node) into
+ * the bundle as a string literal in place of the toString() call; the minifier leaves strings alone.
+ */
+export function wasmThreadsFactorySource(): Plugin {
+  const call = 'wasmFactoryThreadedSimd.toString()';
+  return {
+    name: 'tfjs-wasm-threads-factory-source',
+    transform(code, id) {
+      if (!/@tensorflow[\\/]tfjs-backend-wasm[\\/]dist[\\/]backend_wasm\.js$/.test(id.split('?')[0])) return null;
+      if (!code.includes(call)) this.error(`tfjs-backend-wasm changed: ${call} not found in ${id}`);
+      const require = createRequire(import.meta.url);
+      const factory: unknown = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+      if (typeof factory !== 'function') this.error('tfjs-backend-wasm changed: its threaded factory is not a function');
+      return { code: code.replace(call, JSON.stringify(factory.toString())), map: null };
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), contentSecurityPolicy()],
-  worker: { format: 'es' },
+  plugins: [react(), contentSecurityPolicy(), wasmThreadsFactorySource()],
+  // Workers are bundled apart, with their own plugins: the training worker runs tfjs-wasm.
+  worker: { format: 'es', plugins: () => [wasmThreadsFactorySource()] },
   build: {
     target: 'es2022',
     sourcemap: true,
@@ -37,6 +70,6 @@ export default defineConfig({
     // Two pages: the app, and the benchmark page that scripts/bench.mjs drives.
     rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
   },
-  server: { host: '127.0.0.1', port: 5173 },
-  preview: { host: '127.0.0.1', port: 4173 },
+  server: { host: '127.0.0.1', port: 5173, headers: CROSS_ORIGIN_ISOLATION },
+  preview: { host: '127.0.0.1', port: 4173, headers: CROSS_ORIGIN_ISOLATION },
 });

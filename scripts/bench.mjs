@@ -12,7 +12,7 @@
 //
 // Usage: node scripts/bench.mjs [--quick] [--no-build] [--port 4174] [--models a,b] [--backends a,b]
 //                               [--skip worker,plain,views,memory,kernels,torch] [--out bench] [--report-only]
-//                               [--torch-only]
+//                               [--torch-only] [--no-isolation]
 // --report-only: rewrite results.md from results.json. --torch-only: rerun only the PyTorch yardstick and
 // merge it into results.json (then rewrite results.md), e.g. after the machine's BLAS changed.
 // --quick: a ~2 min smoke run (short windows; every model on wasm, the default model on cpu).
@@ -36,6 +36,7 @@ const option = (name, fallback) => {
 const list = (name, fallback) => option(name, fallback.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 
 const QUICK = flag('quick');
+const NO_ISOLATION = flag('no-isolation');
 const MODELS = list('models', ['default', 'wiki-5-layer', 'dense']);
 const BACKENDS = list('backends', ['webgpu', 'webgl', 'wasm', 'cpu']);
 const SKIP = new Set(list('skip', []));
@@ -369,7 +370,12 @@ async function startTraining(context, base, model, backend, cell, liveViews = tr
     await sleep(100);
   }
   cell.firstStepS = (Date.now() - t0) / 1000;
-  cell.reason = await page.locator('.backend-reason').textContent({ timeout: 2000 }).catch(() => null);
+  cell.reason = await page.getByTestId('backend-reason').textContent({ timeout: 2000 }).catch(() => null);
+  if (backend === 'wasm') {
+    const kernels = page.getByTestId('kernel-path');
+    cell.wasmThreads = Number(await kernels.getAttribute('data-threads', { timeout: 5000 }).catch(() => null)) || null;
+    cell.kernels = await kernels.getAttribute('title', { timeout: 2000 }).catch(() => null);
+  }
   if (cell.actualBackend !== backend) throw new Error(`${backend} is not available: the app ran ${cell.actualBackend} (${cell.reason})`);
   await sleep(T.warmupS * 1000);
   return { ...app, t0 };
@@ -599,7 +605,7 @@ async function autoCell(context, base) {
     await configure(page, { preset: 'tiny', backend: 'auto', epochs: 1, trainSize: 64 });
     const s = await waitPhase(page, ['done'], 90_000);
     cell.backend = s.backend;
-    cell.reason = await page.locator('.backend-reason').textContent().catch(() => null);
+    cell.reason = await page.getByTestId('backend-reason').textContent().catch(() => null);
   } catch (e) {
     cell.error = errorText(e);
   } finally {
@@ -787,7 +793,8 @@ function markdown(results) {
   L.push(`- Browser: ${results.browser.version} (headless, \`${results.browser.executable}\`, the flags of playwright.config.ts: WebGPU and WebGL on SwiftShader, i.e. software)`);
   L.push(`- Machine: ${m.cpuModel} × ${m.cpus} logical CPUs, ${m.memoryGiB} GiB RAM, ${m.os}; Node ${m.node}`);
   L.push(`- Load average (1/5/15 min): at start ${m.loadStart.map((v) => v.toFixed(2)).join(' / ')}, at end ${m.loadEnd.map((v) => v.toFixed(2)).join(' / ')} — the machine was shared with other work, so numbers are noisy`);
-  L.push(`- tfjs ${results.env?.tfjs ?? '?'}; wasm SIMD ${results.env?.wasmSimd ?? '?'}, wasm threads ${results.env?.wasmThreads ?? '?'} (crossOriginIsolated ${results.env?.crossOriginIsolated ?? '?'}, so wasm runs on one thread)`);
+  const threadCells = (results.worker ?? []).filter((c) => c.backend === 'wasm' && c.wasmThreads != null).map((c) => `${c.model} ${c.wasmThreads}`);
+  L.push(`- tfjs ${results.env?.tfjs ?? '?'}; wasm SIMD ${results.env?.wasmSimd ?? '?'}, wasm threads ${results.env?.wasmThreads ?? '?'} (crossOriginIsolated ${results.env?.crossOriginIsolated ?? '?'}${results.noIsolation ? ', served without COOP/COEP (--no-isolation)' : ''}); XNNPACK threads per model (the worker's plan, src/model/wasmThreadPlan.ts): ${threadCells.length ? threadCells.join(', ') : 'not recorded'}`);
   L.push(`- Batch size ${BATCH}, MNIST, ${TRAIN_IMAGES} training images, Adam, binary cross-entropy. Throughput = median of ${T.windows} windows of ≥ ${T.windowS} s after ${T.warmupS} s of warm-up (interleaved cells: ${T.viewPairs} rounds, below); slow cells capped (${T.startCapS} s to the first step, ~${T.measureCapS} s of measuring, ${T.plainCapS} s per model.fit cell).`);
   L.push(`- Models (app presets): ${MODELS.map((mm) => `\`${mm}\` = ${MODEL_LABEL[mm] ?? mm}`).join('; ')}`);
   L.push(`- Run time: ${(results.durationS / 60).toFixed(1)} min`);
@@ -984,6 +991,7 @@ async function main() {
   const results = {
     date: new Date().toISOString(),
     quick: QUICK,
+    noIsolation: NO_ISOLATION,
     models: MODELS,
     backends: BACKENDS,
     batchSize: BATCH,
@@ -1028,6 +1036,17 @@ async function main() {
     results.browser.version = `Chromium ${browser.version()}`;
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     await context.addInitScript(installProbe);
+    // --no-isolation: serve the pages without COOP/COEP, as a host that cannot set headers would (tfjs-wasm
+    // then loads its one-thread build), to measure what the threads give.
+    if (NO_ISOLATION) {
+      await context.route('**/*', async (route) => {
+        const response = await route.fetch();
+        const headers = { ...response.headers() };
+        delete headers['cross-origin-opener-policy'];
+        delete headers['cross-origin-embedder-policy'];
+        await route.fulfill({ response, headers });
+      });
+    }
     const base = server.base;
 
     results.env = await benchPageCall(context, base, 'env', () => window.__bench.env(), undefined, 60_000);

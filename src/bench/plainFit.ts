@@ -19,6 +19,8 @@ import { epochOrder, splitIndices } from '../data/split';
 import { findPreset } from '../model/presets';
 import { median } from '../model/smoothing';
 import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
+import { wasmThreadPlan } from '../model/wasmThreadPlan';
+import { applyWasmThreads, crossOriginIsolatedHere, wasmThreadsNow } from '../train/worker/wasmThreads';
 import { selectBackend } from '../train/worker/backends';
 import { buildModel } from '../train/worker/buildModel';
 import { kernelStats, registerTrainingKernels, resetKernelStats } from '../train/worker/kernels';
@@ -97,6 +99,7 @@ export interface BenchEnv {
   tfjs: string;
   wasmSimd: boolean | null;
   wasmThreads: boolean | null;
+  wasmThreadsCount: number;
   crossOriginIsolated: boolean;
   hardwareConcurrency: number;
   auto: { name: string; reason: string } | { error: string };
@@ -128,11 +131,13 @@ function presetSpec(id: string): ExperimentSpec {
   return structuredClone(p.spec);
 }
 
-async function startBackend(choice: BackendChoice): Promise<{ name: string; reason: string }> {
+/** Starts a backend as the app's worker does; on WASM with the thread count the worker gives `spec`'s model. */
+async function startBackend(choice: BackendChoice, spec?: ExperimentSpec): Promise<{ name: string; reason: string }> {
   const report = await selectBackend(choice);
-  registerTrainingKernels();
   if (choice !== 'auto' && report.name !== choice) throw new Error(`${choice} is not available here: ${report.reason}`);
-  return { name: report.name, reason: report.reason };
+  if (spec && report.name === 'wasm') await applyWasmThreads(wasmThreadPlan(spec, datasetShape(spec.dataset), navigator.hardwareConcurrency, crossOriginIsolatedHere()));
+  registerTrainingKernels();
+  return { name: report.name, reason: report.name === 'wasm' ? `${report.reason}; ${wasmThreadsNow()} thread(s)` : report.reason };
 }
 
 async function loadData(spec: ExperimentSpec): Promise<{ data: DecodedDataset; train: Uint32Array }> {
@@ -172,7 +177,7 @@ async function openFitSession(args: PlainFitArgs, capMs: number): Promise<{ sess
   const batchSize = args.batchSize ?? 32;
   if (args.trainSize) spec.trainSize = args.trainSize;
   spec.batchSize = batchSize;
-  const backend = await startBackend(args.backend);
+  const backend = await startBackend(args.backend, spec);
   log(`fit session: ${args.preset} on ${backend.name}`);
   const { data, train } = await loadData(spec);
   const full = images(data, train, 0, train.length);
@@ -341,7 +346,7 @@ async function kernelShare(args: KernelShareArgs): Promise<KernelShareResult> {
   const batchSize = args.batchSize ?? 32;
   const steps = args.steps ?? 20;
   const warmupSteps = args.warmupSteps ?? 3;
-  const backend = await startBackend('wasm');
+  const backend = await startBackend('wasm', spec);
   const { data, train } = await loadData(spec);
   const { model } = buildModel(spec, datasetShape(spec.dataset));
   const optimizer = makeTrainingOptimizer(spec);
@@ -439,6 +444,7 @@ async function env(): Promise<BenchEnv> {
     tfjs: tf.version.tfjs,
     wasmSimd: await flag('WASM_HAS_SIMD_SUPPORT'),
     wasmThreads: await flag('WASM_HAS_MULTITHREAD_SUPPORT'),
+    wasmThreadsCount: wasmThreadsNow(),
     crossOriginIsolated: window.crossOriginIsolated,
     hardwareConcurrency: navigator.hardwareConcurrency,
     auto,

@@ -94,6 +94,9 @@ export interface KernelPathReport {
   fused: boolean;
   /** WASM: our SIMD module runs on the backend's heap (false: WebAssembly SIMD missing, tfjs-wasm's kernels alone). */
   wasmSimd?: boolean;
+  /** WASM: threads tfjs-wasm's XNNPACK kernels run on, and why that many. */
+  wasmThreads?: number;
+  wasmThreadsNote?: string;
   /** fused: the fused ops in order; stock: why the fused path does not train this model. */
   detail: string;
   /** fused: compute dispatches per training step. */

@@ -123,12 +123,13 @@ export function TrainingPanel() {
           data-testid="kernel-path"
           data-fused={kernels.fused ? 'yes' : 'no'}
           data-simd={kernels.wasmSimd === undefined ? undefined : kernels.wasmSimd ? 'yes' : 'no'}
-          title={kernels.detail}
+          data-threads={kernels.wasmThreads}
+          title={kernels.wasmThreadsNote ? `${kernels.detail}. Threads: ${kernels.wasmThreadsNote}.` : kernels.detail}
         >
           {kernels.fused
             ? `Kernels: the fused WebGPU path, ${kernels.dispatches ?? '?'} dispatches per step (${kernels.detail}).`
             : kernels.wasmSimd !== undefined
-              ? `Kernels: ${kernels.detail}.`
+              ? `Kernels: ${kernels.detail}; ${kernels.wasmThreads === undefined || kernels.wasmThreads <= 1 ? 'one thread' : `${kernels.wasmThreads} threads`}.`
               : `Kernels: tfjs' stock WebGPU kernels, as the fused path does not cover ${kernels.detail}.`}
         </p>
       )}

@@ -6,6 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DecodedDataset } from '../../data/decode';
+import { wasmThreadPlan } from '../../model/wasmThreadPlan';
+import { crossOriginIsolatedHere, wasmThreadsNow } from './wasmThreads';
 import { loadAnyDataset, otherDatasetLike, syntheticFactors } from '../../data/sources';
 import { datasetLabel, type DatasetInfo } from '../../data/catalogue';
 import { mulberry32, pickDisplayIndices, splitIndices } from '../../data/split';
@@ -196,6 +198,13 @@ export class Jobs {
             cancelled: () => run.stopped,
           })
         : await session.choose(spec.backend);
+    if (report.name === 'wasm') {
+      const plan = wasmThreadPlan(spec, info.shape, this.deps.cores ?? 1, crossOriginIsolatedHere());
+      if (wasmThreadsNow() !== plan.threads && crossOriginIsolatedHere()) {
+        post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Restarting WASM on ${plan.threads === 1 ? 'one thread' : `${plan.threads} threads`}` });
+      }
+      await session.fitWasmThreads(plan);
+    }
     post({ type: 'backend', runId: run.id, report });
     if (run.stopped) return;
     // tfjs' unseeded random ops (dropout masks) draw their seeds from Math.random: seed it per run (after

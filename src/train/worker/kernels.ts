@@ -27,6 +27,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelPathReport } from '../protocol';
+import { simdCoversConv } from '../../model/wasmThreadPlan';
+import { wasmThreads } from './wasmThreads';
 import { heapPtr as ptr, simdCompileError, simdKernelsFor, type SimdKernels } from './simd/simd';
 
 type TensorInfo = tf.TensorInfo;
@@ -384,9 +386,7 @@ function directConvKernels(backend: WasmBackendLike, g: ConvGeometry): SimdKerne
  * vs 2.5-7.0; 16→4 14×14 0.25 vs 0.68; 4→16 7×7 0.09-0.13 vs 0.5-1.4; 8→8 28×28 2.2 vs 2.2-3.0; but
  * 64→64 14×14 37-40 vs 23 (there dy no longer stays in cache between the passes).
  */
-function fewChannels(Ci: number, Co: number): boolean {
-  return Math.min(Ci, Co) <= 4 || Ci * Co <= 256;
-}
+const fewChannels = simdCoversConv;
 
 
 const wasmConv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -1611,9 +1611,12 @@ export function registerTrainingKernels(): string[] {
 /** What trains on the current (wasm) backend besides tfjs-wasm's own kernels, for the page. */
 export function wasmKernelReport(): KernelPathReport {
   const simd = simdKernelsFor(tf.backend()) != null;
+  const { threads, note } = wasmThreads();
   return {
     fused: false,
     wasmSimd: simd,
+    wasmThreads: threads,
+    wasmThreadsNote: note,
     detail: simd
       ? 'our WebAssembly SIMD kernels for one-channel convolutions, few-channel filter gradients, pooling and upsampling, matrix products, binary cross-entropy and Adam; XNNPACK for the rest'
       : `tfjs-wasm and XNNPACK kernels alone (ours did not load: ${simdCompileError() ?? 'no WebAssembly SIMD'})`,

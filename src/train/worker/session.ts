@@ -11,6 +11,8 @@ import { pickFastest, raceKey, raceSummary } from '../race';
 import { autoCandidates, selectBackend } from './backends';
 import { DeviceLostError, ModelSlot } from './modelSlot';
 import { raceBackends } from './race';
+import { applyWasmThreads, wasmThreadsNow } from './wasmThreads';
+import type { WasmThreadPlan } from '../../model/wasmThreadPlan';
 
 /** The GPU device behind the active tfjs backend, if it has one (WebGPU). */
 export function activeGpuDevice(): GPUDevice | null {
@@ -166,6 +168,16 @@ export class BackendSession extends ModelSlot {
     this.forget(); // its tensors lived on the lost device
     this.active = null;
     return device?.reason ?? (e instanceof Error ? e.message : String(e));
+  }
+
+  /**
+   * On WASM: the thread count this model's plan asks for (src/model/wasmThreadPlan.ts). A different count
+   * restarts the wasm backend, so the model built before is dropped first. Says whether it restarted.
+   */
+  async fitWasmThreads(plan: WasmThreadPlan): Promise<boolean> {
+    if (this.active?.report.name !== 'wasm') return false;
+    if (wasmThreadsNow() !== plan.threads) this.dispose();
+    return applyWasmThreads(plan);
   }
 
   /** Drops the model and the backend choice: the next training run chooses its backend again (the gradient check). */

@@ -7,7 +7,7 @@
  * (tfjs-wasm then runs its non-SIMD build, and the module fails to compile); callers fall back to the
  * XNNPACK-based paths.
  */
-import { SIMD_WASM_BASE64 } from './simdWasm';
+import { SIMD_WASM_BASE64, SIMD_WASM_SHARED_BASE64 } from './simdWasm';
 
 type Ptr = number;
 
@@ -63,25 +63,28 @@ const EXPORTS: readonly (keyof SimdKernels)[] = [
   'bceGrad',
 ];
 
-let compiled: WebAssembly.Module | null | undefined;
+/** The compiled module per memory kind: plain (one-thread tfjs-wasm) or shared (its threaded build). */
+const compiled = new Map<boolean, WebAssembly.Module | null>();
 /** Why the module did not compile (no WebAssembly SIMD; or, on an old Chrome's main thread, its size). */
 let compileError: string | null = null;
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
-function compileOnce(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
+function compileOnce(shared: boolean): WebAssembly.Module | null {
+  const known = compiled.get(shared);
+  if (known !== undefined) return known;
+  let mod: WebAssembly.Module | null = null;
   try {
-    const bin = atob(SIMD_WASM_BASE64);
+    const bin = atob(shared ? SIMD_WASM_SHARED_BASE64 : SIMD_WASM_BASE64);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     // ~11 KB, compiled synchronously: fine in workers (where training runs) and Node, and on a page's
     // main thread up to 8 MB in today's Chrome (4 KB before ~2023: there it throws, and we fall back).
-    compiled = new WebAssembly.Module(bytes);
+    mod = new WebAssembly.Module(bytes);
   } catch (e) {
-    compiled = null;
     compileError = e instanceof Error ? e.message : String(e);
   }
-  return compiled;
+  compiled.set(shared, mod);
+  return mod;
 }
 
 /** Why our SIMD kernels cannot run here, or null if they can (or were not tried yet). */
@@ -93,12 +96,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
 
-/** tfjs-wasm's WebAssembly.Memory: the emscripten module's exported memory (`backend.wasm.asm.memory`). */
+/**
+ * tfjs-wasm's WebAssembly.Memory: the emscripten module's exported memory (`backend.wasm.asm.memory`), or
+ * in the threaded build, where the module imports a shared memory made in JavaScript, `wasm.wasmMemory`.
+ */
 export function wasmBackendMemory(backend: unknown): WebAssembly.Memory | null {
   if (!isRecord(backend) || !isRecord(backend.wasm)) return null;
   const mod = backend.wasm;
   const asm = mod.asm;
-  const mem = isRecord(asm) ? asm.memory : mod.wasmMemory;
+  const mem = (isRecord(asm) ? asm.memory : undefined) ?? mod.wasmMemory;
   return mem instanceof WebAssembly.Memory ? mem : null;
 }
 
@@ -108,7 +114,8 @@ export function simdKernelsFor(backend: unknown): SimdKernels | null {
   if (memory == null) return null;
   const known = instances.get(memory);
   if (known != null) return known;
-  const mod = compileOnce();
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const mod = compileOnce(shared);
   if (mod == null) return null;
   const instance = new WebAssembly.Instance(mod, { env: { memory } });
   const ex = instance.exports;
