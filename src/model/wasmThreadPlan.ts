@@ -4,8 +4,8 @@
  * Only XNNPACK's kernels run on threads; ours (src/train/worker/simd: one-channel and few-channel
  * convolutions, matrix products, pooling, the loss, Adam) run on the training thread alone. A thread pool
  * pays a hand-over per XNNPACK call, so it wins only where XNNPACK's convolutions carry the step: measured
- * in the browser on 2 cores, the 64-kernel model trains ~1.5× faster on 2 threads than on one, while the
- * default conv AE and the dense AE lose ~25% (their XNNPACK calls are small; bench/wasm-threads.md).
+ * in the browser on 2 cores, the 64-kernel model trains 1.2-1.5× faster on 2 threads than on one, while the
+ * default conv AE and the dense AE lost ~25% (their XNNPACK calls are small; bench/wasm-threads.md).
  */
 import { inferShapes } from './inferShapes';
 import type { ExperimentSpec, Shape } from './spec';
