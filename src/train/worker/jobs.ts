@@ -6,8 +6,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DecodedDataset } from '../../data/decode';
-import { wasmThreadPlan } from '../../model/wasmThreadPlan';
-import { crossOriginIsolatedHere, wasmThreadsNow } from './wasmThreads';
 import { loadAnyDataset, otherDatasetLike, syntheticFactors } from '../../data/sources';
 import { datasetLabel, type DatasetInfo } from '../../data/catalogue';
 import { mulberry32, pickDisplayIndices, splitIndices } from '../../data/split';
@@ -25,6 +23,8 @@ import { grantStep, trainFrom, type Checkpoint, type RunState } from './loop';
 import { viewsMinInterval } from '../cadence';
 import { FEATURE_MAPS_MIN_MS, FeatureMapsService } from './featureMaps';
 import { BackendSession } from './session';
+import { wasmThreadPlan } from '../../model/wasmThreadPlan';
+import { crossOriginIsolatedHere, wasmRestartNeeded, wasmThreads } from './wasmThreads';
 import { PCA_MAX_IMAGES, fitPca, generate, pcaBaseline, rankCurve } from './family';
 import { decodeCodes, latentSnapshot } from './latent';
 import type { PcaFit } from '../../model/pca';
@@ -200,7 +200,7 @@ export class Jobs {
         : await session.choose(spec.backend);
     if (report.name === 'wasm') {
       const plan = wasmThreadPlan(spec, info.shape, this.deps.cores ?? 1, crossOriginIsolatedHere());
-      if (wasmThreadsNow() !== plan.threads && crossOriginIsolatedHere()) {
+      if (wasmRestartNeeded(plan)) {
         post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Restarting WASM on ${plan.threads === 1 ? 'one thread' : `${plan.threads} threads`}` });
       }
       await session.fitWasmThreads(plan);
@@ -232,6 +232,7 @@ export class Jobs {
       cores: this.deps.cores,
       helper: this.helper,
       reportMemory: () => this.reportMemory(),
+      wasmThreads,
       featureMaps: (step: number, force: boolean) => this.featureMaps.tick(step, force, this.liveViews),
       epochEnd: async (built: BuiltModel, step: number) => {
         await this.postRankCurve(run, built, step, data, split.test);

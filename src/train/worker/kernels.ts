@@ -28,7 +28,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelPathReport } from '../protocol';
 import { simdCoversConv } from '../../model/wasmThreadPlan';
-import { wasmThreads } from './wasmThreads';
 import { heapPtr as ptr, simdCompileError, simdKernelsFor, type SimdKernels } from './simd/simd';
 
 type TensorInfo = tf.TensorInfo;
@@ -1609,14 +1608,13 @@ export function registerTrainingKernels(): string[] {
 }
 
 /** What trains on the current (wasm) backend besides tfjs-wasm's own kernels, for the page. */
-export function wasmKernelReport(): KernelPathReport {
+export function wasmKernelReport(threads?: { threads: number; note: string }): KernelPathReport {
   const simd = simdKernelsFor(tf.backend()) != null;
-  const { threads, note } = wasmThreads();
   return {
     fused: false,
     wasmSimd: simd,
-    wasmThreads: threads,
-    wasmThreadsNote: note,
+    wasmThreads: threads?.threads,
+    wasmThreadsNote: threads?.note,
     detail: simd
       ? 'our WebAssembly SIMD kernels for one-channel convolutions, few-channel filter gradients, pooling and upsampling, matrix products, binary cross-entropy and Adam; XNNPACK for the rest'
       : `tfjs-wasm and XNNPACK kernels alone (ours did not load: ${simdCompileError() ?? 'no WebAssembly SIMD'})`,

@@ -84,6 +84,8 @@ export interface LoopDeps {
    * and the steps done. Runs on the training thread between epochs; what it posts goes to the page.
    */
   epochEnd?: (built: BuiltModel, step: number) => Promise<void>;
+  /** On WASM: how many threads tfjs-wasm runs on, and why (wasmThreads.ts; the page's kernel line). */
+  wasmThreads?: () => { threads: number; note: string };
 }
 
 /** One training step; returns the loss, still on the device. */
@@ -216,7 +218,7 @@ export async function trainFrom(run: RunState, data: LoopData, start: Checkpoint
   const built = deps.slot.build(spec, inputShape, start.weights);
   const kernels = deps.slot.attachFused(spec, inputShape);
   if (deps.slot.backend === 'webgpu' || kernels.fused) deps.post({ type: 'kernels', runId: run.id, report: kernels });
-  else if (deps.slot.backend === 'wasm') deps.post({ type: 'kernels', runId: run.id, report: wasmKernelReport() });
+  else if (deps.slot.backend === 'wasm') deps.post({ type: 'kernels', runId: run.id, report: wasmKernelReport(deps.wasmThreads?.()) });
   const display = batchTensor(data.data, data.displayIdx, 0, data.displayIdx.length);
   // Denoising: the live reconstructions are of the corrupted display images (fixed seed), shown beside them.
   const shown = spec.variant === 'denoising' ? corrupt(display, spec.corruption, spec.noise, CORRUPTION_SEED) : null;

@@ -11,7 +11,7 @@ import { pickFastest, raceKey, raceSummary } from '../race';
 import { autoCandidates, selectBackend } from './backends';
 import { DeviceLostError, ModelSlot } from './modelSlot';
 import { raceBackends } from './race';
-import { applyWasmThreads, wasmThreadsNow } from './wasmThreads';
+import { applyWasmThreads, wasmRestartNeeded } from './wasmThreads';
 import type { WasmThreadPlan } from '../../model/wasmThreadPlan';
 
 /** The GPU device behind the active tfjs backend, if it has one (WebGPU). */
@@ -176,7 +176,7 @@ export class BackendSession extends ModelSlot {
    */
   async fitWasmThreads(plan: WasmThreadPlan): Promise<boolean> {
     if (this.active?.report.name !== 'wasm') return false;
-    if (wasmThreadsNow() !== plan.threads) this.dispose();
+    if (wasmRestartNeeded(plan)) this.dispose();
     return applyWasmThreads(plan);
   }
 

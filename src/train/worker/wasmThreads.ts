@@ -48,6 +48,12 @@ export function wasmThreads(): { threads: number; note: string } {
   return { threads, note };
 }
 
+/** Whether `applyWasmThreads(plan)` would restart the running wasm backend. */
+export function wasmRestartNeeded(plan: WasmThreadPlan): boolean {
+  if (tf.getBackend() !== 'wasm' || wasmThreadsNow() === plan.threads) return false;
+  return plan.threads === 1 || crossOriginIsolatedHere();
+}
+
 /**
  * Makes the running wasm backend run `plan.threads` threads: restarts it (a new module, memory and
  * pthread pool; the old one's workers end) on the threaded build, or on the one-thread build for one
@@ -56,11 +62,9 @@ export function wasmThreads(): { threads: number; note: string } {
  */
 export async function applyWasmThreads(plan: WasmThreadPlan): Promise<boolean> {
   lastReason = plan.reason;
-  if (tf.getBackend() !== 'wasm' || wasmThreadsNow() === plan.threads) return false;
-  const threaded = plan.threads > 1;
-  if (threaded && !crossOriginIsolatedHere()) return false;
   const factory = tf.findBackendFactory('wasm');
-  if (factory == null) return false;
+  if (!wasmRestartNeeded(plan) || factory == null) return false;
+  const threaded = plan.threads > 1;
   tf.removeBackend('wasm');
   tf.registerBackend('wasm', factory, WASM_PRIORITY);
   tf.env().set(FLAG, threaded);
