@@ -21,8 +21,10 @@ export const CSP = [
 ].join('; ');
 
 /**
- * Cross-origin isolation: with these two headers the page gets SharedArrayBuffer, so tfjs-wasm loads its
- * multi-threaded build (XNNPACK on a pthread pool). Everything the app loads is same-origin.
+ * Cross-origin isolation (`npm start`, `npm run preview`, the bench and the e2e): with these two headers
+ * the page and its workers get SharedArrayBuffer, so tfjs-wasm can run its threaded build (XNNPACK on a
+ * pthread pool) where a model's plan asks for threads (src/model/wasmThreadPlan.ts). Everything the app
+ * loads is its own, so require-corp blocks nothing. A host without them gets the one-thread build.
  */
 export const CROSS_ORIGIN_ISOLATION = {
   'Cross-Origin-Opener-Policy': 'same-origin',

@@ -19,8 +19,7 @@ import { epochOrder, splitIndices } from '../data/split';
 import { findPreset } from '../model/presets';
 import { median } from '../model/smoothing';
 import type { BackendChoice, BackendName, ExperimentSpec } from '../model/spec';
-import { wasmThreadPlan } from '../model/wasmThreadPlan';
-import { applyWasmThreads, crossOriginIsolatedHere, wasmThreadsNow } from '../train/worker/wasmThreads';
+import { applyWasmThreads, wasmThreadsNow } from '../train/worker/wasmThreads';
 import { selectBackend } from '../train/worker/backends';
 import { buildModel } from '../train/worker/buildModel';
 import { kernelStats, registerTrainingKernels, resetKernelStats } from '../train/worker/kernels';
@@ -131,11 +130,14 @@ function presetSpec(id: string): ExperimentSpec {
   return structuredClone(p.spec);
 }
 
-/** Starts a backend as the app's worker does; on WASM with the thread count the worker gives `spec`'s model. */
-async function startBackend(choice: BackendChoice, spec?: ExperimentSpec): Promise<{ name: string; reason: string }> {
+/**
+ * Starts a backend as the app's worker does, but on WASM always on one thread (tfjs-wasm's one-thread
+ * build): this page trains on the main thread, which may not block, and a pthread pool there hangs.
+ */
+async function startBackend(choice: BackendChoice): Promise<{ name: string; reason: string }> {
   const report = await selectBackend(choice);
   if (choice !== 'auto' && report.name !== choice) throw new Error(`${choice} is not available here: ${report.reason}`);
-  if (spec && report.name === 'wasm') await applyWasmThreads(wasmThreadPlan(spec, datasetShape(spec.dataset), navigator.hardwareConcurrency, crossOriginIsolatedHere()));
+  if (report.name === 'wasm') await applyWasmThreads({ threads: 1, reason: 'the main thread may not block for a pool' });
   registerTrainingKernels();
   return { name: report.name, reason: report.name === 'wasm' ? `${report.reason}; ${wasmThreadsNow()} thread(s)` : report.reason };
 }
@@ -177,7 +179,7 @@ async function openFitSession(args: PlainFitArgs, capMs: number): Promise<{ sess
   const batchSize = args.batchSize ?? 32;
   if (args.trainSize) spec.trainSize = args.trainSize;
   spec.batchSize = batchSize;
-  const backend = await startBackend(args.backend, spec);
+  const backend = await startBackend(args.backend);
   log(`fit session: ${args.preset} on ${backend.name}`);
   const { data, train } = await loadData(spec);
   const full = images(data, train, 0, train.length);
@@ -346,7 +348,7 @@ async function kernelShare(args: KernelShareArgs): Promise<KernelShareResult> {
   const batchSize = args.batchSize ?? 32;
   const steps = args.steps ?? 20;
   const warmupSteps = args.warmupSteps ?? 3;
-  const backend = await startBackend('wasm', spec);
+  const backend = await startBackend('wasm');
   const { data, train } = await loadData(spec);
   const { model } = buildModel(spec, datasetShape(spec.dataset));
   const optimizer = makeTrainingOptimizer(spec);
