@@ -38,6 +38,8 @@ export function xnnpackConvMacs(spec: Pick<ExperimentSpec, 'encoder' | 'decoder'
 /** XNNPACK convolution work per image from which a thread pool pays for itself (the 64-kernel model has ~16 M). */
 export const THREADS_FROM_MACS = 4e6;
 
+const NOT_ISOLATED = 'the page is not cross-origin isolated (no SharedArrayBuffer), so tfjs-wasm runs its one-thread build';
+
 export interface WasmThreadPlan {
   threads: number;
   /** For the page: why this many. */
@@ -50,7 +52,7 @@ export interface WasmThreadPlan {
  * (tfjs' own rule, for hyper-threads), at least 2 and at most 8 (tfjs-wasm starts 8 pthread workers).
  */
 export function wasmThreadPlan(spec: Pick<ExperimentSpec, 'encoder' | 'decoder'>, inputShape: Shape, cores: number, isolated: boolean): WasmThreadPlan {
-  if (!isolated) return { threads: 1, reason: 'the page is not cross-origin isolated (no SharedArrayBuffer), so tfjs-wasm runs its one-thread build' };
+  if (!isolated) return { threads: 1, reason: NOT_ISOLATED };
   if (cores < 2) return { threads: 1, reason: 'this machine reports one logical core' };
   const macs = xnnpackConvMacs(spec, inputShape);
   const m = (macs / 1e6).toFixed(1);

@@ -24,7 +24,7 @@ import { viewsMinInterval } from '../cadence';
 import { FEATURE_MAPS_MIN_MS, FeatureMapsService } from './featureMaps';
 import { BackendSession } from './session';
 import { wasmThreadPlan } from '../../model/wasmThreadPlan';
-import { crossOriginIsolatedHere, wasmRestartNeeded, wasmThreads } from './wasmThreads';
+import { crossOriginIsolatedHere, wasmThreadsNote } from './wasmThreads';
 import { PCA_MAX_IMAGES, fitPca, generate, pcaBaseline, rankCurve } from './family';
 import { decodeCodes, latentSnapshot } from './latent';
 import type { PcaFit } from '../../model/pca';
@@ -198,13 +198,10 @@ export class Jobs {
             cancelled: () => run.stopped,
           })
         : await session.choose(spec.backend);
-    if (report.name === 'wasm') {
-      const plan = wasmThreadPlan(spec, info.shape, this.deps.cores ?? 1, crossOriginIsolatedHere());
-      if (wasmRestartNeeded(plan)) {
-        post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Restarting WASM on ${plan.threads === 1 ? 'one thread' : `${plan.threads} threads`}` });
-      }
-      await session.fitWasmThreads(plan);
-    }
+    const threadPlan = wasmThreadPlan(spec, info.shape, this.deps.cores ?? 1, crossOriginIsolatedHere());
+    await session.fitWasmThreads(threadPlan, () =>
+      post({ type: 'phase', runId: run.id, phase: 'loading', detail: `Restarting WASM on ${threadPlan.threads === 1 ? 'one thread' : `${threadPlan.threads} threads`}` }),
+    );
     post({ type: 'backend', runId: run.id, report });
     if (run.stopped) return;
     // tfjs' unseeded random ops (dropout masks) draw their seeds from Math.random: seed it per run (after
@@ -232,7 +229,7 @@ export class Jobs {
       cores: this.deps.cores,
       helper: this.helper,
       reportMemory: () => this.reportMemory(),
-      wasmThreads,
+      wasmThreads: () => wasmThreadsNote(threadPlan),
       featureMaps: (step: number, force: boolean) => this.featureMaps.tick(step, force, this.liveViews),
       epochEnd: async (built: BuiltModel, step: number) => {
         await this.postRankCurve(run, built, step, data, split.test);

@@ -172,11 +172,12 @@ export class BackendSession extends ModelSlot {
 
   /**
    * On WASM: the thread count this model's plan asks for (src/model/wasmThreadPlan.ts). A different count
-   * restarts the wasm backend, so the model built before is dropped first. Says whether it restarted.
+   * restarts the wasm backend (`onRestart` first), so the model built before is dropped. Says whether it restarted.
    */
-  async fitWasmThreads(plan: WasmThreadPlan): Promise<boolean> {
-    if (this.active?.report.name !== 'wasm') return false;
-    if (wasmRestartNeeded(plan)) this.dispose();
+  async fitWasmThreads(plan: WasmThreadPlan, onRestart: () => void): Promise<boolean> {
+    if (this.active?.report.name !== 'wasm' || !wasmRestartNeeded(plan)) return false;
+    onRestart();
+    this.dispose();
     return applyWasmThreads(plan);
   }
 

@@ -35,17 +35,10 @@ export function wasmThreadsNow(): number {
   }
 }
 
-let lastReason: string | null = null;
-
-/** How many threads tfjs-wasm's kernels run on now, and why (for the page's kernel line). */
-export function wasmThreads(): { threads: number; note: string } {
+/** What the page's kernel line says of the threads: the plan's reason, or why the plan did not hold. */
+export function wasmThreadsNote(plan: WasmThreadPlan): { threads: number; note: string } {
   const threads = wasmThreadsNow();
-  const note =
-    lastReason ??
-    (crossOriginIsolatedHere()
-      ? 'the page is cross-origin isolated; no model has asked for threads yet'
-      : 'the page is not cross-origin isolated (no SharedArrayBuffer), so tfjs-wasm runs its one-thread build');
-  return { threads, note };
+  return { threads, note: threads === plan.threads ? plan.reason : `${plan.reason}; the threaded build did not start, so ${threads === 1 ? 'one thread' : `${threads} threads`}` };
 }
 
 /** Whether `applyWasmThreads(plan)` would restart the running wasm backend. */
@@ -61,7 +54,6 @@ export function wasmRestartNeeded(plan: WasmThreadPlan): boolean {
  * call it with no model built. Returns whether it restarted.
  */
 export async function applyWasmThreads(plan: WasmThreadPlan): Promise<boolean> {
-  lastReason = plan.reason;
   const factory = tf.findBackendFactory('wasm');
   if (!wasmRestartNeeded(plan) || factory == null) return false;
   const threaded = plan.threads > 1;
@@ -80,8 +72,8 @@ export async function applyWasmThreads(plan: WasmThreadPlan): Promise<boolean> {
     if (threaded) Reflect.deleteProperty(nav, 'hardwareConcurrency');
   }
   if (!ok && threaded) {
-    // The threaded build did not start (a browser without nested workers, say): the one-thread build.
-    lastReason = `${plan.reason}; the threaded build failed to start, so one thread`;
+    // The threaded build did not start (a browser without nested workers, say): the one-thread build
+    // (wasmThreadsNote then says so).
     tf.removeBackend('wasm');
     tf.registerBackend('wasm', factory, WASM_PRIORITY);
     tf.env().set(FLAG, false);
