@@ -1,6 +1,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 
 /**
  * The built app's Content-Security-Policy: no inline script, no eval (WebAssembly compilation only),
@@ -24,7 +25,8 @@ export const CSP = [
  * Cross-origin isolation (`npm start`, `npm run preview`, the bench and the e2e): with these two headers
  * the page and its workers get SharedArrayBuffer, so tfjs-wasm can run its threaded build (XNNPACK on a
  * pthread pool) where a model's plan asks for threads (src/model/wasmThreadPlan.ts). Everything the app
- * loads is its own, so require-corp blocks nothing. A host without them gets the one-thread build.
+ * loads is its own, so require-corp blocks nothing. A host without them gets the headers from a service
+ * worker (coiServiceWorker below), or else the one-thread build.
  */
 export const CROSS_ORIGIN_ISOLATION = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -61,8 +63,36 @@ export function wasmThreadsFactorySource(): Plugin {
   };
 }
 
+/** Where the service worker is served: the site's root, so its scope covers the whole app. */
+export const COI_SERVICE_WORKER = 'coi-serviceworker.js';
+
+/**
+ * A host that cannot send COOP/COEP (a static host such as GitHub Pages): the `coi-serviceworker`
+ * package's service worker adds both headers to every response of this origin. The page registers it
+ * and reloads once (src/crossOriginIsolation.ts), and is then cross-origin isolated, so tfjs-wasm gets its
+ * threaded build. The worker is the package's own file, served by the dev server and emitted into the
+ * build at the root (where its scope covers the whole app).
+ */
+export function coiServiceWorker(): Plugin {
+  const require = createRequire(import.meta.url);
+  const source = (): string => readFileSync(require.resolve('coi-serviceworker/coi-serviceworker.min.js'), 'utf8');
+  return {
+    name: 'coi-serviceworker',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        if (req.url?.split('?')[0] !== `/${COI_SERVICE_WORKER}`) return next();
+        res.setHeader('Content-Type', 'text/javascript');
+        res.end(source());
+      });
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: COI_SERVICE_WORKER, source: source() });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), contentSecurityPolicy(), wasmThreadsFactorySource()],
+  plugins: [react(), contentSecurityPolicy(), wasmThreadsFactorySource(), coiServiceWorker()],
   // Workers are bundled apart, with their own plugins: the training worker runs tfjs-wasm.
   worker: { format: 'es', plugins: () => [wasmThreadsFactorySource()] },
   build: {

@@ -1034,10 +1034,11 @@ async function main() {
     log(`vite preview on ${server.base}`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: results.browser.args, headless: true });
     results.browser.version = `Chromium ${browser.version()}`;
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    // --no-isolation: serve the pages without COOP/COEP, as a host that cannot set headers would, in a
+    // browser that runs no service worker (so the app's coi-serviceworker fallback cannot add them back):
+    // tfjs-wasm then loads its one-thread build, to measure what the threads give.
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, serviceWorkers: NO_ISOLATION ? 'block' : 'allow' });
     await context.addInitScript(installProbe);
-    // --no-isolation: serve the pages without COOP/COEP, as a host that cannot set headers would (tfjs-wasm
-    // then loads its one-thread build), to measure what the threads give.
     if (NO_ISOLATION) {
       await context.route('**/*', async (route) => {
         const response = await route.fetch();

@@ -38,7 +38,8 @@ export function xnnpackConvMacs(spec: Pick<ExperimentSpec, 'encoder' | 'decoder'
 /** XNNPACK convolution work per image from which a thread pool pays for itself (the 64-kernel model has ~16 M). */
 export const THREADS_FROM_MACS = 4e6;
 
-const NOT_ISOLATED = 'the page is not cross-origin isolated (no SharedArrayBuffer), so tfjs-wasm runs its one-thread build';
+const NOT_ISOLATED =
+  'the page is not cross-origin isolated (no SharedArrayBuffer: the host sends no COOP/COEP headers and no service worker could add them, e.g. plain http or a private window), so tfjs-wasm runs its one-thread build';
 
 export interface WasmThreadPlan {
   threads: number;
