@@ -2,6 +2,7 @@ import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { COI_WORKER_FILE } from './src/crossOriginIsolation';
 
 /**
  * The built app's Content-Security-Policy: no inline script, no eval (WebAssembly compilation only),
@@ -63,9 +64,6 @@ export function wasmThreadsFactorySource(): Plugin {
   };
 }
 
-/** Where the service worker is served: the site's root, so its scope covers the whole app. */
-export const COI_SERVICE_WORKER = 'coi-serviceworker.js';
-
 /**
  * A host that cannot send COOP/COEP (a static host such as GitHub Pages): the `coi-serviceworker`
  * package's service worker adds both headers to every response of this origin. The page registers it
@@ -80,13 +78,13 @@ export function coiServiceWorker(): Plugin {
     name: 'coi-serviceworker',
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
-        if (req.url?.split('?')[0] !== `/${COI_SERVICE_WORKER}`) return next();
+        if (req.url?.split('?')[0] !== `/${COI_WORKER_FILE}`) return next();
         res.setHeader('Content-Type', 'text/javascript');
         res.end(source());
       });
     },
     generateBundle() {
-      this.emitFile({ type: 'asset', fileName: COI_SERVICE_WORKER, source: source() });
+      this.emitFile({ type: 'asset', fileName: COI_WORKER_FILE, source: source() });
     },
   };
 }

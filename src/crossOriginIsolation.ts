@@ -11,6 +11,9 @@
  * No React, no tfjs: the browser's objects come in as arguments, so the rule is unit-tested.
  */
 
+/** The service worker's file, at the site's root (its scope covers the app); vite.config.ts serves and emits it. */
+export const COI_WORKER_FILE = 'coi-serviceworker.js';
+
 /** Set for the one reload this module makes, so a page the worker could not isolate does not reload again. */
 export const RELOAD_MARK = 'aep.coiReload';
 

@@ -5,11 +5,11 @@ import { ErrorBoundary } from './ui/ErrorBoundary';
 import './ui/styles.css';
 import { startApp } from './state/startApp';
 import { installTestHooks } from './installTestHooks';
-import { browserIsolationHost, isolateThroughServiceWorker } from './crossOriginIsolation';
+import { browserIsolationHost, COI_WORKER_FILE, isolateThroughServiceWorker } from './crossOriginIsolation';
 
 // On a host without COOP/COEP, a service worker adds them and the page reloads once (WASM threads);
 // nothing starts before that, so the reload loses nothing (the link is still in the address bar).
-const isolation = await isolateThroughServiceWorker(browserIsolationHost(), `${import.meta.env.BASE_URL}coi-serviceworker.js`);
+const isolation = await isolateThroughServiceWorker(browserIsolationHost(), `${import.meta.env.BASE_URL}${COI_WORKER_FILE}`);
 if (isolation !== 'reloading') start();
 
 function start(): void {
