@@ -112,18 +112,27 @@ describe('fused trainer on tfjs-backend-webgpu (Dawn, SwiftShader)', () => {
       const cases = [5, 9].map((n) => ({ n, px: pixels(n, 10 + n) }));
       // Every predict before any training-mode pass: those update the moving statistics.
       const predicts = cases.map(({ n, px }) => cpuLoss(px, n, false));
-      const refs = cases.map(({ n, px }, k) => ({ predict: predicts[k], training: cpuLoss(px, n, true) }));
+      // Dropout's training mode is random and may move a bce loss near log 2 by less than the tolerance
+      // above: its modes are told apart by the outputs (the largest element-wise difference) instead.
+      const outputGap = (px: Float32Array, n: number): number =>
+        tf.tidy(() => {
+          const x = tf.tensor(px, [n, ...c.inputShape]);
+          const train = cpuModel.model.apply(x, { training: true }) as tf.Tensor;
+          return tf.max(tf.abs(tf.sub(train, cpuModel.model.predict(x) as tf.Tensor))).dataSync()[0];
+        });
+      const refs = cases.map(({ n, px }, k) => ({ predict: predicts[k], training: cpuLoss(px, n, true), gap: outputGap(px, n) }));
       cpuModel.model.dispose();
       await tf.setBackend('webgpu');
       for (const [k, { n, px }] of cases.entries()) {
         const fusedLoss = trainer.inferLoss(px, n);
         const got = (await fusedLoss.data())[0];
         fusedLoss.dispose();
-        const { predict, training } = refs[k];
+        const { predict, training, gap } = refs[k];
         console.log(`${c.label}, n = ${n}: fused inference ${got.toFixed(6)}, cpu predict ${predict.toFixed(6)}, cpu training mode ${training.toFixed(6)}`);
         expect(Math.abs(got - predict) / Math.abs(predict), c.label).toBeLessThan(2e-5);
         // Batch norm and dropout make training mode differ: the comparison above tells the two modes apart.
-        if (c.label.includes('batch norm') || c.label.includes('dropout')) expect(Math.abs(training - predict) / predict).toBeGreaterThan(1e-3);
+        if (c.label.includes('batch norm')) expect(Math.abs(training - predict) / predict).toBeGreaterThan(1e-3);
+        if (c.label.includes('dropout')) expect(gap).toBeGreaterThan(1e-3);
       }
       trainer.dispose();
       optimizer.dispose();
